@@ -1,0 +1,69 @@
+/**
+ * The prompts a server offers: each a name, its arguments, a function that renders the messages,
+ * and optional completion of argument values.
+ */
+import type { GetPromptResult } from "@modelcontextprotocol/server"
+import { Context, Effect, Layer } from "effect"
+import { Catalog } from "./internal/Catalog.ts"
+import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
+
+export interface PromptArgument {
+  readonly name: string
+  readonly title?: string
+  readonly description?: string
+  readonly required?: boolean
+}
+
+export interface PromptDefinition {
+  readonly name: string
+  readonly title?: string
+  readonly description?: string
+  readonly arguments?: ReadonlyArray<PromptArgument>
+  readonly _meta?: Record<string, unknown>
+  readonly get: (args: Record<string, string>) => Effect.Effect<GetPromptResult, ProtocolError>
+  /** Completion for each argument: given the typed prefix, the candidate values. */
+  readonly complete?: Record<string, (value: string, context: Record<string, string>) => Effect.Effect<ReadonlyArray<string>>>
+}
+
+/** The prompt set. `get` checks required arguments before rendering. */
+export class PromptRegistry extends Context.Service<PromptRegistry, {
+  readonly register: (definition: PromptDefinition) => Effect.Effect<void>
+  readonly remove: (name: string) => Effect.Effect<boolean>
+  readonly catalog: Catalog<PromptDefinition>
+  readonly get: (name: string, args: Record<string, string>) => Effect.Effect<GetPromptResult, ProtocolError>
+  readonly complete: (name: string, argument: string, value: string, context: Record<string, string>) => Effect.Effect<ReadonlyArray<string>>
+}>()("@tenfold/mcp/PromptRegistry") {
+  static layer = (prompts: ReadonlyArray<PromptDefinition> = [], options: { readonly pageSize?: number } = {}) =>
+    Layer.effect(PromptRegistry, Effect.sync(() => make(prompts, options)))
+}
+
+export const make = (initial: ReadonlyArray<PromptDefinition> = [], options: { readonly pageSize?: number } = {}) => {
+  const catalog = new Catalog<PromptDefinition>("prompts", options.pageSize ?? 100)
+  const add = (d: PromptDefinition) =>
+    catalog.set(d.name, d, {
+      name: d.name,
+      ...(d.title === undefined ? {} : { title: d.title }),
+      ...(d.description === undefined ? {} : { description: d.description }),
+      ...(d.arguments === undefined ? {} : { arguments: d.arguments }),
+      ...(d._meta === undefined ? {} : { _meta: d._meta })
+    })
+  initial.forEach(add)
+  return PromptRegistry.of({
+    register: (d) => Effect.sync(() => add(d)),
+    remove: (name) => Effect.sync(() => catalog.delete(name)),
+    catalog,
+    get: (name, args) => {
+      const prompt = catalog.get(name)
+      if (prompt === undefined) return Effect.fail(invalidParams(`Unknown prompt: ${name}`))
+      const missing = (prompt.arguments ?? []).filter((a) => a.required === true && typeof args[a.name] !== "string")
+      if (missing.length > 0) {
+        return Effect.fail(invalidParams(`Missing required argument${missing.length > 1 ? "s" : ""} for prompt ${name}: ${missing.map((a) => a.name).join(", ")}`))
+      }
+      return prompt.get(args)
+    },
+    complete: (name, argument, value, context) => {
+      const complete = catalog.get(name)?.complete?.[argument]
+      return complete === undefined ? Effect.succeed([]) : complete(value, context)
+    }
+  })
+}

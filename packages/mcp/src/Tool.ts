@@ -1,0 +1,62 @@
+/**
+ * How a tool is declared: an Effect Schema input (and optional output), annotations, and an
+ * implementation that is either given inline or imported on the first call. The declaration is
+ * all `tools/list` ever needs, so listing never loads an implementation.
+ */
+import type { CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
+import { Data, type Effect, type Schema } from "effect"
+import type { RequestId } from "./JsonRpc.ts"
+
+/** What a tool implementation can see and do while it runs for one `tools/call`. */
+export interface ToolContext {
+  /** The authenticated principal (bearer token owner), or undefined when auth is off. */
+  readonly principal: string | undefined
+  readonly requestId: RequestId
+  /** Sends `notifications/progress` when the caller asked for progress; a no-op otherwise. */
+  readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
+  /** Sends `notifications/message` at `level` when the client's log level lets it through. */
+  readonly log: (level: LoggingLevel, data: unknown, logger?: string) => Effect.Effect<void>
+  /**
+   * Asks the user for input through the client (elicitation). Over 2025-11-25 this is a request
+   * on the call's stream; over 2026-07-28 the call answers `input_required` and is re-run with
+   * the response, so code before `elicit` must be safe to run again.
+   */
+  readonly elicit: (params: ElicitRequestParams) => Effect.Effect<ElicitResult, ToolError>
+}
+
+/** A tool's own failure: answered as a result with `isError: true` and this message. */
+export class ToolError extends Data.TaggedError("ToolError")<{ readonly message: string }> {}
+
+/** What a tool without an output schema returns: plain text, content blocks, or a whole result. */
+export type ToolReturn = string | ReadonlyArray<ContentBlock> | CallToolResult
+
+export type ToolHandler<A, O> = (args: A, context: ToolContext) => Effect.Effect<O, ToolError | Error>
+
+/** The decoded input type of a tool's input schema. */
+export type InputOf<I extends Schema.Top> = I["Type"]
+/** What a handler returns: the output schema's type when one is declared, else a ToolReturn. */
+export type OutputOf<O extends Schema.Top | undefined> = O extends Schema.Top ? O["Type"] : ToolReturn
+
+export interface ToolDefinition<
+  I extends Schema.Top = Schema.Top,
+  O extends Schema.Top | undefined = Schema.Top | undefined
+> {
+  readonly name: string
+  readonly title?: string
+  readonly description: string
+  /** Decoded before the handler runs; a bad argument answers -32602 naming the field. */
+  readonly input: I
+  /** When present, the handler's value is encoded with it and returned as `structuredContent`. */
+  readonly output?: O
+  readonly annotations?: ToolAnnotations
+  readonly _meta?: Record<string, unknown>
+  /** The implementation, when it is cheap to have loaded at start. */
+  readonly handler?: ToolHandler<InputOf<I>, OutputOf<O>>
+  /** Imports the implementation on the first call (use `() => import("./x.ts").then((m) => m.handler)`). */
+  readonly load?: () => Promise<ToolHandler<InputOf<I>, OutputOf<O>>>
+}
+
+/** Declares a tool with its types inferred from the schemas. */
+export const make = <I extends Schema.Top, O extends Schema.Top | undefined = undefined>(
+  definition: ToolDefinition<I, O>
+): ToolDefinition<I, O> => definition

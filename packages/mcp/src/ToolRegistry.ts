@@ -1,0 +1,115 @@
+/**
+ * The set of tools a server offers. Declarations are known at start and serialized once per
+ * change; implementations are imported on first call. Embedding apps register their tools here.
+ */
+import { Context, Effect, Exit, Layer, Schema, type SchemaIssue } from "effect"
+import { Catalog } from "./internal/Catalog.ts"
+import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
+import type { ToolDefinition, ToolHandler } from "./Tool.ts"
+
+/** A declared tool, ready for the hot path: schemas compiled, wire form computed. */
+export interface RegisteredTool {
+  readonly definition: ToolDefinition
+  /** The `Tool` object as `tools/list` shows it. */
+  readonly wire: Record<string, unknown>
+  /** Decodes the call's `arguments`, or fails with -32602 naming the field. */
+  readonly decodeArguments: (args: unknown) => Exit.Exit<unknown, ProtocolError>
+  /** Encodes the handler's value for `structuredContent`, when an output schema is declared. */
+  readonly encodeOutput: ((value: unknown) => Exit.Exit<unknown, ProtocolError>) | undefined
+  /** The implementation, importing it on first use; concurrent first calls share one import. */
+  readonly handler: Effect.Effect<ToolHandler<unknown, unknown>, ProtocolError>
+  /** True once the implementation has been imported (for tests and diagnostics). */
+  readonly isLoaded: () => boolean
+}
+
+export interface ToolRegistryOptions {
+  /** Tools per `tools/list` page (default 100). */
+  readonly pageSize?: number
+}
+
+const jsonSchemaOf = (schema: Schema.Top): Record<string, unknown> => {
+  const document = Schema.toJsonSchemaDocument(schema)
+  const root = document.schema as Record<string, unknown>
+  const objectRoot = root.type === "object" ? root : { type: "object", properties: {} }
+  return Object.keys(document.definitions).length === 0 ? objectRoot : { ...objectRoot, $defs: document.definitions }
+}
+
+/** One line per problem, e.g. `Expected string at ["text"]`. */
+export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
+
+const compile = (definition: ToolDefinition): RegisteredTool => {
+  const decode = Schema.decodeUnknownExit(definition.input as Schema.Codec<unknown, unknown>)
+  const output = definition.output as Schema.Codec<unknown, unknown> | undefined
+  const encode = output === undefined ? undefined : Schema.encodeUnknownExit(output)
+  let loaded: ToolHandler<unknown, unknown> | undefined = definition.handler as ToolHandler<unknown, unknown> | undefined
+  let loading: Promise<ToolHandler<unknown, unknown>> | undefined
+  const load = definition.load as (() => Promise<ToolHandler<unknown, unknown>>) | undefined
+  const importOnce = Effect.tryPromise({
+    try: () => {
+      loading ??= load!().then((h) => (loaded = h))
+      return loading
+    },
+    catch: (cause) => {
+      loading = undefined
+      return invalidParams(`Tool ${definition.name} could not be loaded: ${String(cause)}`)
+    }
+  })
+  const wire: Record<string, unknown> = {
+    name: definition.name,
+    ...(definition.title === undefined ? {} : { title: definition.title }),
+    description: definition.description,
+    inputSchema: jsonSchemaOf(definition.input),
+    ...(output === undefined ? {} : { outputSchema: jsonSchemaOf(output) }),
+    ...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
+    ...(definition._meta === undefined ? {} : { _meta: definition._meta })
+  }
+  return {
+    definition,
+    wire,
+    decodeArguments: (args) =>
+      Exit.mapError(
+        decode(args ?? {}, { errors: "all" }),
+        (e) => invalidParams(`Invalid arguments for tool ${definition.name}: ${formatSchemaIssue(e.message)}`)
+      ),
+    encodeOutput: encode === undefined ? undefined : (value) =>
+      Exit.mapError(
+        encode(value),
+        (e) => invalidParams(`Tool ${definition.name} returned a value that does not match its output schema: ${formatSchemaIssue(e.message)}`)
+      ),
+    handler: Effect.suspend(() => (loaded !== undefined ? Effect.succeed(loaded) : importOnce)),
+    isLoaded: () => loaded !== undefined
+  }
+}
+
+export type { SchemaIssue }
+
+/** The tool set: register and remove tools at any time; `tools/list` reflects changes at once. */
+export class ToolRegistry extends Context.Service<ToolRegistry, {
+  /** Adds a tool, or replaces the one with the same name; emits `notifications/tools/list_changed`. */
+  readonly register: <T extends ToolDefinition<any, any>>(definition: T) => Effect.Effect<void> // any: variance of handler params
+  readonly remove: (name: string) => Effect.Effect<boolean>
+  /** The catalog the dispatcher reads on the hot path. */
+  readonly catalog: Catalog<RegisteredTool>
+}>()("@tenfold/mcp/ToolRegistry") {
+  /** An empty registry; `tools` are registered at construction. */
+  static layer = (tools: ReadonlyArray<ToolDefinition<any, any>> = [], options: ToolRegistryOptions = {}) => // any: see register
+    Layer.effect(ToolRegistry, Effect.sync(() => make(tools, options)))
+}
+
+/** Builds a registry outside a layer (used by the layer and by tests). */
+export const make = (tools: ReadonlyArray<ToolDefinition<any, any>> = [], options: ToolRegistryOptions = {}) => { // any: see register
+  const catalog = new Catalog<RegisteredTool>("tools", options.pageSize ?? 100)
+  const add = (definition: ToolDefinition) => {
+    if (definition.handler === undefined && definition.load === undefined) {
+      throw new Error(`Tool ${definition.name} has neither a handler nor a load function`)
+    }
+    const tool = compile(definition)
+    catalog.set(definition.name, tool, tool.wire)
+  }
+  for (const tool of tools) add(tool)
+  return ToolRegistry.of({
+    register: (definition) => Effect.sync(() => add(definition)),
+    remove: (name) => Effect.sync(() => catalog.delete(name)),
+    catalog
+  })
+}

@@ -1,0 +1,1 @@
+import { x } from "@tenfold/mcp"; console.log("ok", x)
