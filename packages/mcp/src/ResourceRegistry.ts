@@ -60,6 +60,10 @@ export class ResourceRegistry extends Context.Service<ResourceRegistry, {
   readonly templates: Catalog<RegisteredTemplate>
   /** Reads `uri` from a fixed resource or the first template that matches it. */
   readonly read: (uri: string) => Effect.Effect<ResourceContents, ProtocolError>
+  /** Tells subscribers that the resource at `uri` changed (`notifications/resources/updated`). */
+  readonly updated: (uri: string) => Effect.Effect<void>
+  /** Calls `listener` with the URI of every updated resource; returns the function that stops it. */
+  readonly onUpdated: (listener: (uri: string) => void) => () => void
   /** Completion candidates for a template variable. */
   readonly complete: (uriTemplate: string, argument: string, value: string, context: Record<string, string>) => Effect.Effect<ReadonlyArray<string>>
 }>()("@tenfold/mcp/ResourceRegistry") {
@@ -86,7 +90,13 @@ export const make = (
     })
   initial.forEach(add)
   initialTemplates.forEach(addTemplate)
+  const updateListeners = new Set<(uri: string) => void>()
   return ResourceRegistry.of({
+    updated: (uri) => Effect.sync(() => updateListeners.forEach((listener) => listener(uri))),
+    onUpdated: (listener) => {
+      updateListeners.add(listener)
+      return () => updateListeners.delete(listener)
+    },
     register: (d) => Effect.sync(() => add(d)),
     registerTemplate: (d) => Effect.sync(() => addTemplate(d)),
     remove: (key) => Effect.sync(() => resources.delete(key) || templates.delete(key)),

@@ -3,7 +3,7 @@
  * implementation that is either given inline or imported on the first call. The declaration is
  * all `tools/list` ever needs, so listing never loads an implementation.
  */
-import type { CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
+import type { CallToolResult, ClientCapabilities, ContentBlock, ElicitRequestParams, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
 import { Data, type Effect, type Schema } from "effect"
 import type { RequestId } from "./JsonRpc.ts"
 
@@ -16,13 +16,49 @@ export interface ToolContext {
   readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
   /** Sends `notifications/message` at `level` when the client's log level lets it through. */
   readonly log: (level: LoggingLevel, data: unknown, logger?: string) => Effect.Effect<void>
+  /** What the client said it can do (sampling, elicitation, roots…). */
+  readonly clientCapabilities: ClientCapabilities
   /**
-   * Asks the user for input through the client (elicitation). Over 2025-11-25 this is a request
-   * on the call's stream; over 2026-07-28 the call answers `input_required` and is re-run with
-   * the response, so code before `elicit` must be safe to run again.
+   * Asks the client for input: `elicitation/create`, `sampling/createMessage` or `roots/list`.
+   * Over a 2025-11-25 session this is a request on the call's stream; over 2026-07-28 the call
+   * answers `input_required` and is run again with the response, so code before `input` must be
+   * safe to run twice.
    */
-  readonly elicit: (params: ElicitRequestParams) => Effect.Effect<ElicitResult, ToolError>
+  readonly input: (request: InputRequest) => Effect.Effect<Record<string, unknown>, ToolError>
+  /** Shorthand for `input({ method: "elicitation/create", params })`. */
+  readonly elicit: (params: ElicitRequestParams) => Effect.Effect<Record<string, unknown>, ToolError>
+  /**
+   * Multi-round-trip input, low level: the responses the client sent for the `inputRequests` of
+   * this tool's previous `inputRequired` answer (and of earlier rounds), keyed as the tool asked.
+   */
+  readonly inputResponses: Readonly<Record<string, unknown>>
+  /** The state this tool attached to its previous `inputRequired` answer, verified untampered. */
+  readonly requestState: unknown
 }
+
+/** A request for client input inside a multi-round-trip call. */
+export interface InputRequest {
+  readonly method: "elicitation/create" | "sampling/createMessage" | "roots/list"
+  readonly params: Record<string, unknown>
+}
+
+/**
+ * A tool's answer that it needs client input before it can finish. The server signs `state`
+ * into the `requestState` the client echoes back, so a tool can trust it on the next round.
+ */
+export class InputRequired {
+  readonly _tag = "InputRequired"
+  readonly inputRequests: Readonly<Record<string, InputRequest>>
+  readonly state: unknown
+  constructor(inputRequests: Readonly<Record<string, InputRequest>>, state?: unknown) {
+    this.inputRequests = inputRequests
+    this.state = state
+  }
+}
+
+/** Answers a call with `resultType: "input_required"` (see {@link InputRequired}). */
+export const inputRequired = (inputRequests: Readonly<Record<string, InputRequest>>, state?: unknown) =>
+  new InputRequired(inputRequests, state)
 
 /** A tool's own failure: answered as a result with `isError: true` and this message. */
 export class ToolError extends Data.TaggedError("ToolError")<{ readonly message: string }> {}
@@ -30,7 +66,7 @@ export class ToolError extends Data.TaggedError("ToolError")<{ readonly message:
 /** What a tool without an output schema returns: plain text, content blocks, or a whole result. */
 export type ToolReturn = string | ReadonlyArray<ContentBlock> | CallToolResult
 
-export type ToolHandler<A, O> = (args: A, context: ToolContext) => Effect.Effect<O, ToolError | Error>
+export type ToolHandler<A, O> = (args: A, context: ToolContext) => Effect.Effect<O | InputRequired, ToolError | Error>
 
 /** The decoded input type of a tool's input schema. */
 export type InputOf<I extends Schema.Top> = I["Type"]
@@ -50,6 +86,8 @@ export interface ToolDefinition<
   readonly output?: O
   readonly annotations?: ToolAnnotations
   readonly _meta?: Record<string, unknown>
+  /** Client capabilities the tool cannot work without; a call without them answers -32021. */
+  readonly requiredClientCapabilities?: ClientCapabilities
   /** The implementation, when it is cheap to have loaded at start. */
   readonly handler?: ToolHandler<InputOf<I>, OutputOf<O>>
   /** Imports the implementation on the first call (use `() => import("./x.ts").then((m) => m.handler)`). */

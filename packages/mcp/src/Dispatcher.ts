@@ -1,0 +1,559 @@
+/**
+ * The JSON-RPC dispatcher: one request in, one serialized response out, for both the stateless
+ * 2026-07-28 revision and 2025-11-25 sessions. The hot path of a tool call reads top to bottom
+ * in `callTool`. Transports own the wire (HTTP, stdio) and hand each parsed message here.
+ */
+import type { ClientCapabilities } from "@modelcontextprotocol/server"
+import { createRequestStateCodec } from "@modelcontextprotocol/server"
+import { Cause, Context, Effect, Exit, Layer } from "effect"
+import { randomBytes } from "node:crypto"
+import {
+  ErrorCode,
+  errorBytes,
+  invalidParams,
+  methodNotFound,
+  ProtocolError,
+  type RequestId,
+  result,
+  resultBytes
+} from "./JsonRpc.ts"
+import { PromptRegistry } from "./PromptRegistry.ts"
+import {
+  isLoggingLevel,
+  levelPasses,
+  type LoggingLevel,
+  McpErrorCode,
+  MetaKey,
+  SESSION_ONLY_METHODS,
+  SESSION_REVISION,
+  SESSION_REVISIONS,
+  type ServerInfo,
+  STATELESS_REVISIONS
+} from "./Protocol.ts"
+import { ResourceRegistry } from "./ResourceRegistry.ts"
+import type { Catalog } from "./internal/Catalog.ts"
+import { InputRequired, type InputRequest, type ToolContext, ToolError, type ToolReturn } from "./Tool.ts"
+import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
+
+/** Who is calling and under which revision; built by the transport for each message. */
+export interface Peer {
+  /** True for 2026-07-28 requests: results carry `resultType`, cache hints and server identity. */
+  readonly stateless: boolean
+  readonly principal: string | undefined
+  readonly clientCapabilities: ClientCapabilities
+  /** Log threshold; undefined means "send none" when stateless and "send all" in a session. */
+  readonly logLevel: LoggingLevel | undefined
+  /** The 2025-11-25 session state, when there is one. */
+  readonly session: SessionState | undefined
+}
+
+/** The per-session state the dispatcher reads and writes (sessions are owned by the transport). */
+export interface SessionState {
+  readonly id: string
+  logLevel: LoggingLevel | undefined
+  readonly subscriptions: Set<string>
+}
+
+/** The way back to the client while one request runs: notifications and server→client requests. */
+export interface Outbound {
+  readonly notify: (method: string, params: Record<string, unknown>) => void
+  /** Present where the transport can carry a server→client request (sessions, stdio). */
+  readonly request: ((method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>) | undefined
+}
+
+export const noOutbound: Outbound = { notify: () => {}, request: undefined }
+
+/** A serialized response, plus the HTTP status a stateless request should get for it. */
+export interface Answer {
+  readonly body: string
+  readonly status: number
+}
+
+export interface DispatcherOptions {
+  readonly serverInfo: ServerInfo
+  /** `ttlMs` stated on 2026-07-28 list results (default 60000). */
+  readonly listTtlMs?: number
+  /** Secret for signing `requestState` (default: random per process; set it when scaling out). */
+  readonly requestStateKey?: string
+  /** Called with every defect (bug) a handler died of, for logging; never shown to clients. */
+  readonly onDefect?: (cause: Cause.Cause<unknown>, method: string) => void
+}
+
+const ok = (body: string): Answer => ({ body, status: 200 })
+
+const errorAnswer = (id: RequestId | null, e: ProtocolError, stateless: boolean): Answer => ({
+  body: errorBytes(id, e.code, e.message, e.data),
+  status: stateless ? statusOf(e.code) : 200
+})
+
+const statusOf = (code: number): number => {
+  switch (code) {
+    case ErrorCode.MethodNotFound:
+      return 404
+    case McpErrorCode.HeaderMismatch:
+    case McpErrorCode.MissingRequiredClientCapability:
+    case McpErrorCode.UnsupportedProtocolVersion:
+      return 400
+    default:
+      return 200
+  }
+}
+
+const CONTENT_TYPES = new Set(["text", "image", "audio", "resource_link", "resource"])
+
+const isCallToolResult = (u: unknown): u is { content: ReadonlyArray<unknown> } =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && Array.isArray((u as { content?: unknown }).content)
+
+/** Turns a handler's return value into a `CallToolResult` object. */
+const toCallToolResult = (tool: RegisteredTool, value: unknown): Exit.Exit<Record<string, unknown>, ProtocolError> => {
+  if (tool.encodeOutput !== undefined) {
+    return Exit.map(tool.encodeOutput(value), (structured) => ({
+      content: [{ type: "text", text: JSON.stringify(structured) }],
+      structuredContent: structured
+    }))
+  }
+  const v = value as ToolReturn
+  if (typeof v === "string") return Exit.succeed({ content: [{ type: "text", text: v }] })
+  if (Array.isArray(v)) return Exit.succeed({ content: v })
+  if (isCallToolResult(v)) return Exit.succeed(v as Record<string, unknown>)
+  if (typeof v === "object" && v !== null && CONTENT_TYPES.has((v as { type?: unknown }).type as string)) {
+    return Exit.succeed({ content: [v] })
+  }
+  return Exit.succeed({ content: [{ type: "text", text: JSON.stringify(v) }] })
+}
+
+const missingCapabilities = (required: ClientCapabilities | undefined, declared: ClientCapabilities) => {
+  if (required === undefined) return undefined
+  const missing = Object.fromEntries(Object.entries(required).filter(([key]) => (declared as Record<string, unknown>)[key] === undefined))
+  return Object.keys(missing).length === 0 ? undefined : missing
+}
+
+const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots"
+}
+
+/** The internal signal `ToolContext.input` raises on a stateless call that still needs input. */
+class NeedInput {
+  readonly key: string
+  readonly request: InputRequest
+  constructor(key: string, request: InputRequest) {
+    this.key = key
+    this.request = request
+  }
+}
+
+interface StatePayload {
+  /** Binds the state to one tool and principal. */
+  readonly b: string
+  /** Responses gathered in earlier rounds. */
+  readonly r: Record<string, unknown>
+  /** The tool's own state. */
+  readonly u?: unknown
+}
+
+const MAX_SESSION_INPUT_ROUNDS = 16
+
+const invalidRequestState = invalidParams("Invalid or expired requestState", { reason: "invalid_request_state" })
+
+/** The client capability an embedded input request needs (`elicitation` covers form mode). */
+const requiredCapabilityOf = (request: InputRequest): Record<string, unknown> => {
+  switch (request.method) {
+    case "elicitation/create":
+      return request.params.mode === "url" ? { elicitation: { url: {} } } : { elicitation: { form: {} } }
+    case "sampling/createMessage":
+      return request.params.tools !== undefined || request.params.toolChoice !== undefined ? { sampling: { tools: {} } } : { sampling: {} }
+    case "roots/list":
+      return { roots: {} }
+  }
+}
+
+/** True when `declared` covers `required` (a bare `elicitation: {}` counts as form support). */
+const covers = (declared: ClientCapabilities, required: Record<string, unknown>): boolean =>
+  Object.entries(required).every(([key, sub]) => {
+    const has = (declared as Record<string, unknown>)[key]
+    if (!isObject(has)) return false
+    if (key === "elicitation" && Object.keys(has).length === 0) return isObject(sub) && "form" in sub
+    return !isObject(sub) || Object.keys(sub).every((k) => isObject(has[k]))
+  })
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
+export class Dispatcher extends Context.Service<Dispatcher, {
+  /** Answers one request. A string is ready at once (cached lists, ping); an Effect runs the call. */
+  readonly handle: (
+    id: RequestId,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    peer: Peer,
+    out: Outbound
+  ) => Answer | Effect.Effect<Answer>
+  /** The `initialize` result for a session that asked for `requestedVersion`. */
+  readonly initializeResult: (requestedVersion: unknown) => { readonly protocolVersion: string; readonly result: Record<string, unknown> }
+  /** The capabilities this server declares. */
+  readonly capabilities: Record<string, unknown>
+  /** Calls `listener` with the list-changed notification method whenever a list changes. */
+  readonly onListChanged: (listener: (method: string) => void) => () => void
+  readonly serverInfo: ServerInfo
+}>()("@tenfold/mcp/Dispatcher") {
+  static layer = (options: DispatcherOptions) => Layer.effect(Dispatcher, make(options))
+}
+
+export const make = (options: DispatcherOptions) =>
+  Effect.gen(function*() {
+    const tools = yield* ToolRegistry
+    const resources = yield* ResourceRegistry
+    const prompts = yield* PromptRegistry
+    const serverInfo = options.serverInfo
+    const identity = { name: serverInfo.name, version: serverInfo.version, ...(serverInfo.title === undefined ? {} : { title: serverInfo.title }) }
+    const codec = createRequestStateKey(options.requestStateKey)
+    const listTtlMs = options.listTtlMs ?? 60_000
+
+    const capabilities = {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      logging: {},
+      completions: {}
+    }
+    const statelessCapabilities = capabilities
+
+    const metaJson = JSON.stringify({ [MetaKey.serverInfo]: identity })
+    /** Closes a precomputed result object for a stateless answer, with cache hints. */
+    const cacheableTail = (scope: "public" | "private", ttlMs: number) =>
+      `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
+    const listTail = cacheableTail("public", listTtlMs)
+
+    const decorate = (value: Record<string, unknown>, peer: Peer): Record<string, unknown> =>
+      peer.stateless
+        ? { ...value, resultType: value.resultType ?? "complete", _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity } }
+        : value
+
+    const decorateCacheable = (value: Record<string, unknown>, peer: Peer, scope: "public" | "private", ttlMs: number) =>
+      peer.stateless ? { ...decorate(value, peer), ttlMs, cacheScope: scope } : value
+
+    const listAnswer = (id: RequestId, catalog: Catalog<unknown>, params: Record<string, unknown> | undefined, peer: Peer): Answer => {
+      const cursor = params?.cursor
+      if (cursor !== undefined && typeof cursor !== "string") return errorAnswer(id, invalidParams("cursor must be a string"), peer.stateless)
+      const page = catalog.pageJson(cursor, peer.stateless ? listTail : "}")
+      return typeof page === "string" ? ok(resultBytes(id, page)) : errorAnswer(id, page, peer.stateless)
+    }
+
+    const answerWith = (id: RequestId, peer: Peer, method: string) =>
+    <A extends Record<string, unknown>>(effect: Effect.Effect<A, ProtocolError>): Effect.Effect<Answer> =>
+      effect.pipe(
+        Effect.map((value) => ok(result(id, value))),
+        Effect.catchCause((cause) => {
+          const failure = cause.reasons.find(Cause.isFailReason)
+          if (failure !== undefined) return Effect.succeed(errorAnswer(id, failure.error, peer.stateless))
+          if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
+          options.onDefect?.(cause, method)
+          return Effect.succeed(errorAnswer(id, new ProtocolError({ code: ErrorCode.InternalError, message: `Internal error while handling ${method}` }), peer.stateless))
+        })
+      )
+
+    // ---- tools/call: the hot path ------------------------------------------------------------
+
+    const callTool = (id: RequestId, params: Record<string, unknown> | undefined, peer: Peer, out: Outbound): Effect.Effect<Answer> => {
+      const name = params?.name
+      if (typeof name !== "string") return Effect.succeed(errorAnswer(id, invalidParams("tools/call requires params.name (a string)"), peer.stateless))
+      const tool = tools.catalog.get(name)
+      if (tool === undefined) return Effect.succeed(errorAnswer(id, invalidParams(`Unknown tool: ${name}`), peer.stateless))
+      const missing = missingCapabilities(tool.definition.requiredClientCapabilities, peer.clientCapabilities)
+      if (missing !== undefined) {
+        return Effect.succeed(errorAnswer(id, new ProtocolError({
+          code: McpErrorCode.MissingRequiredClientCapability,
+          message: `Tool ${name} requires client capabilities: ${Object.keys(missing).join(", ")}`,
+          data: { requiredCapabilities: missing }
+        }), peer.stateless))
+      }
+      const decoded = tool.decodeArguments(params?.arguments)
+      if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
+      return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params!, peer, out))
+    }
+
+    const runTool = (
+      tool: RegisteredTool,
+      args: unknown,
+      id: RequestId,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound
+    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
+      Effect.flatMap(tool.handler, (handler) =>
+        withInputRounds(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, (responses, userState) =>
+          Effect.flatMap(Effect.exit(handler(args, toolContext(id, params, peer, out, responses, userState))), (outcome): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> => {
+            if (Exit.isSuccess(outcome)) {
+              return outcome.value instanceof InputRequired ? Effect.succeed(outcome.value) : toCallToolResult(tool, outcome.value)
+            }
+            const need = outcome.cause.reasons.find((r) => Cause.isDieReason(r) && r.defect instanceof NeedInput)
+            if (need !== undefined && Cause.isDieReason(need)) {
+              const { key, request } = need.defect as NeedInput
+              return Effect.succeed(new InputRequired({ [key]: request }, userState))
+            }
+            const failure = outcome.cause.reasons.find(Cause.isFailReason)
+            if (failure !== undefined) {
+              const error = failure.error
+              const message = error instanceof ToolError || error instanceof Error ? error.message : String(error)
+              return Effect.succeed({ content: [{ type: "text", text: message }], isError: true })
+            }
+            return Effect.failCause(outcome.cause as Cause.Cause<never>)
+          }))
+      )
+
+    /**
+     * Runs `attempt` until it stops asking for input. Stateless: answers `input_required` with a
+     * signed `requestState` carrying the responses so far. In a session: asks the client over the
+     * call's stream and runs again.
+     */
+    const withInputRounds = (
+      binding: string,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound,
+      attempt: (responses: Record<string, unknown>, userState: unknown) => Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError>
+    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
+      Effect.gen(function*() {
+        const state = yield* verifyState(params.requestState, binding)
+        const responses: Record<string, unknown> = { ...state?.r }
+        if (isObject(params.inputResponses)) Object.assign(responses, params.inputResponses)
+        let userState = state?.u
+        for (let round = 0; ; round++) {
+          const outcome = yield* attempt(responses, userState)
+          if (!(outcome instanceof InputRequired)) return decorate(outcome, peer)
+          if (peer.stateless || out.request === undefined || round >= MAX_SESSION_INPUT_ROUNDS) {
+            for (const [key, request] of Object.entries(outcome.inputRequests)) {
+              const required = requiredCapabilityOf(request)
+              if (!covers(peer.clientCapabilities, required)) {
+                return yield* new ProtocolError({
+                  code: McpErrorCode.MissingRequiredClientCapability,
+                  message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
+                  data: { requiredCapabilities: required }
+                })
+              }
+            }
+            return decorate(yield* inputRequiredResult(outcome.inputRequests, { b: binding, r: responses, u: outcome.state }), peer)
+          }
+          Object.assign(responses, yield* askClient(outcome.inputRequests, out))
+          userState = outcome.state
+        }
+      })
+
+    const inputRequiredResult = (inputRequests: Readonly<Record<string, InputRequest>>, payload: StatePayload) =>
+      Effect.promise(() => codec.mint(payload)).pipe(
+        Effect.map((requestState) => ({ resultType: "input_required", inputRequests, requestState }))
+      )
+
+    const verifyState = (raw: unknown, binding: string): Effect.Effect<StatePayload | undefined, ProtocolError> => {
+      if (raw === undefined || raw === null) return Effect.succeed(undefined)
+      if (typeof raw !== "string") return Effect.fail(invalidRequestState)
+      return Effect.tryPromise({
+        try: () => codec.verify(raw, undefined as never), // the context is read only by `bind`, which is not configured
+        catch: () => invalidRequestState
+      }).pipe(
+        Effect.flatMap((payload) =>
+          isObject(payload) && payload.b === binding && isObject(payload.r)
+            ? Effect.succeed(payload as unknown as StatePayload)
+            : Effect.fail(invalidRequestState)
+        )
+      )
+    }
+
+    /** Over a session: sends each input request to the client and gathers the responses. */
+    const askClient = (inputRequests: Readonly<Record<string, InputRequest>>, out: Outbound) =>
+      Effect.forEach(Object.entries(inputRequests), ([key, request]) =>
+        out.request!(request.method, request.params).pipe(Effect.map((response) => [key, response] as const)), { concurrency: "unbounded" }).pipe(
+        Effect.map(Object.fromEntries)
+      )
+
+    const toolContext = (
+      id: RequestId,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound,
+      responses: Record<string, unknown>,
+      requestState: unknown
+    ): ToolContext => {
+      const progressToken = isObject(params._meta) ? params._meta.progressToken : undefined
+      let inputIndex = 0
+      const input = (request: InputRequest): Effect.Effect<Record<string, unknown>, ToolError> => {
+        const capability = CAPABILITY_OF_INPUT[request.method]
+        if ((peer.clientCapabilities as Record<string, unknown>)[capability] === undefined) {
+          return Effect.fail(new ToolError({ message: `The client does not support ${request.method}` }))
+        }
+        if (!peer.stateless && out.request !== undefined) {
+          return out.request(request.method, request.params).pipe(
+            Effect.flatMap((r) => (isObject(r) ? Effect.succeed(r) : Effect.fail(new ToolError({ message: `Invalid ${request.method} response` })))),
+            Effect.mapError((e) => (e instanceof ToolError ? e : new ToolError({ message: e.message })))
+          )
+        }
+        const key = `input_${inputIndex++}`
+        const response = responses[key]
+        return isObject(response) ? Effect.succeed(response) : Effect.die(new NeedInput(key, request))
+      }
+      return {
+        principal: peer.principal,
+        requestId: id,
+        clientCapabilities: peer.clientCapabilities,
+        inputResponses: responses,
+        requestState,
+        progress: (progress, total, message) =>
+          progressToken === undefined
+            ? Effect.void
+            : Effect.sync(() =>
+              out.notify("notifications/progress", {
+                progressToken,
+                progress,
+                ...(total === undefined ? {} : { total }),
+                ...(message === undefined ? {} : { message })
+              })
+            ),
+        log: (level, data, logger) => {
+          const threshold = peer.session?.logLevel ?? peer.logLevel
+          const passes = threshold === undefined ? !peer.stateless : levelPasses(level, threshold)
+          return passes
+            ? Effect.sync(() => out.notify("notifications/message", { level, data, ...(logger === undefined ? {} : { logger }) }))
+            : Effect.void
+        },
+        input,
+        elicit: (elicitParams) => input({ method: "elicitation/create", params: elicitParams as Record<string, unknown> })
+      }
+    }
+
+    // ---- everything else ---------------------------------------------------------------------
+
+    const readResource = (params: Record<string, unknown> | undefined, peer: Peer) => {
+      const uri = params?.uri
+      if (typeof uri !== "string") return Effect.fail(invalidParams("resources/read requires params.uri (a string)"))
+      return resources.read(uri).pipe(
+        Effect.flatMap((contents) =>
+          contents.length === 0 ? Effect.fail(resourceMissing(uri)) : Effect.succeed(decorateCacheable({ contents }, peer, "private", 0))
+        ),
+        Effect.mapError((e) => (e.code === ErrorCode.ResourceNotFound ? resourceMissing(uri) : e))
+      )
+    }
+
+    const getPrompt = (params: Record<string, unknown> | undefined, peer: Peer, out: Outbound) => {
+      const name = params?.name
+      if (typeof name !== "string") return Effect.fail(invalidParams("prompts/get requires params.name (a string)"))
+      const args = params?.arguments ?? {}
+      if (!isObject(args) || Object.values(args).some((v) => typeof v !== "string")) {
+        return Effect.fail(invalidParams("prompts/get arguments must be an object of strings"))
+      }
+      return withInputRounds(`prompts/get|${name}|${peer.principal ?? ""}`, params!, peer, out, (responses, userState) =>
+        prompts.get(name, args as Record<string, string>, { inputResponses: responses, requestState: userState }) as Effect.Effect<
+          Record<string, unknown> | InputRequired,
+          ProtocolError
+        >)
+    }
+
+    const complete = (params: Record<string, unknown> | undefined, peer: Peer) => {
+      const ref = params?.ref
+      const argument = params?.argument
+      if (!isObject(ref) || !isObject(argument) || typeof argument.name !== "string" || typeof argument.value !== "string") {
+        return Effect.fail(invalidParams("completion/complete requires params.ref and params.argument {name, value}"))
+      }
+      const context = isObject(params?.context) && isObject(params.context.arguments) ? params.context.arguments as Record<string, string> : {}
+      const values: Effect.Effect<ReadonlyArray<string>, ProtocolError> = ref.type === "ref/prompt" && typeof ref.name === "string"
+        ? prompts.complete(ref.name, argument.name, argument.value, context)
+        : ref.type === "ref/resource" && typeof ref.uri === "string"
+        ? resources.complete(ref.uri, argument.name, argument.value, context)
+        : Effect.fail(invalidParams("completion/complete ref must be ref/prompt with a name or ref/resource with a uri"))
+      return values.pipe(Effect.map((all) => decorate({
+        completion: { values: all.slice(0, 100), total: all.length, hasMore: all.length > 100 }
+      }, peer)))
+    }
+
+    const discover = (peer: Peer) =>
+      decorateCacheable({
+        supportedVersions: [...STATELESS_REVISIONS],
+        capabilities: statelessCapabilities,
+        ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
+      }, peer, "public", listTtlMs)
+
+    const emptyResult = (peer: Peer) => (peer.stateless ? decorate({}, peer) : {})
+
+    const handle = (
+      id: RequestId,
+      method: string,
+      params: Record<string, unknown> | undefined,
+      peer: Peer,
+      out: Outbound
+    ): Answer | Effect.Effect<Answer> => {
+      if (peer.stateless && SESSION_ONLY_METHODS.has(method)) return errorAnswer(id, methodNotFound(method), true)
+      const run = answerWith(id, peer, method)
+      switch (method) {
+        case "tools/call":
+          return callTool(id, params, peer, out)
+        case "tools/list":
+          return listAnswer(id, tools.catalog, params, peer)
+        case "resources/list":
+          return listAnswer(id, resources.resources, params, peer)
+        case "resources/templates/list":
+          return listAnswer(id, resources.templates, params, peer)
+        case "prompts/list":
+          return listAnswer(id, prompts.catalog, params, peer)
+        case "resources/read":
+          return run(readResource(params, peer))
+        case "prompts/get":
+          return run(getPrompt(params, peer, out))
+        case "completion/complete":
+          return run(complete(params, peer))
+        case "server/discover":
+          return ok(result(id, discover(peer)))
+        case "ping":
+          return ok(result(id, {}))
+        case "logging/setLevel": {
+          const level = params?.level
+          if (!isLoggingLevel(level)) return errorAnswer(id, invalidParams(`Invalid log level: ${String(level)}`), false)
+          if (peer.session !== undefined) peer.session.logLevel = level
+          return ok(result(id, {}))
+        }
+        case "resources/subscribe":
+        case "resources/unsubscribe": {
+          const uri = params?.uri
+          if (typeof uri !== "string") return errorAnswer(id, invalidParams(`${method} requires params.uri (a string)`), false)
+          if (method === "resources/subscribe") peer.session?.subscriptions.add(uri)
+          else peer.session?.subscriptions.delete(uri)
+          return ok(result(id, emptyResult(peer)))
+        }
+        default:
+          return errorAnswer(id, methodNotFound(method), peer.stateless)
+      }
+    }
+
+    const initializeResult = (requestedVersion: unknown) => {
+      const protocolVersion = typeof requestedVersion === "string" && SESSION_REVISIONS.includes(requestedVersion)
+        ? requestedVersion
+        : SESSION_REVISION
+      return {
+        protocolVersion,
+        result: {
+          protocolVersion,
+          capabilities,
+          serverInfo: identity,
+          ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
+        }
+      }
+    }
+
+    const onListChanged = (listener: (method: string) => void) => {
+      const stops = [
+        tools.catalog.onChange(() => listener("notifications/tools/list_changed")),
+        prompts.catalog.onChange(() => listener("notifications/prompts/list_changed")),
+        resources.resources.onChange(() => listener("notifications/resources/list_changed")),
+        resources.templates.onChange(() => listener("notifications/resources/list_changed"))
+      ]
+      return () => stops.forEach((stop) => stop())
+    }
+
+    return Dispatcher.of({ handle, initializeResult, capabilities, onListChanged, serverInfo })
+  })
+
+/** Both revisions answer an unknown resource with -32602 and `data.uri` (SEP-2164; -32002 is legacy). */
+const resourceMissing = (uri: string) => new ProtocolError({ code: ErrorCode.InvalidParams, message: "Resource not found", data: { uri } })
+
+const createRequestStateKey = (key: string | undefined) =>
+  createRequestStateCodec({ key: key ?? randomBytes(32).toString("base64url"), ttlSeconds: 600 })

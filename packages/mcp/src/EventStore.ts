@@ -1,0 +1,66 @@
+/**
+ * Where the SSE events of 2025-11-25 streams are kept so a client that reconnects with
+ * `Last-Event-ID` gets what it missed. An interface with an in-memory implementation; a shared
+ * (Redis) one lets a session resume on another instance.
+ */
+import { Context, Data, Effect, Layer } from "effect"
+
+/** The `Last-Event-ID` does not name an event this store still holds. */
+export class EventNotFound extends Data.TaggedError("EventNotFound")<{ readonly eventId: string }> {}
+
+export class EventStore extends Context.Service<EventStore, {
+  /** Stores one serialized message on a stream and returns its event id. */
+  readonly append: (streamId: string, message: string) => Effect.Effect<string>
+  /** Calls `send` with every event after `lastEventId` on its stream; returns that stream's id. */
+  readonly replayAfter: (lastEventId: string, send: (eventId: string, message: string) => void) => Effect.Effect<string, EventNotFound>
+  /** Forgets a stream (its session ended). */
+  readonly dropStream: (streamId: string) => Effect.Effect<void>
+}>()("@tenfold/mcp/EventStore") {
+  /** Keeps the last `maxEventsPerStream` events (default 1000) of each stream in memory. */
+  static layerMemory = (options: { readonly maxEventsPerStream?: number } = {}) =>
+    Layer.sync(EventStore, () => makeMemory(options.maxEventsPerStream ?? 1000))
+}
+
+interface StoredEvent {
+  readonly seq: number
+  readonly message: string
+}
+
+/** Event ids are `<streamId>:<seq>`, so a replay knows its stream without an index. */
+export const makeMemory = (maxEventsPerStream: number) => {
+  const streams = new Map<string, { next: number; events: Array<StoredEvent> }>()
+  return EventStore.of({
+    append: (streamId, message) =>
+      Effect.sync(() => {
+        let stream = streams.get(streamId)
+        if (stream === undefined) {
+          stream = { next: 1, events: [] }
+          streams.set(streamId, stream)
+        }
+        const seq = stream.next++
+        stream.events.push({ seq, message })
+        if (stream.events.length > maxEventsPerStream) stream.events.shift()
+        return `${streamId}:${seq}`
+      }),
+    replayAfter: (lastEventId, send) =>
+      Effect.suspend(() => {
+        const at = lastEventId.lastIndexOf(":")
+        const streamId = lastEventId.slice(0, at)
+        const seq = Number(lastEventId.slice(at + 1))
+        const stream = streams.get(streamId)
+        if (at <= 0 || !Number.isSafeInteger(seq) || stream === undefined) {
+          return Effect.fail(new EventNotFound({ eventId: lastEventId }))
+        }
+        for (const event of stream.events) {
+          if (event.seq > seq) send(`${streamId}:${event.seq}`, event.message)
+        }
+        return Effect.succeed(streamId)
+      }),
+    dropStream: (streamId) =>
+      Effect.sync(() => {
+        for (const key of streams.keys()) {
+          if (key === streamId || key.startsWith(`${streamId}/`)) streams.delete(key)
+        }
+      })
+  })
+}

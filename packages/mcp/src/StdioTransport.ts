@@ -1,0 +1,167 @@
+/**
+ * MCP over stdio: newline-delimited JSON-RPC in on stdin, out on stdout and nothing else (logs
+ * go to stderr). One connection, one peer: a 2025-11-25 session after `initialize`, or
+ * stateless 2026-07-28 requests that carry the `_meta` envelope.
+ */
+import { Context, Effect, Exit, Fiber, Layer } from "effect"
+import type { Readable, Writable } from "node:stream"
+import { createInterface } from "node:readline"
+import { type Answer, Dispatcher, type Outbound, type Peer, type SessionState } from "./Dispatcher.ts"
+import { classify, ErrorCode, errorBytes, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
+import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISIONS } from "./Protocol.ts"
+import { ResourceRegistry } from "./ResourceRegistry.ts"
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Serves one stdio connection until its input ends. */
+export class StdioTransport extends Context.Service<StdioTransport, {
+  /** Reads `input` line by line and answers on `output` until `input` ends, then drains. */
+  readonly serve: (input: Readable, output: Writable, options?: { readonly shutdownGraceMs?: number }) => Effect.Effect<void>
+}>()("@tenfold/mcp/StdioTransport") {
+  static layer = Layer.effect(StdioTransport, Effect.gen(function*() {
+    const dispatcher = yield* Dispatcher
+    const resources = yield* ResourceRegistry
+    const context = yield* Effect.context<never>()
+    const runFork = Effect.runForkWith(context)
+
+    const serve = (input: Readable, output: Writable, options: { readonly shutdownGraceMs?: number } = {}) =>
+      Effect.callback<void>((resume) => {
+        const write = (line: string) => {
+          output.write(line + "\n")
+        }
+        const session: SessionState & { clientCapabilities: Record<string, unknown>; initialized: boolean } = {
+          id: "stdio",
+          logLevel: undefined,
+          subscriptions: new Set(),
+          clientCapabilities: {},
+          initialized: false
+        }
+        const inflight = new Map<RequestId, Fiber.Fiber<Answer>>()
+        const pending = new Map<RequestId, (r: { result?: unknown; error?: { code: number; message: string } }) => void>()
+        const listens = new Map<RequestId, Record<string, unknown>>()
+        let nextOutboundId = 0
+
+        const request = (method: string, params: Record<string, unknown>) =>
+          Effect.callback<unknown, ProtocolError>((resumeRequest) => {
+            const id = `tenfold-${nextOutboundId++}`
+            pending.set(id, (response) => {
+              pending.delete(id)
+              resumeRequest(response.error === undefined
+                ? Effect.succeed(response.result)
+                : Effect.fail(new ProtocolError({ code: response.error.code, message: `Client answered ${method} with an error: ${response.error.message}` })))
+            })
+            write(JSON.stringify({ jsonrpc: "2.0", id, method, params }))
+            return Effect.sync(() => pending.delete(id))
+          })
+
+        const outbound: Outbound = { notify: (method, params) => write(notification(method, params)), request }
+        const statelessOutbound: Outbound = { notify: outbound.notify, request: undefined }
+
+        const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
+          if (!Effect.isEffect(result)) return write(result.body)
+          const fiber = runFork(result)
+          inflight.set(id, fiber)
+          fiber.addObserver((exit) => {
+            inflight.delete(id)
+            if (Exit.isSuccess(exit)) write(exit.value.body)
+          })
+        }
+
+        const stateless = (id: RequestId, method: string, params: Record<string, unknown>, meta: Record<string, unknown>) => {
+          const version = meta[MetaKey.protocolVersion]
+          if (!isObject(meta[MetaKey.clientCapabilities]) || typeof version !== "string") {
+            return write(errorBytes(id, ErrorCode.InvalidParams, "Invalid _meta envelope: protocolVersion and clientCapabilities are required"))
+          }
+          if (!STATELESS_REVISIONS.includes(version)) {
+            return write(errorBytes(id, McpErrorCode.UnsupportedProtocolVersion, `Unsupported protocol version: ${version}`, { supported: [...STATELESS_REVISIONS], requested: version }))
+          }
+          if (method === "subscriptions/listen") {
+            const filter = isObject(params.notifications) ? params.notifications : {}
+            listens.set(id, filter)
+            return write(notification("notifications/subscriptions/acknowledged", { _meta: { [MetaKey.subscriptionId]: id }, notifications: filter }))
+          }
+          const logLevel = meta[MetaKey.logLevel]
+          const peer: Peer = {
+            stateless: true,
+            principal: undefined,
+            clientCapabilities: meta[MetaKey.clientCapabilities] as Peer["clientCapabilities"],
+            logLevel: isLoggingLevel(logLevel) ? logLevel : undefined,
+            session: undefined
+          }
+          answer(id, dispatcher.handle(id, method, params, peer, statelessOutbound))
+        }
+
+        const onLine = (line: string) => {
+          if (line.trim() === "") return
+          let message: unknown
+          try {
+            message = JSON.parse(line)
+          } catch {
+            return write(errorBytes(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON"))
+          }
+          const kind = classify(message)
+          switch (kind._tag) {
+            case "Invalid":
+              return write(errorBytes(kind.id, ErrorCode.InvalidRequest, `Invalid Request: ${kind.reason}`))
+            case "Response": {
+              const { id, result, error } = kind.message
+              if (id !== null) pending.get(id)?.(error === undefined ? { result } : { error })
+              return
+            }
+            case "Notification": {
+              const { method, params } = kind.message
+              if (method === "notifications/initialized") session.initialized = true
+              if (method === "notifications/cancelled" && isRequestId(params?.requestId)) {
+                inflight.get(params.requestId)?.interruptUnsafe()
+                if (listens.delete(params.requestId)) {
+                  write(resultBytes(params.requestId, JSON.stringify({ resultType: "complete", _meta: { [MetaKey.subscriptionId]: params.requestId } })))
+                }
+              }
+              return
+            }
+            case "Request": {
+              const { id, method } = kind.message
+              const params = kind.message.params ?? {}
+              if (isObject(params._meta) && MetaKey.protocolVersion in params._meta) return stateless(id, method, params, params._meta)
+              if (method === "initialize") {
+                session.clientCapabilities = isObject(params.capabilities) ? params.capabilities : {}
+                return write(resultBytes(id, JSON.stringify(dispatcher.initializeResult(params.protocolVersion).result)))
+              }
+              const peer: Peer = { stateless: false, principal: undefined, clientCapabilities: session.clientCapabilities, logLevel: undefined, session }
+              return answer(id, dispatcher.handle(id, method, params, peer, outbound))
+            }
+          }
+        }
+
+        const stopListChanged = dispatcher.onListChanged((method) => {
+          if (session.initialized) write(notification(method))
+          for (const [id, filter] of listens) {
+            const key = method.includes("/tools/") ? "toolsListChanged" : method.includes("/prompts/") ? "promptsListChanged" : "resourcesListChanged"
+            if (filter[key] === true) write(notification(method, { _meta: { [MetaKey.subscriptionId]: id } }))
+          }
+        })
+        const stopUpdated = resources.onUpdated((uri) => {
+          if (session.subscriptions.has(uri)) write(notification("notifications/resources/updated", { uri }))
+        })
+
+        const lines = createInterface({ input, crlfDelay: Infinity })
+        lines.on("line", onLine)
+        lines.on("close", () => {
+          stopListChanged()
+          stopUpdated()
+          const running = [...inflight.values()]
+          runFork(
+            Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
+              Effect.timeoutOrElse({
+                duration: options.shutdownGraceMs ?? 10_000,
+                orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true })
+              })
+            )
+          ).addObserver(() => resume(Effect.void))
+        })
+        return Effect.sync(() => lines.close())
+      })
+
+    return StdioTransport.of({ serve })
+  }))
+}

@@ -1,0 +1,77 @@
+/**
+ * One Server-Sent Events stream of JSON-RPC messages, optionally recorded in the event store so
+ * a client can resume it with `Last-Event-ID`. The HTTP connection under it may change (resume).
+ */
+import type { ServerResponse } from "node:http"
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no"
+} as const
+
+export const frame = (message: string, eventId?: string): string =>
+  eventId === undefined ? `event: message\ndata: ${message}\n\n` : `event: message\nid: ${eventId}\ndata: ${message}\n\n`
+
+export class SseStream {
+  readonly streamId: string
+  #res: ServerResponse | undefined
+  #closed = false
+  readonly #record: ((streamId: string, message: string) => Promise<string>) | undefined
+  #tail: Promise<unknown> = Promise.resolve()
+
+  /**
+   * `record`, when given, stores each message and returns its event id; writes stay in order
+   * even though storing is asynchronous.
+   */
+  constructor(streamId: string, res: ServerResponse, record?: (streamId: string, message: string) => Promise<string>) {
+    this.streamId = streamId
+    this.#res = res
+    this.#record = record
+  }
+
+  get connected(): boolean {
+    return this.#res !== undefined && !this.#closed
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Attaches a new connection (a resumed GET); the old one, if any, is ended. */
+  attach(res: ServerResponse): void {
+    if (this.#res !== undefined && this.#res !== res) this.#res.end()
+    this.#res = res
+  }
+
+  detach(res: ServerResponse): void {
+    if (this.#res === res) this.#res = undefined
+  }
+
+  send(message: string): void {
+    if (this.#closed) return
+    if (this.#record === undefined) {
+      this.#res?.write(frame(message))
+      return
+    }
+    const record = this.#record
+    this.#tail = this.#tail.then(() => record(this.streamId, message)).then((eventId) => {
+      this.#res?.write(frame(message, eventId))
+    })
+  }
+
+  /** A comment line that keeps proxies and dead-peer detection honest. */
+  keepAlive(): void {
+    if (!this.#closed) this.#res?.write(": keepalive\n\n")
+  }
+
+  /** Ends the stream after everything queued has been written. */
+  end(): Promise<void> {
+    this.#closed = true
+    return this.#tail.then(() => {
+      this.#res?.end()
+      this.#res = undefined
+    })
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Tenfold's configuration: one Effect Schema, read from a JSON file, `TENFOLD_*` environment
+ * variables and command-line flags (later sources win), with errors that name the bad field.
+ */
+import { Data, Effect, Schema } from "effect"
+import { readFile } from "node:fs/promises"
+
+const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** Everything a deployment can set; every field is optional and has a documented default. */
+export const ConfigInput = Schema.Struct({
+  /** Address to bind (default 127.0.0.1). Loopback binds get DNS-rebinding protection. */
+  host: Schema.optionalKey(Schema.String),
+  /** TCP port (default 3000; 0 picks a free one). */
+  port: Schema.optionalKey(Port),
+  /** HTTP path of the MCP endpoint (default /mcp). */
+  path: Schema.optionalKey(Schema.String.check(Schema.isStartingWith("/"))),
+  /** Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP (default false). */
+  stdio: Schema.optionalKey(Schema.Boolean),
+  /** Largest accepted request body in bytes (default 4 MiB). */
+  maxBodyBytes: Schema.optionalKey(PositiveInt),
+  /** Extra allowed Origin values besides loopback ones (DNS-rebinding protection). */
+  allowedOrigins: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Extra allowed Host header values besides loopback ones. */
+  allowedHosts: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** File of `token principal` lines; when set (or TENFOLD_TOKENS is), bearer auth is required. */
+  tokensFile: Schema.optionalKey(Schema.String),
+  /** Inline tokens: `token=principal,token2=principal2`. */
+  tokens: Schema.optionalKey(Schema.String),
+  /** A 2025-11-25 session with no traffic for this long is closed (default 600000 ms). */
+  sessionIdleMs: Schema.optionalKey(PositiveInt),
+  /** Most concurrent 2025-11-25 sessions before `initialize` is refused (default 10000). */
+  maxSessions: Schema.optionalKey(PositiveInt),
+  /** Items per page of tools/resources/prompts lists (default 100). */
+  pageSize: Schema.optionalKey(PositiveInt),
+  /** Time a cancelled or shutting-down call gets to finish (default 10000 ms). */
+  shutdownGraceMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+})
+export type ConfigInput = typeof ConfigInput.Type
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly path: string
+  readonly stdio: boolean
+  readonly maxBodyBytes: number
+  readonly allowedOrigins: ReadonlyArray<string>
+  readonly allowedHosts: ReadonlyArray<string>
+  readonly tokensFile: string | undefined
+  readonly tokens: string | undefined
+  readonly sessionIdleMs: number
+  readonly maxSessions: number
+  readonly pageSize: number
+  readonly shutdownGraceMs: number
+}
+
+export const defaults: Config = {
+  host: "127.0.0.1",
+  port: 3000,
+  path: "/mcp",
+  stdio: false,
+  maxBodyBytes: 4 * 1024 * 1024,
+  allowedOrigins: [],
+  allowedHosts: [],
+  tokensFile: undefined,
+  tokens: undefined,
+  sessionIdleMs: 600_000,
+  maxSessions: 10_000,
+  pageSize: 100,
+  shutdownGraceMs: 10_000
+}
+
+/** A configuration that could not be read or does not match the schema. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly source: string; readonly message: string }> {}
+
+const decode = (source: string, input: unknown) =>
+  Schema.decodeUnknownEffect(ConfigInput, { onExcessProperty: "error" })(input, { errors: "all" }).pipe(
+    Effect.mapError((e) => new ConfigError({ source, message: e.message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ") }))
+  )
+
+/** Environment variable → config field, with how to read its text. */
+const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "number" | "boolean" | "list"]> = [
+  ["TENFOLD_HOST", "host", "string"],
+  ["TENFOLD_PORT", "port", "number"],
+  ["TENFOLD_PATH", "path", "string"],
+  ["TENFOLD_STDIO", "stdio", "boolean"],
+  ["TENFOLD_MAX_BODY_BYTES", "maxBodyBytes", "number"],
+  ["TENFOLD_ALLOWED_ORIGINS", "allowedOrigins", "list"],
+  ["TENFOLD_ALLOWED_HOSTS", "allowedHosts", "list"],
+  ["TENFOLD_TOKENS_FILE", "tokensFile", "string"],
+  ["TENFOLD_TOKENS", "tokens", "string"],
+  ["TENFOLD_SESSION_IDLE_MS", "sessionIdleMs", "number"],
+  ["TENFOLD_MAX_SESSIONS", "maxSessions", "number"],
+  ["TENFOLD_PAGE_SIZE", "pageSize", "number"],
+  ["TENFOLD_SHUTDOWN_GRACE_MS", "shutdownGraceMs", "number"]
+]
+
+/** The documented environment variables, for `--help`. */
+export const environmentVariables = envFields.map(([name, field]) => ({ name, field }))
+
+const readText = (kind: "string" | "number" | "boolean" | "list", text: string): unknown => {
+  switch (kind) {
+    case "number": {
+      const n = Number(text)
+      return text.trim() === "" || Number.isNaN(n) ? text : n
+    }
+    case "boolean":
+      return text === "1" || text === "true" ? true : text === "0" || text === "false" ? false : text
+    case "list":
+      return text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+    case "string":
+      return text
+  }
+}
+
+export const fromEnv = (env: Record<string, string | undefined>) => {
+  const raw: Record<string, unknown> = {}
+  for (const [name, field, kind] of envFields) {
+    const text = env[name]
+    if (text !== undefined) raw[field] = readText(kind, text)
+  }
+  return decode("environment (TENFOLD_*)", raw)
+}
+
+export const fromFile = (file: string) =>
+  Effect.tryPromise({
+    try: () => readFile(file, "utf8"),
+    catch: (e) => new ConfigError({ source: file, message: `cannot read: ${(e as Error).message}` })
+  }).pipe(
+    Effect.flatMap((text) =>
+      Effect.try({
+        try: () => JSON.parse(text) as unknown,
+        catch: (e) => new ConfigError({ source: file, message: `not valid JSON: ${(e as Error).message}` })
+      })
+    ),
+    Effect.flatMap((json) => decode(file, json))
+  )
+
+export const fromObject = (source: string, input: unknown) => decode(source, input)
+
+/** Merges layers of partial config over the defaults, later layers winning. */
+export const resolve = (...layers: ReadonlyArray<ConfigInput>): Config => Object.assign({}, defaults, ...layers)

@@ -1,0 +1,93 @@
+/**
+ * The `tenfold` command line: flags, `--help` text, and how flags, `TENFOLD_*` variables and a
+ * `--config` JSON file combine (flags win over the environment, which wins over the file).
+ */
+import { Config } from "@tenfold/runtime"
+import { Data, Effect } from "effect"
+import { parseArgs } from "node:util"
+
+/** Bad command-line usage; printed with a pointer to `--help`. */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+export type Command =
+  | { readonly _tag: "Help" }
+  | { readonly _tag: "Version" }
+  | { readonly _tag: "Serve"; readonly config: Config.Config }
+
+const options = {
+  host: { type: "string" },
+  port: { type: "string", short: "p" },
+  path: { type: "string" },
+  stdio: { type: "boolean" },
+  config: { type: "string", short: "c" },
+  "tokens-file": { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "session-idle-ms": { type: "string" },
+  "page-size": { type: "string" },
+  "shutdown-grace-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" }
+} as const
+
+export const helpText = `tenfold — a high-performance MCP server (Streamable HTTP and stdio)
+
+Usage: tenfold [options]
+
+Options:
+  --host <address>          Address to bind (default 127.0.0.1). Loopback binds check
+                            Host/Origin against DNS rebinding.
+  -p, --port <port>         TCP port (default 3000; 0 picks a free port)
+  --path <path>             HTTP path of the MCP endpoint (default /mcp)
+  --stdio                   Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP
+  -c, --config <file>       JSON file with any of the settings below (camelCase keys)
+  --tokens-file <file>      Require bearer tokens: one "<token> <principal>" per line
+  --max-body-bytes <n>      Largest request body (default 4194304)
+  --session-idle-ms <n>     Close 2025-11-25 sessions idle this long (default 600000)
+  --page-size <n>           Items per tools/resources/prompts list page (default 100)
+  --shutdown-grace-ms <n>   On SIGINT/SIGTERM, time calls in flight get to finish (default 10000)
+  -h, --help                Show this help
+  -v, --version             Show the version
+
+Environment (overridden by flags, override the config file):
+${Config.environmentVariables.map(({ name, field }) => `  ${name.padEnd(26)} ${field}`).join("\n")}
+
+Protocol: MCP 2026-07-28 (stateless, _meta envelope) and 2025-11-25 (sessions) on one endpoint.
+Example:  tenfold --port 8080      then POST http://127.0.0.1:8080/mcp
+`
+
+const toNumber = (flag: string, text: string | undefined) => {
+  if (text === undefined) return undefined
+  const n = Number(text)
+  return text.trim() !== "" && Number.isInteger(n) ? n : new UsageError({ message: `--${flag} must be a whole number, got "${text}"` })
+}
+
+/** Parses argv and reads the config file and environment into one command. */
+export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | undefined>) =>
+  Effect.gen(function*() {
+    const parsed = yield* Effect.try({
+      try: () => parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values,
+      catch: (e) => new UsageError({ message: (e as Error).message })
+    })
+    if (parsed.help === true) return { _tag: "Help" } as Command
+    if (parsed.version === true) return { _tag: "Version" } as Command
+    const numbers = {
+      port: toNumber("port", parsed.port),
+      maxBodyBytes: toNumber("max-body-bytes", parsed["max-body-bytes"]),
+      sessionIdleMs: toNumber("session-idle-ms", parsed["session-idle-ms"]),
+      pageSize: toNumber("page-size", parsed["page-size"]),
+      shutdownGraceMs: toNumber("shutdown-grace-ms", parsed["shutdown-grace-ms"])
+    }
+    const flags: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(numbers)) {
+      if (value instanceof UsageError) return yield* value
+      if (value !== undefined) flags[key] = value
+    }
+    if (parsed.host !== undefined) flags.host = parsed.host
+    if (parsed.path !== undefined) flags.path = parsed.path
+    if (parsed.stdio === true) flags.stdio = true
+    if (parsed["tokens-file"] !== undefined) flags.tokensFile = parsed["tokens-file"]
+    const file = parsed.config === undefined ? {} : yield* Config.fromFile(parsed.config)
+    const fromEnv = yield* Config.fromEnv(env)
+    const fromFlags = yield* Config.fromObject("command-line flags", flags)
+    return { _tag: "Serve", config: Config.resolve(file, fromEnv, fromFlags) } as Command
+  })

@@ -1,0 +1,45 @@
+/**
+ * Entry point of the `tenfold` binary: parse the command line, build `Tenfold.layer(config)`
+ * with the built-in tools, and serve HTTP or stdio until SIGINT/SIGTERM (graceful shutdown).
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { HttpServer, StdioTransport } from "@tenfold/mcp"
+import { Tenfold } from "@tenfold/runtime"
+import { Effect, Layer } from "effect"
+import { readFileSync } from "node:fs"
+import { helpText, parse } from "./Cli.ts"
+import { builtinTools } from "./tools/index.ts"
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+const serverInfo = { name: "tenfold", version }
+
+const program = Effect.gen(function*() {
+  const command = yield* parse(process.argv.slice(2), process.env)
+  if (command._tag === "Help") return void process.stdout.write(helpText)
+  if (command._tag === "Version") return void process.stdout.write(`tenfold ${version}\n`)
+  const { config } = command
+  const runtime = Tenfold.layer(config, { serverInfo, tools: builtinTools })
+  if (config.stdio) {
+    return yield* StdioTransport.use((stdio) => stdio.serve(process.stdin, process.stdout, { shutdownGraceMs: config.shutdownGraceMs })).pipe(
+      Effect.provide(runtime)
+    )
+  }
+  const announce = Layer.effectDiscard(HttpServer.use((server) =>
+    Effect.sync(() => console.error(`tenfold ${version} serving MCP on ${server.url}${config.path} (Ctrl+C to stop)`))
+  ))
+  return yield* Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(runtime)))
+}).pipe(
+  Effect.catchTags({
+    UsageError: (e) => Effect.sync(() => fail(`${e.message}\nRun 'tenfold --help' for usage.`)),
+    ConfigError: (e) => Effect.sync(() => fail(`invalid configuration in ${e.source}: ${e.message}`)),
+    AuthConfigError: (e) => Effect.sync(() => fail(e.message)),
+    ListenError: (e) => Effect.sync(() => fail(e.message))
+  })
+)
+
+function fail(message: string) {
+  console.error(`tenfold: ${message}`)
+  process.exitCode = 2
+}
+
+NodeRuntime.runMain(program, { disableErrorReporting: false })
