@@ -20,7 +20,7 @@ import {
   ToolRegistry
 } from "@tenfold/mcp"
 import type { Protocol } from "@tenfold/mcp"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Layer } from "effect"
 import type { Config } from "./Config.ts"
 
 /** What a runtime serves besides its configuration. */
@@ -57,7 +57,7 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
   )
   const dispatcher = Dispatcher.layer({
     serverInfo: registrations.serverInfo ?? defaultServerInfo,
-    onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:`, cause)
+    onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`)
   }).pipe(Layer.provideMerge(registries))
   const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions }).pipe(
     Layer.provideMerge(EventStore.layerMemory())

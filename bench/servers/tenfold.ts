@@ -1,0 +1,24 @@
+/**
+ * Benchmark server (c): Tenfold serving one `echo` tool on 127.0.0.1:<port>/mcp.
+ * Port from argv[2] or PORT; prints `ready <url>` on stdout once listening.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { HttpServer, Tool } from "@tenfold/mcp"
+import { Config, Tenfold } from "@tenfold/runtime"
+import { Effect, Layer, Schema } from "effect"
+
+/** The tool all three benchmark servers answer: returns its `text` argument as one text block. */
+export const echo = Tool.make({
+  name: "echo",
+  description: "Echo the input text",
+  input: Schema.Struct({ text: Schema.String }),
+  annotations: { readOnlyHint: true },
+  handler: ({ text }) => Effect.succeed(text)
+})
+
+const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000) })
+const announce = Layer.effectDiscard(HttpServer.use((server) => Effect.sync(() => console.log(`ready ${server.url}${config.path}`))))
+
+NodeRuntime.runMain(
+  Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(Tenfold.layer(config, { tools: [echo] }))))
+)

@@ -1,0 +1,231 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber, Schema } from "effect"
+import { ErrorCode, type ProtocolError } from "../src/JsonRpc.ts"
+import * as Tool from "../src/Tool.ts"
+import { make, type RegisteredTool, ToolRegistry } from "../src/ToolRegistry.ts"
+
+const Echo = Tool.make({
+  name: "echo",
+  title: "Echo",
+  description: "Echoes text",
+  input: Schema.Struct({
+    text: Schema.String.annotate({ description: "What to echo" }),
+    times: Schema.optionalKey(Schema.Int)
+  }),
+  handler: ({ text }) => Effect.succeed(text)
+})
+
+const toolOf = (registry: ToolRegistry["Service"], name: string): RegisteredTool => {
+  const tool = registry.catalog.get(name)
+  if (tool === undefined) return assert.fail(`tool ${name} is not registered`)
+  return tool
+}
+
+const failureOf = <A>(exit: Exit.Exit<A, ProtocolError>): ProtocolError => {
+  if (Exit.isSuccess(exit)) return assert.fail("expected a failure")
+  return Cause.squash(exit.cause) as ProtocolError
+}
+
+const listedTools = (registry: ToolRegistry["Service"]): Array<Record<string, unknown>> => {
+  const json = registry.catalog.pageJson(undefined, "}")
+  if (typeof json !== "string") return assert.fail(json.message)
+  return JSON.parse(json).tools
+}
+
+describe("ToolRegistry", () => {
+  describe("wire form and JSON Schema", () => {
+    it("derives an object inputSchema with properties, required fields and descriptions", () => {
+      const wire = toolOf(make([Echo]), "echo").wire
+      assert.strictEqual(wire.name, "echo")
+      assert.strictEqual(wire.title, "Echo")
+      assert.strictEqual(wire.description, "Echoes text")
+      const schema = wire.inputSchema as { type: string; properties: Record<string, { type: string; description?: string }>; required: Array<string> }
+      assert.strictEqual(schema.type, "object")
+      assert.deepStrictEqual(Object.keys(schema.properties).sort(), ["text", "times"])
+      assert.strictEqual(schema.properties.text?.type, "string")
+      assert.strictEqual(schema.properties.text?.description, "What to echo")
+      assert.deepStrictEqual(schema.required, ["text"])
+      assert.isFalse("outputSchema" in wire)
+    })
+
+    it("gives an empty struct the schema {type: object, properties: {}}", () => {
+      const registry = make([Tool.make({ name: "noargs", description: "d", input: Schema.Struct({}), handler: () => Effect.succeed("ok") })])
+      assert.deepStrictEqual(toolOf(registry, "noargs").wire.inputSchema, { type: "object", properties: {} })
+    })
+
+    it("adds an outputSchema when the tool declares an output", () => {
+      const registry = make([Tool.make({
+        name: "len",
+        description: "d",
+        input: Schema.Struct({ text: Schema.String }),
+        output: Schema.Struct({ length: Schema.Int }),
+        handler: ({ text }) => Effect.succeed({ length: text.length })
+      })])
+      const tool = toolOf(registry, "len")
+      const output = tool.wire.outputSchema as { type: string; properties: Record<string, unknown>; required: Array<string> }
+      assert.strictEqual(output.type, "object")
+      assert.deepStrictEqual(Object.keys(output.properties), ["length"])
+      assert.deepStrictEqual(output.required, ["length"])
+      assert.isDefined(tool.encodeOutput)
+    })
+
+    it("lists tools with their wire form through the catalog", () => {
+      const tools = listedTools(make([Echo]))
+      assert.strictEqual(tools.length, 1)
+      assert.deepStrictEqual(tools[0], toolOf(make([Echo]), "echo").wire)
+    })
+  })
+
+  describe("decodeArguments", () => {
+    it("decodes valid arguments", () => {
+      const exit = toolOf(make([Echo]), "echo").decodeArguments({ text: "hi", times: 2 })
+      assert.deepStrictEqual(exit, Exit.succeed({ text: "hi", times: 2 }))
+    })
+
+    it("fails with -32602 naming the bad field", () => {
+      const error = failureOf(toolOf(make([Echo]), "echo").decodeArguments({ text: 42 }))
+      assert.strictEqual(error.code, ErrorCode.InvalidParams)
+      assert.include(error.message, `["text"]`)
+      assert.include(error.message, "echo")
+    })
+
+    it("treats missing arguments as an empty object and names the missing field", () => {
+      const error = failureOf(toolOf(make([Echo]), "echo").decodeArguments(undefined))
+      assert.strictEqual(error.code, ErrorCode.InvalidParams)
+      assert.include(error.message, `["text"]`)
+    })
+
+    it("reports every bad field on one line", () => {
+      const error = failureOf(toolOf(make([Echo]), "echo").decodeArguments({ text: 1, times: 1.5 }))
+      assert.include(error.message, `["text"]`)
+      assert.include(error.message, `["times"]`)
+      assert.notInclude(error.message, "\n")
+    })
+  })
+
+  describe("lazily loaded implementations", () => {
+    const lazyTool = () => {
+      let loads = 0
+      const definition = Tool.make({
+        name: "lazy",
+        description: "Loaded on first call",
+        input: Schema.Struct({ text: Schema.String }),
+        load: () => {
+          loads++
+          return Promise.resolve(({ text }: { text: string }) => Effect.succeed(text.toUpperCase()))
+        }
+      })
+      return { definition, loads: () => loads }
+    }
+
+    it.effect("never loads the implementation for listing", () =>
+      Effect.sync(() => {
+        const lazy = lazyTool()
+        const registry = make([lazy.definition])
+        listedTools(registry)
+        listedTools(registry)
+        assert.strictEqual(lazy.loads(), 0)
+        assert.isFalse(toolOf(registry, "lazy").isLoaded())
+      }))
+
+    it.effect("loads once on first use and flips isLoaded", () =>
+      Effect.gen(function*() {
+        const lazy = lazyTool()
+        const tool = toolOf(make([lazy.definition]), "lazy")
+        const handler = yield* tool.handler
+        assert.isTrue(tool.isLoaded())
+        yield* tool.handler
+        assert.strictEqual(lazy.loads(), 1)
+        const out = yield* handler({ text: "abc" }, undefined as never)
+        assert.strictEqual(out, "ABC")
+      }))
+
+    it.effect("shares one load between concurrent first calls", () =>
+      Effect.gen(function*() {
+        let loads = 0
+        const gate = yield* Deferred.make<void>()
+        const tool = toolOf(make([Tool.make({
+          name: "slowload",
+          description: "d",
+          input: Schema.Struct({}),
+          load: () => {
+            loads++
+            return Effect.runPromise(Deferred.await(gate)).then(() => () => Effect.succeed("loaded"))
+          }
+        })]), "slowload")
+        const fibers = yield* Effect.forEach([1, 2, 3, 4], () => Effect.forkChild(tool.handler))
+        yield* Effect.yieldNow
+        assert.isFalse(tool.isLoaded())
+        yield* Deferred.succeed(gate, undefined)
+        const handlers = yield* Fiber.joinAll(fibers)
+        assert.strictEqual(loads, 1)
+        assert.strictEqual(new Set(handlers).size, 1)
+        assert.isTrue(tool.isLoaded())
+      }))
+
+    it.effect("a failed load answers -32602 and is retried on the next call", () =>
+      Effect.gen(function*() {
+        let loads = 0
+        const tool = toolOf(make([Tool.make({
+          name: "flaky",
+          description: "d",
+          input: Schema.Struct({}),
+          load: () => (++loads === 1 ? Promise.reject(new Error("boom")) : Promise.resolve(() => Effect.succeed("ok")))
+        })]), "flaky")
+        const error = yield* Effect.flip(tool.handler)
+        assert.strictEqual(error.code, ErrorCode.InvalidParams)
+        assert.include(error.message, "boom")
+        assert.isFalse(tool.isLoaded())
+        yield* tool.handler
+        assert.strictEqual(loads, 2)
+        assert.isTrue(tool.isLoaded())
+      }))
+
+    it("counts a tool with an inline handler as loaded from the start", () => {
+      assert.isTrue(toolOf(make([Echo]), "echo").isLoaded())
+    })
+
+    it("refuses a tool with neither handler nor load", () => {
+      assert.throws(() => make([{ name: "empty", description: "d", input: Schema.Struct({}) }]), /neither a handler nor a load/)
+    })
+  })
+
+  describe("register and remove", () => {
+    it.effect("register replaces a tool of the same name and triggers onChange", () =>
+      Effect.gen(function*() {
+        const registry = yield* ToolRegistry
+        let changes = 0
+        registry.catalog.onChange(() => changes++)
+        yield* registry.register(Tool.make({ name: "echo", description: "Second version", input: Schema.Struct({}), handler: () => Effect.succeed("v2") }))
+        const tools = listedTools(registry)
+        assert.strictEqual(tools.length, 1)
+        assert.strictEqual(tools[0]?.description, "Second version")
+        assert.strictEqual(changes, 1)
+      }).pipe(Effect.provide(ToolRegistry.layer([Echo]))))
+
+    it.effect("remove deletes a tool and triggers onChange; removing it again is a no-op", () =>
+      Effect.gen(function*() {
+        const registry = yield* ToolRegistry
+        let changes = 0
+        registry.catalog.onChange(() => changes++)
+        assert.isTrue(yield* registry.remove("echo"))
+        assert.isFalse(yield* registry.remove("echo"))
+        assert.deepStrictEqual(listedTools(registry), [])
+        assert.isUndefined(registry.catalog.get("echo"))
+        assert.strictEqual(changes, 1)
+      }).pipe(Effect.provide(ToolRegistry.layer([Echo]))))
+
+    it.effect("pages tools/list by the pageSize option", () =>
+      Effect.gen(function*() {
+        const registry = yield* ToolRegistry
+        for (const name of ["a", "b", "c"]) {
+          yield* registry.register(Tool.make({ name, description: "d", input: Schema.Struct({}), handler: () => Effect.succeed(name) }))
+        }
+        const json = registry.catalog.pageJson(undefined, "}")
+        assert.isString(json)
+        const first = JSON.parse(json as string) as { tools: Array<{ name: string }>; nextCursor?: string }
+        assert.deepStrictEqual(first.tools.map((t) => t.name), ["a", "b"])
+        assert.isString(first.nextCursor)
+      }).pipe(Effect.provide(ToolRegistry.layer([], { pageSize: 2 }))))
+  })
+})
