@@ -1,6 +1,6 @@
 /** The slice of autocannon 9's programmatic API that bench/http.ts uses (the package ships no types). */
 declare module "autocannon" {
-  interface Options {
+  export interface Options {
     readonly url: string
     readonly method?: string
     readonly headers?: Record<string, string>
@@ -10,7 +10,7 @@ declare module "autocannon" {
     readonly duration?: number
   }
   /** Per-second request counts (`requests`) or per-response latencies in ms (`latency`). */
-  interface Stats {
+  export interface Stats {
     readonly average: number
     readonly mean: number
     readonly stddev: number
@@ -20,7 +20,7 @@ declare module "autocannon" {
     readonly p90: number
     readonly p99: number
   }
-  interface Result {
+  export interface Result {
     readonly duration: number
     readonly requests: Stats & { readonly total: number; readonly sent: number }
     readonly latency: Stats

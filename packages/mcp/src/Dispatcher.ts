@@ -32,7 +32,9 @@ import {
 } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
-import { InputRequired, type InputRequest, type ToolContext, ToolError, type ToolReturn } from "./Tool.ts"
+import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
+import { InputRequired, type InputRequest, ToolError, type ToolReturn } from "./Tool.ts"
+import type { ToolHandler } from "./Tool.ts"
 import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
 
 /** Who is calling and under which revision; built by the transport for each message. */
@@ -128,22 +130,6 @@ const missingCapabilities = (required: ClientCapabilities | undefined, declared:
   return Object.keys(missing).length === 0 ? undefined : missing
 }
 
-const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots"
-}
-
-/** The internal signal `ToolContext.input` raises on a stateless call that still needs input. */
-class NeedInput {
-  readonly key: string
-  readonly request: InputRequest
-  constructor(key: string, request: InputRequest) {
-    this.key = key
-    this.request = request
-  }
-}
-
 interface StatePayload {
   /** Binds the state to one tool and principal. */
   readonly b: string
@@ -154,6 +140,17 @@ interface StatePayload {
 }
 
 const MAX_SESSION_INPUT_ROUNDS = 16
+
+/** Calls a handler; one that throws instead of returning an Effect dies like a defect. */
+const invoke = (handler: ToolHandler<unknown, unknown>, args: unknown, context: ToolCall) => {
+  try {
+    return handler(args, context)
+  } catch (defect) {
+    return Effect.die(defect)
+  }
+}
+
+type Attempt = (responses: Record<string, unknown>, userState: unknown) => Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError>
 
 const invalidRequestState = invalidParams("Invalid or expired requestState", { reason: "invalid_request_state" })
 
@@ -177,6 +174,8 @@ const covers = (declared: ClientCapabilities, required: Record<string, unknown>)
     if (key === "elicitation" && Object.keys(has).length === 0) return isObject(sub) && "form" in sub
     return !isObject(sub) || Object.keys(sub).every((k) => isObject(has[k]))
   })
+
+const STATELESS_PEER = { stateless: true } as Peer
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -231,6 +230,15 @@ export const make = (options: DispatcherOptions) =>
         ? { ...value, resultType: value.resultType ?? "complete", _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity } }
         : value
 
+    const completeTail = `,"resultType":"complete","_meta":${metaJson}}`
+    /** A stateless result: `resultType` and server identity added by splicing the JSON, not by copying. */
+    const statelessJson = (value: Record<string, unknown>): string => {
+      if ("resultType" in value) return JSON.stringify(value)
+      if (value._meta !== undefined) return JSON.stringify(decorate(value, STATELESS_PEER))
+      const json = JSON.stringify(value)
+      return json === "{}" ? `{${completeTail.slice(1)}` : json.slice(0, -1) + completeTail
+    }
+
     const decorateCacheable = (value: Record<string, unknown>, peer: Peer, scope: "public" | "private", ttlMs: number) =>
       peer.stateless ? { ...decorate(value, peer), ttlMs, cacheScope: scope } : value
 
@@ -244,7 +252,7 @@ export const make = (options: DispatcherOptions) =>
     const answerWith = (id: RequestId, peer: Peer, method: string) =>
     <A extends Record<string, unknown>>(effect: Effect.Effect<A, ProtocolError>): Effect.Effect<Answer> =>
       effect.pipe(
-        Effect.map((value) => ok(result(id, value))),
+        Effect.map((value) => ok(peer.stateless ? resultBytes(id, statelessJson(value)) : result(id, value))),
         Effect.catchCause((cause) => {
           const failure = cause.reasons.find(Cause.isFailReason)
           if (failure !== undefined) return Effect.succeed(errorAnswer(id, failure.error, peer.stateless))
@@ -281,27 +289,31 @@ export const make = (options: DispatcherOptions) =>
       params: Record<string, unknown>,
       peer: Peer,
       out: Outbound
-    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
-      Effect.flatMap(tool.handler, (handler) =>
-        withInputRounds(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, (responses, userState) =>
-          Effect.flatMap(Effect.exit(handler(args, toolContext(id, params, peer, out, responses, userState))), (outcome): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> => {
-            if (Exit.isSuccess(outcome)) {
-              return outcome.value instanceof InputRequired ? Effect.succeed(outcome.value) : toCallToolResult(tool, outcome.value)
-            }
-            const need = outcome.cause.reasons.find((r) => Cause.isDieReason(r) && r.defect instanceof NeedInput)
+    ): Effect.Effect<Record<string, unknown>, ProtocolError> => {
+      const attempt = (handler: ToolHandler<unknown, unknown>): Attempt => (responses, userState) =>
+        Effect.matchCauseEffect(invoke(handler, args, new ToolCall(id, params._meta, peer, out, responses, userState)), {
+          onSuccess: (value): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> =>
+            value instanceof InputRequired ? Effect.succeed(value) : toCallToolResult(tool, value),
+          onFailure: (cause): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> => {
+            const need = cause.reasons.find((r) => Cause.isDieReason(r) && r.defect instanceof NeedInput)
             if (need !== undefined && Cause.isDieReason(need)) {
               const { key, request } = need.defect as NeedInput
               return Effect.succeed(new InputRequired({ [key]: request }, userState))
             }
-            const failure = outcome.cause.reasons.find(Cause.isFailReason)
+            const failure = cause.reasons.find(Cause.isFailReason)
             if (failure !== undefined) {
               const error = failure.error
               const message = error instanceof ToolError || error instanceof Error ? error.message : String(error)
               return Effect.succeed({ content: [{ type: "text", text: message }], isError: true })
             }
-            return Effect.failCause(outcome.cause as Cause.Cause<never>)
-          }))
-      )
+            return Effect.failCause(cause as Cause.Cause<never>)
+          }
+        })
+      const run = (handler: ToolHandler<unknown, unknown>) =>
+        withInputRounds(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, attempt(handler))
+      const loaded = tool.loaded()
+      return loaded !== undefined ? run(loaded) : Effect.flatMap(tool.handler, run)
+    }
 
     /**
      * Runs `attempt` until it stops asking for input. Stateless: answers `input_required` with a
@@ -313,7 +325,21 @@ export const make = (options: DispatcherOptions) =>
       params: Record<string, unknown>,
       peer: Peer,
       out: Outbound,
-      attempt: (responses: Record<string, unknown>, userState: unknown) => Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError>
+      attempt: Attempt
+    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
+      params.requestState === undefined && params.inputResponses === undefined
+        ? Effect.flatMap(attempt({}, undefined), (outcome) =>
+          outcome instanceof InputRequired ? inputRounds(binding, params, peer, out, attempt, outcome) : Effect.succeed(outcome))
+        : inputRounds(binding, params, peer, out, attempt, undefined)
+
+    /** The rounds after the first: verify the state, gather responses, answer or ask again. */
+    const inputRounds = (
+      binding: string,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound,
+      attempt: Attempt,
+      first: InputRequired | undefined
     ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
       Effect.gen(function*() {
         const state = yield* verifyState(params.requestState, binding)
@@ -321,20 +347,20 @@ export const make = (options: DispatcherOptions) =>
         if (isObject(params.inputResponses)) Object.assign(responses, params.inputResponses)
         let userState = state?.u
         for (let round = 0; ; round++) {
-          const outcome = yield* attempt(responses, userState)
-          if (!(outcome instanceof InputRequired)) return decorate(outcome, peer)
-          if (peer.stateless || out.request === undefined || round >= MAX_SESSION_INPUT_ROUNDS) {
-            for (const [key, request] of Object.entries(outcome.inputRequests)) {
-              const required = requiredCapabilityOf(request)
-              if (!covers(peer.clientCapabilities, required)) {
-                return yield* new ProtocolError({
-                  code: McpErrorCode.MissingRequiredClientCapability,
-                  message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
-                  data: { requiredCapabilities: required }
-                })
-              }
+          const outcome = round === 0 && first !== undefined ? first : yield* attempt(responses, userState)
+          if (!(outcome instanceof InputRequired)) return outcome
+          for (const [key, request] of Object.entries(outcome.inputRequests)) {
+            const required = requiredCapabilityOf(request)
+            if (!covers(peer.clientCapabilities, required)) {
+              return yield* new ProtocolError({
+                code: McpErrorCode.MissingRequiredClientCapability,
+                message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
+                data: { requiredCapabilities: required }
+              })
             }
-            return decorate(yield* inputRequiredResult(outcome.inputRequests, { b: binding, r: responses, u: outcome.state }), peer)
+          }
+          if (peer.stateless || out.request === undefined || round >= MAX_SESSION_INPUT_ROUNDS) {
+            return yield* inputRequiredResult(outcome.inputRequests, { b: binding, r: responses, u: outcome.state })
           }
           Object.assign(responses, yield* askClient(outcome.inputRequests, out))
           userState = outcome.state
@@ -368,60 +394,6 @@ export const make = (options: DispatcherOptions) =>
         Effect.map(Object.fromEntries)
       )
 
-    const toolContext = (
-      id: RequestId,
-      params: Record<string, unknown>,
-      peer: Peer,
-      out: Outbound,
-      responses: Record<string, unknown>,
-      requestState: unknown
-    ): ToolContext => {
-      const progressToken = isObject(params._meta) ? params._meta.progressToken : undefined
-      let inputIndex = 0
-      const input = (request: InputRequest): Effect.Effect<Record<string, unknown>, ToolError> => {
-        const capability = CAPABILITY_OF_INPUT[request.method]
-        if ((peer.clientCapabilities as Record<string, unknown>)[capability] === undefined) {
-          return Effect.fail(new ToolError({ message: `The client does not support ${request.method}` }))
-        }
-        if (!peer.stateless && out.request !== undefined) {
-          return out.request(request.method, request.params).pipe(
-            Effect.flatMap((r) => (isObject(r) ? Effect.succeed(r) : Effect.fail(new ToolError({ message: `Invalid ${request.method} response` })))),
-            Effect.mapError((e) => (e instanceof ToolError ? e : new ToolError({ message: e.message })))
-          )
-        }
-        const key = `input_${inputIndex++}`
-        const response = responses[key]
-        return isObject(response) ? Effect.succeed(response) : Effect.die(new NeedInput(key, request))
-      }
-      return {
-        principal: peer.principal,
-        requestId: id,
-        clientCapabilities: peer.clientCapabilities,
-        inputResponses: responses,
-        requestState,
-        progress: (progress, total, message) =>
-          progressToken === undefined
-            ? Effect.void
-            : Effect.sync(() =>
-              out.notify("notifications/progress", {
-                progressToken,
-                progress,
-                ...(total === undefined ? {} : { total }),
-                ...(message === undefined ? {} : { message })
-              })
-            ),
-        log: (level, data, logger) => {
-          const threshold = peer.session?.logLevel ?? peer.logLevel
-          const passes = threshold === undefined ? !peer.stateless : levelPasses(level, threshold)
-          return passes
-            ? Effect.sync(() => out.notify("notifications/message", { level, data, ...(logger === undefined ? {} : { logger }) }))
-            : Effect.void
-        },
-        input,
-        elicit: (elicitParams) => input({ method: "elicitation/create", params: elicitParams as Record<string, unknown> })
-      }
-    }
-
     // ---- everything else ---------------------------------------------------------------------
 
     const readResource = (params: Record<string, unknown> | undefined, peer: Peer) => {
@@ -449,7 +421,7 @@ export const make = (options: DispatcherOptions) =>
         >)
     }
 
-    const complete = (params: Record<string, unknown> | undefined, peer: Peer) => {
+    const complete = (params: Record<string, unknown> | undefined) => {
       const ref = params?.ref
       const argument = params?.argument
       if (!isObject(ref) || !isObject(argument) || typeof argument.name !== "string" || typeof argument.value !== "string") {
@@ -461,9 +433,9 @@ export const make = (options: DispatcherOptions) =>
         : ref.type === "ref/resource" && typeof ref.uri === "string"
         ? resources.complete(ref.uri, argument.name, argument.value, context)
         : Effect.fail(invalidParams("completion/complete ref must be ref/prompt with a name or ref/resource with a uri"))
-      return values.pipe(Effect.map((all) => decorate({
+      return values.pipe(Effect.map((all) => ({
         completion: { values: all.slice(0, 100), total: all.length, hasMore: all.length > 100 }
-      }, peer)))
+      })))
     }
 
     const discover = (peer: Peer) =>
@@ -472,8 +444,6 @@ export const make = (options: DispatcherOptions) =>
         capabilities: statelessCapabilities,
         ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
       }, peer, "public", listTtlMs)
-
-    const emptyResult = (peer: Peer) => (peer.stateless ? decorate({}, peer) : {})
 
     const handle = (
       id: RequestId,
@@ -500,7 +470,7 @@ export const make = (options: DispatcherOptions) =>
         case "prompts/get":
           return run(getPrompt(params, peer, out))
         case "completion/complete":
-          return run(complete(params, peer))
+          return run(complete(params))
         case "server/discover":
           return ok(result(id, discover(peer)))
         case "ping":
@@ -517,7 +487,7 @@ export const make = (options: DispatcherOptions) =>
           if (typeof uri !== "string") return errorAnswer(id, invalidParams(`${method} requires params.uri (a string)`), false)
           if (method === "resources/subscribe") peer.session?.subscriptions.add(uri)
           else peer.session?.subscriptions.delete(uri)
-          return ok(result(id, emptyResult(peer)))
+          return ok(result(id, {}))
         }
         default:
           return errorAnswer(id, methodNotFound(method), peer.stateless)

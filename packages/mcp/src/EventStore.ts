@@ -48,7 +48,9 @@ export const makeMemory = (maxEventsPerStream: number) => {
         const streamId = lastEventId.slice(0, at)
         const seq = Number(lastEventId.slice(at + 1))
         const stream = streams.get(streamId)
-        if (at <= 0 || !Number.isSafeInteger(seq) || stream === undefined) {
+        // an id older than the oldest kept event (evicted) or never issued cannot be resumed without a gap
+        const oldest = stream?.events[0]?.seq ?? stream?.next ?? 0
+        if (at <= 0 || !Number.isSafeInteger(seq) || stream === undefined || seq < oldest - 1 || seq >= stream.next) {
           return Effect.fail(new EventNotFound({ eventId: lastEventId }))
         }
         for (const event of stream.events) {

@@ -18,6 +18,8 @@ export interface RegisteredTool {
   readonly encodeOutput: ((value: unknown) => Exit.Exit<unknown, ProtocolError>) | undefined
   /** The implementation, importing it on first use; concurrent first calls share one import. */
   readonly handler: Effect.Effect<ToolHandler<unknown, unknown>, ProtocolError>
+  /** The implementation if it is already loaded: the hot path skips the import step. */
+  readonly loaded: () => ToolHandler<unknown, unknown> | undefined
   /** True once the implementation has been imported (for tests and diagnostics). */
   readonly isLoaded: () => boolean
 }
@@ -29,10 +31,24 @@ export interface ToolRegistryOptions {
 
 const jsonSchemaOf = (schema: Schema.Top): Record<string, unknown> => {
   const document = Schema.toJsonSchemaDocument(schema)
-  const root = document.schema as Record<string, unknown>
+  const definitions: Record<string, unknown> = { ...document.definitions }
+  let root = document.schema as Record<string, unknown>
+  // a Schema.Class or an identified Struct comes out as {"$ref":"#/$defs/Name"}: inline it (tools need an object root)
+  const ref = typeof root.$ref === "string" && root.$ref.startsWith("#/$defs/") ? root.$ref.slice(8) : undefined
+  if (ref !== undefined && typeof definitions[ref] === "object" && !isReferenced(definitions, `#/$defs/${ref}`, ref)) {
+    root = definitions[ref] as Record<string, unknown>
+    delete definitions[ref]
+  } else if (ref !== undefined) {
+    root = { ...(definitions[ref] as Record<string, unknown>) }
+  }
   const objectRoot = root.type === "object" ? root : { type: "object", properties: {} }
-  return Object.keys(document.definitions).length === 0 ? objectRoot : { ...objectRoot, $defs: document.definitions }
+  return Object.keys(definitions).length === 0 ? objectRoot : { ...objectRoot, $defs: definitions }
 }
+
+/** True when another definition refers to `pointer` (recursive schemas keep their definition). */
+const isReferenced = (definitions: Record<string, unknown>, pointer: string, except: string) =>
+  Object.entries(definitions).some(([name, d]) => name !== except && JSON.stringify(d).includes(`"${pointer}"`)) ||
+  JSON.stringify(definitions[except]).includes(`"${pointer}"`)
 
 /** One line per problem, e.g. `Expected string at ["text"]`. */
 export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
@@ -77,6 +93,7 @@ const compile = (definition: ToolDefinition): RegisteredTool => {
         (e) => invalidParams(`Tool ${definition.name} returned a value that does not match its output schema: ${formatSchemaIssue(e.message)}`)
       ),
     handler: Effect.suspend(() => (loaded !== undefined ? Effect.succeed(loaded) : importOnce)),
+    loaded: () => loaded,
     isLoaded: () => loaded !== undefined
   }
 }

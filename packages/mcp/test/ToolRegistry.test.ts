@@ -53,6 +53,25 @@ describe("ToolRegistry", () => {
       assert.deepStrictEqual(toolOf(registry, "noargs").wire.inputSchema, { type: "object", properties: {} })
     })
 
+    // An input whose root encodes as a $ref (a Schema.Class, or a Struct with an identifier) must
+    // still advertise its properties: clients read inputSchema.properties/required, not $defs.
+    it("keeps the properties of an input whose root is a Schema.Class", () => {
+      class Args extends Schema.Class<Args>("Args")({ text: Schema.String }) {}
+      const registry = make([Tool.make({ name: "cls", description: "d", input: Args, handler: () => Effect.succeed("ok") })])
+      const schema = toolOf(registry, "cls").wire.inputSchema as { type: string; properties: Record<string, unknown>; required?: Array<string> }
+      assert.strictEqual(schema.type, "object")
+      assert.deepStrictEqual(Object.keys(schema.properties), ["text"])
+      assert.deepStrictEqual(schema.required, ["text"])
+    })
+
+    it("keeps the properties of an input struct annotated with an identifier", () => {
+      const Input = Schema.Struct({ query: Schema.String }).annotate({ identifier: "SearchInput" })
+      const registry = make([Tool.make({ name: "search", description: "d", input: Input, handler: () => Effect.succeed("ok") })])
+      const schema = toolOf(registry, "search").wire.inputSchema as { properties: Record<string, unknown>; required?: Array<string> }
+      assert.deepStrictEqual(Object.keys(schema.properties), ["query"])
+      assert.deepStrictEqual(schema.required, ["query"])
+    })
+
     it("adds an outputSchema when the tool declares an output", () => {
       const registry = make([Tool.make({
         name: "len",
@@ -153,8 +172,11 @@ describe("ToolRegistry", () => {
             return Effect.runPromise(Deferred.await(gate)).then(() => () => Effect.succeed("loaded"))
           }
         })]), "slowload")
-        const fibers = yield* Effect.forEach([1, 2, 3, 4], () => Effect.forkChild(tool.handler))
+        let started = 0
+        const firstCall = Effect.sync(() => started++).pipe(Effect.andThen(tool.handler))
+        const fibers = yield* Effect.forEach([1, 2, 3, 4], () => Effect.forkChild(firstCall))
         yield* Effect.yieldNow
+        assert.strictEqual(started, 4) // every call asked for the handler before the import finished
         assert.isFalse(tool.isLoaded())
         yield* Deferred.succeed(gate, undefined)
         const handlers = yield* Fiber.joinAll(fibers)

@@ -1,0 +1,102 @@
+/**
+ * The `ToolContext` of one `tools/call`: one object per call with its methods on the prototype,
+ * because the hot path pays for every closure it allocates.
+ */
+import type { ClientCapabilities, ElicitRequestParams, LoggingLevel } from "@modelcontextprotocol/server"
+import { Effect } from "effect"
+import type { Outbound, Peer } from "../Dispatcher.ts"
+import type { RequestId } from "../JsonRpc.ts"
+import { levelPasses } from "../Protocol.ts"
+import { type InputRequest, type ToolContext, ToolError } from "../Tool.ts"
+
+/** Raised (as a defect) by `input` on a stateless call that has no response yet for its request. */
+export class NeedInput {
+  readonly key: string
+  readonly request: InputRequest
+  constructor(key: string, request: InputRequest) {
+    this.key = key
+    this.request = request
+  }
+}
+
+const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots"
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+export class ToolCall implements ToolContext {
+  readonly requestId: RequestId
+  readonly inputResponses: Readonly<Record<string, unknown>>
+  readonly requestState: unknown
+  readonly #peer: Peer
+  readonly #out: Outbound
+  readonly #progressToken: unknown
+  #inputIndex = 0
+
+  constructor(
+    requestId: RequestId,
+    meta: unknown,
+    peer: Peer,
+    out: Outbound,
+    inputResponses: Readonly<Record<string, unknown>>,
+    requestState: unknown
+  ) {
+    this.requestId = requestId
+    this.inputResponses = inputResponses
+    this.requestState = requestState
+    this.#peer = peer
+    this.#out = out
+    this.#progressToken = isObject(meta) ? meta.progressToken : undefined
+  }
+
+  get principal(): string | undefined {
+    return this.#peer.principal
+  }
+
+  get clientCapabilities(): ClientCapabilities {
+    return this.#peer.clientCapabilities
+  }
+
+  progress(progress: number, total?: number, message?: string): Effect.Effect<void> {
+    const progressToken = this.#progressToken
+    if (progressToken === undefined) return Effect.void
+    return Effect.sync(() =>
+      this.#out.notify("notifications/progress", {
+        progressToken,
+        progress,
+        ...(total === undefined ? {} : { total }),
+        ...(message === undefined ? {} : { message })
+      })
+    )
+  }
+
+  log(level: LoggingLevel, data: unknown, logger?: string): Effect.Effect<void> {
+    const threshold = this.#peer.session?.logLevel ?? this.#peer.logLevel
+    const passes = threshold === undefined ? !this.#peer.stateless : levelPasses(level, threshold)
+    if (!passes) return Effect.void
+    return Effect.sync(() => this.#out.notify("notifications/message", { level, data, ...(logger === undefined ? {} : { logger }) }))
+  }
+
+  input(request: InputRequest): Effect.Effect<Record<string, unknown>, ToolError> {
+    const request_ = this.#out.request
+    if (!this.#peer.stateless && request_ !== undefined) {
+      if ((this.#peer.clientCapabilities as Record<string, unknown>)[CAPABILITY_OF_INPUT[request.method]] === undefined) {
+        return Effect.fail(new ToolError({ message: `The client does not support ${request.method}` }))
+      }
+      return request_(request.method, request.params).pipe(
+        Effect.mapError((e) => new ToolError({ message: e.message })),
+        Effect.flatMap((r) => (isObject(r) ? Effect.succeed(r) : Effect.fail(new ToolError({ message: `Invalid ${request.method} response` }))))
+      )
+    }
+    const key = `input_${this.#inputIndex++}`
+    const response = this.inputResponses[key]
+    return isObject(response) ? Effect.succeed(response) : Effect.die(new NeedInput(key, request))
+  }
+
+  elicit(params: ElicitRequestParams): Effect.Effect<Record<string, unknown>, ToolError> {
+    return this.input({ method: "elicitation/create", params: params as Record<string, unknown> })
+  }
+}

@@ -1,0 +1,159 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ConfigError, defaults, fromEnv, fromFile, fromObject, resolve } from "../src/Config.ts"
+
+/** A temporary JSON config file, removed when the test's scope closes. */
+const configFile = (text: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = await mkdtemp(join(tmpdir(), "tenfold-config-"))
+      const file = join(dir, "tenfold.json")
+      await writeFile(file, text)
+      return { dir, file }
+    }),
+    ({ dir }) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  ).pipe(Effect.map(({ file }) => file))
+
+describe("Config", () => {
+  it("has the documented defaults", () => {
+    assert.deepStrictEqual(defaults, {
+      host: "127.0.0.1",
+      port: 3000,
+      path: "/mcp",
+      stdio: false,
+      maxBodyBytes: 4 * 1024 * 1024,
+      allowedOrigins: [],
+      allowedHosts: [],
+      tokensFile: undefined,
+      tokens: undefined,
+      sessionIdleMs: 600_000,
+      maxSessions: 10_000,
+      pageSize: 100,
+      shutdownGraceMs: 10_000
+    })
+    assert.deepStrictEqual(resolve(), defaults)
+  })
+
+  describe("fromEnv", () => {
+    it.effect("reads nothing from an environment without TENFOLD_* variables", () =>
+      Effect.gen(function*() {
+        assert.deepStrictEqual(yield* fromEnv({ PATH: "/usr/bin", PORT: "1" }), {})
+      }))
+
+    it.effect("parses numbers, booleans, lists and strings", () =>
+      Effect.gen(function*() {
+        const config = yield* fromEnv({
+          TENFOLD_HOST: "0.0.0.0",
+          TENFOLD_PORT: "8080",
+          TENFOLD_PATH: "/api/mcp",
+          TENFOLD_STDIO: "true",
+          TENFOLD_MAX_BODY_BYTES: "1024",
+          TENFOLD_ALLOWED_ORIGINS: "https://a.example, https://b.example,,",
+          TENFOLD_ALLOWED_HOSTS: "a.example",
+          TENFOLD_TOKENS: "t=alice",
+          TENFOLD_SESSION_IDLE_MS: "5000",
+          TENFOLD_MAX_SESSIONS: "3",
+          TENFOLD_PAGE_SIZE: "10",
+          TENFOLD_SHUTDOWN_GRACE_MS: "0"
+        })
+        assert.deepStrictEqual(config, {
+          host: "0.0.0.0",
+          port: 8080,
+          path: "/api/mcp",
+          stdio: true,
+          maxBodyBytes: 1024,
+          allowedOrigins: ["https://a.example", "https://b.example"],
+          allowedHosts: ["a.example"],
+          tokens: "t=alice",
+          sessionIdleMs: 5000,
+          maxSessions: 3,
+          pageSize: 10,
+          shutdownGraceMs: 0
+        })
+      }))
+
+    it.effect("reads 1/0 and false as booleans", () =>
+      Effect.gen(function*() {
+        assert.strictEqual((yield* fromEnv({ TENFOLD_STDIO: "1" })).stdio, true)
+        assert.strictEqual((yield* fromEnv({ TENFOLD_STDIO: "0" })).stdio, false)
+        assert.strictEqual((yield* fromEnv({ TENFOLD_STDIO: "false" })).stdio, false)
+      }))
+
+    const invalid: ReadonlyArray<readonly [string, string, string]> = [
+      ["TENFOLD_PORT", "abc", "port"],
+      ["TENFOLD_PORT", "70000", "port"],
+      ["TENFOLD_PORT", "", "port"],
+      ["TENFOLD_PORT", "80.5", "port"],
+      ["TENFOLD_STDIO", "yes", "stdio"],
+      ["TENFOLD_PATH", "mcp", "path"],
+      ["TENFOLD_PAGE_SIZE", "0", "pageSize"],
+      ["TENFOLD_SHUTDOWN_GRACE_MS", "-1", "shutdownGraceMs"]
+    ]
+    for (const [name, value, field] of invalid) {
+      it.effect(`rejects ${name}=${JSON.stringify(value)} naming ${field}`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(fromEnv({ [name]: value }))
+          assert.instanceOf(error, ConfigError)
+          assert.include(error.message, `["${field}"]`)
+          assert.include(error.source, "TENFOLD_")
+        }))
+    }
+
+    it.effect("names every bad field at once", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(fromEnv({ TENFOLD_PORT: "abc", TENFOLD_MAX_SESSIONS: "-2" }))
+        assert.include(error.message, `["port"]`)
+        assert.include(error.message, `["maxSessions"]`)
+      }))
+  })
+
+  describe("fromFile and fromObject", () => {
+    it.effect("reads a JSON file", () =>
+      Effect.gen(function*() {
+        const file = yield* configFile(JSON.stringify({ port: 9000, allowedHosts: ["x.example"] }))
+        assert.deepStrictEqual(yield* fromFile(file), { port: 9000, allowedHosts: ["x.example"] })
+      }))
+
+    it.effect("rejects an unknown key, naming it and the file", () =>
+      Effect.gen(function*() {
+        const file = yield* configFile(JSON.stringify({ port: 9000, prot: 1 }))
+        const error = yield* Effect.flip(fromFile(file))
+        assert.instanceOf(error, ConfigError)
+        assert.strictEqual(error.source, file)
+        assert.include(error.message, "prot")
+      }))
+
+    it.effect("rejects a file that is not JSON or cannot be read", () =>
+      Effect.gen(function*() {
+        const file = yield* configFile("{ port: 1 ")
+        assert.include((yield* Effect.flip(fromFile(file))).message, "not valid JSON")
+        assert.include((yield* Effect.flip(fromFile(join(tmpdir(), "tenfold-no-such-dir", "x.json")))).message, "cannot read")
+      }))
+
+    it.effect("fromObject names the source and the field", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(fromObject("flags", { port: 70000 }))
+        assert.strictEqual(error.source, "flags")
+        assert.include(error.message, `["port"]`)
+        assert.deepStrictEqual(yield* fromObject("flags", { port: 0 }), { port: 0 })
+      }))
+  })
+
+  describe("resolve", () => {
+    it("fills the defaults and lets later layers win", () => {
+      const config = resolve({ port: 1, host: "file-host" }, { port: 2 }, { port: 3, stdio: true })
+      assert.strictEqual(config.port, 3)
+      assert.strictEqual(config.host, "file-host")
+      assert.strictEqual(config.stdio, true)
+      assert.strictEqual(config.path, defaults.path)
+    })
+
+    it("does not modify the defaults", () => {
+      resolve({ port: 1 })
+      assert.strictEqual(defaults.port, 3000)
+    })
+  })
+})

@@ -1,0 +1,155 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Config } from "@tenfold/runtime"
+import { Effect } from "effect"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Command, helpText, parse, UsageError } from "../src/Cli.ts"
+
+/** A temporary JSON config file, removed when the test's scope closes. */
+const configFile = (config: Record<string, unknown>) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = await mkdtemp(join(tmpdir(), "tenfold-cli-"))
+      const file = join(dir, "tenfold.json")
+      await writeFile(file, JSON.stringify(config))
+      return { dir, file }
+    }),
+    ({ dir }) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  ).pipe(Effect.map(({ file }) => file))
+
+/** Parses and expects a Serve command. */
+const serve = (argv: ReadonlyArray<string>, env: Record<string, string | undefined> = {}) =>
+  Effect.gen(function*() {
+    const command: Command = yield* parse(argv, env)
+    if (command._tag !== "Serve") return assert.fail(`expected Serve, got ${command._tag}`)
+    return command.config
+  })
+
+describe("Cli.parse", () => {
+  describe("help and version", () => {
+    for (const flag of ["--help", "-h"]) {
+      it.effect(`${flag} answers Help`, () =>
+        Effect.gen(function*() {
+          assert.deepStrictEqual(yield* parse([flag], {}), { _tag: "Help" })
+        }))
+    }
+
+    for (const flag of ["--version", "-v"]) {
+      it.effect(`${flag} answers Version`, () =>
+        Effect.gen(function*() {
+          assert.deepStrictEqual(yield* parse([flag], {}), { _tag: "Version" })
+        }))
+    }
+
+    it("documents every flag and environment variable in the help text", () => {
+      for (const flag of ["--port", "--host", "--path", "--stdio", "--config", "--tokens-file", "--page-size", "--help", "--version"]) {
+        assert.include(helpText, flag)
+      }
+      for (const { name } of Config.environmentVariables) assert.include(helpText, name)
+    })
+  })
+
+  describe("flags", () => {
+    it.effect("with no arguments serves the defaults", () =>
+      Effect.gen(function*() {
+        assert.deepStrictEqual(yield* serve([]), Config.defaults)
+      }))
+
+    it.effect("parses --port and -p", () =>
+      Effect.gen(function*() {
+        assert.strictEqual((yield* serve(["--port", "8080"])).port, 8080)
+        assert.strictEqual((yield* serve(["-p", "0"])).port, 0)
+        assert.strictEqual((yield* serve(["--port=9090"])).port, 9090)
+      }))
+
+    it.effect("parses the other flags", () =>
+      Effect.gen(function*() {
+        const config = yield* serve([
+          "--host", "0.0.0.0", "--path", "/rpc", "--stdio", "--tokens-file", "/etc/tokens",
+          "--max-body-bytes", "2048", "--session-idle-ms", "1000", "--page-size", "7", "--shutdown-grace-ms", "0"
+        ])
+        assert.deepStrictEqual(config, {
+          ...Config.defaults,
+          host: "0.0.0.0",
+          path: "/rpc",
+          stdio: true,
+          tokensFile: "/etc/tokens",
+          maxBodyBytes: 2048,
+          sessionIdleMs: 1000,
+          pageSize: 7,
+          shutdownGraceMs: 0
+        })
+      }))
+
+    for (const port of ["abc", "80.5", ""]) {
+      it.effect(`answers --port ${JSON.stringify(port)} with a UsageError naming --port`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(parse(["--port", port], {}))
+          assert.instanceOf(error, UsageError)
+          assert.include(error.message, "--port")
+        }))
+    }
+
+    it.effect("rejects an out-of-range --port as invalid command-line configuration naming port", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(parse(["--port", "70000"], {}))
+        assert.instanceOf(error, Config.ConfigError)
+        assert.strictEqual((error as Config.ConfigError).source, "command-line flags")
+        assert.include(error.message, `["port"]`)
+      }))
+
+    it.effect("answers a bad --page-size with a UsageError naming it", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(parse(["--page-size", "many"], {}))
+        assert.instanceOf(error, UsageError)
+        assert.include(error.message, "--page-size")
+      }))
+
+    it.effect("answers an unknown flag, a missing value and a positional with a UsageError", () =>
+      Effect.gen(function*() {
+        for (const argv of [["--prot", "1"], ["--port"], ["serve"]]) {
+          const error = yield* Effect.flip(parse(argv, {}))
+          assert.instanceOf(error, UsageError, argv.join(" "))
+        }
+        assert.include((yield* Effect.flip(parse(["--prot", "1"], {}))).message, "--prot")
+      }))
+  })
+
+  describe("precedence", () => {
+    it.effect("reads the environment", () =>
+      Effect.gen(function*() {
+        const config = yield* serve([], { TENFOLD_PORT: "4000", TENFOLD_STDIO: "1" })
+        assert.strictEqual(config.port, 4000)
+        assert.strictEqual(config.stdio, true)
+      }))
+
+    it.effect("lets flags override the environment, which overrides the --config file", () =>
+      Effect.gen(function*() {
+        const file = yield* configFile({ port: 1111, host: "file.example", path: "/from-file", pageSize: 5 })
+        const env = { TENFOLD_PORT: "2222", TENFOLD_HOST: "env.example" }
+        const config = yield* serve(["--config", file, "--port", "3333"], env)
+        assert.strictEqual(config.port, 3333)
+        assert.strictEqual(config.host, "env.example")
+        assert.strictEqual(config.path, "/from-file")
+        assert.strictEqual(config.pageSize, 5)
+        assert.strictEqual((yield* serve(["-c", file], env)).port, 2222)
+        assert.strictEqual((yield* serve(["-c", file], {})).port, 1111)
+      }))
+
+    it.effect("fails with a ConfigError naming the file when the --config file is invalid", () =>
+      Effect.gen(function*() {
+        const file = yield* configFile({ port: "eighty" })
+        const error = yield* Effect.flip(parse(["--config", file], {}))
+        assert.instanceOf(error, Config.ConfigError)
+        assert.include(error.message, "port")
+        assert.strictEqual((error as Config.ConfigError).source, file)
+      }))
+
+    it.effect("fails when the environment is invalid even if a flag overrides the field", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(parse(["--port", "1"], { TENFOLD_PORT: "abc" }))
+        assert.instanceOf(error, Config.ConfigError)
+      }))
+  })
+})
