@@ -5,7 +5,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { HttpServer, StdioTransport } from "@tenfold/mcp"
 import { Tenfold } from "@tenfold/runtime"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { readFileSync } from "node:fs"
 import { helpText, parse } from "./Cli.ts"
 import { builtinTools } from "./tools/index.ts"
@@ -34,7 +34,9 @@ const program = Effect.gen(function*() {
     ConfigError: (e) => Effect.sync(() => fail(`invalid configuration in ${e.source}: ${e.message}`)),
     AuthConfigError: (e) => Effect.sync(() => fail(e.message)),
     ListenError: (e) => Effect.sync(() => fail(e.message))
-  })
+  }),
+  // stdout belongs to the protocol in --stdio mode; all logs go to stderr in every mode
+  Effect.provideService(Logger.LogToStderr, true)
 )
 
 function fail(message: string) {
@@ -42,4 +44,7 @@ function fail(message: string) {
   process.exitCode = 2
 }
 
-NodeRuntime.runMain(program, { disableErrorReporting: false })
+// SIGINT/SIGTERM interrupt the program; once the graceful shutdown has run, that is a clean exit
+NodeRuntime.runMain(program, {
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? (process.exitCode as number | undefined) ?? 0 : 1)
+})

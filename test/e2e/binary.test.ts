@@ -1,0 +1,84 @@
+/**
+ * The `tenfold` binary as a user runs it: --help, bad flags, serving on a port, a clean stop on
+ * SIGTERM, and nothing but JSON-RPC on stdout in --stdio mode.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "vitest"
+import { modernBody, modernHeaders, raw } from "./support.ts"
+
+const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
+
+const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d))
+    child.stderr.on("data", (d: Buffer) => void (stderr += d))
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** Starts the binary on a free port and resolves with its URL once it says it is serving. */
+const serve = (args: ReadonlyArray<string> = []) =>
+  new Promise<{ child: ChildProcess; url: string; exit: Promise<number | null> }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, "--port", "0", ...args])
+    const exit = new Promise<number | null>((r) => child.on("close", r))
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d
+      const m = /serving MCP on (\S+)/.exec(stderr)
+      if (m !== null) resolve({ child, url: m[1]!, exit })
+    })
+    child.on("close", () => reject(new Error(`exited before serving: ${stderr}`)))
+  })
+
+describe("the tenfold binary", () => {
+  it("prints help that lists the flags and environment variables", async () => {
+    const { code, stdout } = await run(["--help"])
+    expect(code).toBe(0)
+    for (const flag of ["--port", "--host", "--stdio", "--config", "--version", "TENFOLD_PORT"]) expect(stdout).toContain(flag)
+  })
+
+  it("prints its version", async () => {
+    const { code, stdout } = await run(["--version"])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^tenfold \d+\.\d+\.\d+\n$/)
+  })
+
+  it("rejects a bad flag and a bad value with exit code 2 and a message naming them", async () => {
+    const unknown = await run(["--bogus"])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("--bogus")
+    const badPort = await run(["--port", "99999"])
+    expect(badPort.code).toBe(2)
+    expect(badPort.stderr).toContain("port")
+    const badEnv = await run([], { TENFOLD_MAX_BODY_BYTES: "lots" })
+    expect(badEnv.code).toBe(2)
+    expect(badEnv.stderr).toContain("maxBodyBytes")
+  })
+
+  it("serves MCP over HTTP and stops cleanly on SIGTERM", async () => {
+    const { child, url, exit } = await serve()
+    const r = await raw(url, { headers: modernHeaders("tools/call", "text_stats"), body: modernBody(1, "tools/call", { name: "text_stats", arguments: { text: "a b c" } }) })
+    expect(JSON.parse(r.body).result.structuredContent.words).toBe(3)
+    child.kill("SIGTERM")
+    expect(await exit).toBe(0)
+  })
+
+  it("writes nothing but JSON-RPC lines to stdout in --stdio mode", async () => {
+    const child = spawn(process.execPath, [bin, "--stdio"])
+    let stdout = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d))
+    const closed = new Promise<number | null>((r) => child.on("close", r))
+    child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } })}\n`)
+    child.stdin.write("this is not json\n")
+    child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "text_stats", arguments: { text: "x y" } } })}\n`)
+    child.stdin.end()
+    expect(await closed).toBe(0)
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.id)).toEqual([1, null, 2])
+    expect(lines[1].error.code).toBe(-32700)
+    expect(lines[2].result.structuredContent.words).toBe(2)
+  })
+})
