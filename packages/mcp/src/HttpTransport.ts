@@ -65,11 +65,28 @@ interface ListenStream {
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+const isOws = (code: number) => code === 32 || code === 9
+
 /** Strips optional whitespace (SP / HTAB) around a header value; undefined when absent. */
 const header = (req: IncomingMessage, name: string): string | undefined => {
-  const value = req.headers[name]
-  if (value === undefined) return undefined
-  return (Array.isArray(value) ? value[0]! : value).replace(/^[ \t]+|[ \t]+$/g, "")
+  const raw = req.headers[name]
+  if (raw === undefined) return undefined
+  const value = Array.isArray(raw) ? raw[0]! : raw
+  return value.length > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1))) ? value.replace(/^[ \t]+|[ \t]+$/g, "") : value
+}
+
+/** Remembers the verdict on the last few hundred Host/Origin values (clients repeat theirs on every request). */
+const memoize = <A>(check: (value: string | undefined) => A): ((value: string | undefined) => A) => {
+  const seen = new Map<string | undefined, A>()
+  return (value) => {
+    let verdict = seen.get(value)
+    if (verdict === undefined) {
+      verdict = check(value)
+      if (seen.size >= 256) seen.clear()
+      seen.set(value, verdict)
+    }
+    return verdict
+  }
 }
 
 /** Decodes an `Mcp-Name` value, which may be `=?base64?…?=` for values unsafe in a header. */
@@ -113,6 +130,8 @@ export const make = (options: HttpTransportOptions = {}) =>
     const protection = options.dnsRebindingProtection ?? true
     const allowedHosts = [...localhostAllowedHostnames(), ...(options.allowedHosts ?? [])]
     const allowedOrigins = [...localhostAllowedHostnames(), ...(options.allowedOrigins ?? [])]
+    const checkHost = memoize((host) => validateHostHeader(host, allowedHosts))
+    const checkOrigin = memoize((origin) => validateOriginHeader(origin, allowedOrigins))
     const tokens = options.tokens ?? new Map<string, string>()
     const clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 300_000
     const inflight = new Set<Fiber.Fiber<Answer>>()
@@ -571,9 +590,9 @@ export const make = (options: HttpTransportOptions = {}) =>
       const q = url.indexOf("?")
       if ((q === -1 ? url : url.slice(0, q)) !== path) return replyError(res, 404, null, -32000, `Not Found: the MCP endpoint is ${path}`)
       if (protection) {
-        const host = validateHostHeader(req.headers.host, allowedHosts)
+        const host = checkHost(req.headers.host)
         if (!host.ok) return replyError(res, 403, null, -32000, `Forbidden: ${host.message}`)
-        const origin = validateOriginHeader(req.headers.origin, allowedOrigins)
+        const origin = checkOrigin(req.headers.origin)
         if (!origin.ok) return replyError(res, 403, null, -32000, `Forbidden: ${origin.message}`)
       }
       let principal: string | undefined

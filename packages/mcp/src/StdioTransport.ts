@@ -40,6 +40,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const pending = new Map<RequestId, (r: { result?: unknown; error?: { code: number; message: string } }) => void>()
         const listens = new Map<RequestId, Record<string, unknown>>()
         let nextOutboundId = 0
+        let stopping = false
 
         const request = (method: string, params: Record<string, unknown>) =>
           Effect.callback<unknown, ProtocolError>((resumeRequest) => {
@@ -64,6 +65,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           fiber.addObserver((exit) => {
             inflight.delete(id)
             if (Exit.isSuccess(exit)) write(exit.value.body)
+            else if (stopping) write(errorBytes(id, ErrorCode.InternalError, "The server is shutting down; the call was cancelled"))
           })
         }
 
@@ -146,20 +148,25 @@ export class StdioTransport extends Context.Service<StdioTransport, {
 
         const lines = createInterface({ input, crlfDelay: Infinity })
         lines.on("line", onLine)
-        lines.on("close", () => {
+        /** Stops reading; calls in flight get the grace period, then are cancelled with an answer. */
+        const drain = Effect.suspend(() => {
+          stopping = true
           stopListChanged()
           stopUpdated()
+          lines.close()
           const running = [...inflight.values()]
-          runFork(
-            Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
-              Effect.timeoutOrElse({
-                duration: options.shutdownGraceMs ?? 10_000,
-                orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true })
-              })
-            )
-          ).addObserver(() => resume(Effect.void))
+          return Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
+            Effect.timeoutOrElse({
+              duration: options.shutdownGraceMs ?? 10_000,
+              orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true })
+            })
+          )
         })
-        return Effect.sync(() => lines.close())
+        lines.on("close", () => {
+          if (!stopping) runFork(drain).addObserver(() => resume(Effect.void))
+        })
+        // interrupted (SIGINT/SIGTERM): drain before the interruption completes
+        return drain
       })
 
     return StdioTransport.of({ serve })
