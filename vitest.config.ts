@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     projects: [
+      { test: { name: "cache", root: "packages/cache", include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: "mcp", root: "packages/mcp", include: ["test/**/*.test.ts"] } },
       { test: { name: "runtime", root: "packages/runtime", include: ["test/**/*.test.ts"] } },
       { test: { name: "server", root: "services/server", include: ["test/**/*.test.ts"] } },
