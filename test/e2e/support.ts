@@ -6,10 +6,13 @@ import { HttpServer, HttpTransport, Tool, ToolRegistry } from "@tenfold/mcp"
 import { Config, Tenfold } from "@tenfold/runtime"
 import { builtinTools } from "@tenfold/server"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { mkdtempSync } from "node:fs"
 import { request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 /** What the e2e tools record, so tests can see what happened on the server side. */
-export const probes = { interrupted: 0, slowCompleted: 0 }
+export const probes = { interrupted: 0, slowCompleted: 0, lookups: 0 }
 
 /** Tools for e2e tests besides the built-in ones: slow, progress-reporting, eliciting. */
 export const testTools = [
@@ -66,6 +69,28 @@ export const testTools = [
       })
   }),
   Tool.make({
+    name: "lookup",
+    description: "A read-only lookup that takes 20 ms; answers who asked and how many lookups ran",
+    input: Schema.Struct({ q: Schema.String }),
+    annotations: { readOnlyHint: true },
+    handler: ({ q }, ctx) =>
+      Effect.sleep(20).pipe(Effect.map(() => `${q} for ${ctx.principal ?? "anyone"} (lookup ${++probes.lookups})`))
+  }),
+  Tool.make({
+    name: "flaky_lookup",
+    description: "A read-only lookup that fails",
+    input: Schema.Struct({ q: Schema.String }),
+    annotations: { readOnlyHint: true },
+    handler: () => Effect.sync(() => ++probes.lookups).pipe(Effect.andThen(Effect.fail(new Tool.ToolError({ message: "upstream down" }))))
+  }),
+  Tool.make({
+    name: "append",
+    description: "Not read-only: never cached",
+    input: Schema.Struct({ q: Schema.String }),
+    annotations: { readOnlyHint: false },
+    handler: ({ q }) => Effect.sync(() => `${q} (lookup ${++probes.lookups})`)
+  }),
+  Tool.make({
     name: "whoami",
     description: "Returns the caller's principal",
     input: Schema.Struct({}),
@@ -81,7 +106,7 @@ export interface RunningServer {
 
 /** Starts Tenfold with the built-in and test tools on 127.0.0.1 and a free port. */
 export const startServer = async (overrides: Config.ConfigInput = {}): Promise<RunningServer> => {
-  const config = Config.resolve({ port: 0 }, overrides)
+  const config = Config.resolve({ port: 0, cacheDir: mkdtempSync(join(tmpdir(), "tenfold-e2e-")) }, overrides)
   const layer = Tenfold.serveHttp(config).pipe(
     Layer.provideMerge(Tenfold.layer(config, { tools: [...builtinTools, ...testTools] }))
   )

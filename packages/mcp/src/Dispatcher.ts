@@ -5,7 +5,8 @@
  */
 import type { ClientCapabilities } from "@modelcontextprotocol/server"
 import { createRequestStateCodec } from "@modelcontextprotocol/server"
-import { Cause, Context, Effect, Exit, Layer } from "effect"
+import { Policy, TieredCache } from "@tenfold/cache"
+import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import {
   ErrorCode,
@@ -205,6 +206,8 @@ export const make = (options: DispatcherOptions) =>
     const tools = yield* ToolRegistry
     const resources = yield* ResourceRegistry
     const prompts = yield* PromptRegistry
+    const cache = Option.getOrUndefined(yield* Effect.serviceOption(TieredCache))
+    const clock = yield* Clock.Clock
     const serverInfo = options.serverInfo
     const identity = { name: serverInfo.name, version: serverInfo.version, ...(serverInfo.title === undefined ? {} : { title: serverInfo.title }) }
     const codec = createRequestStateKey(options.requestStateKey)
@@ -231,12 +234,13 @@ export const make = (options: DispatcherOptions) =>
         : value
 
     const completeTail = `,"resultType":"complete","_meta":${metaJson}}`
+    const metaTail = `,"_meta":${metaJson}}`
     /** A stateless result: `resultType` and server identity added by splicing the JSON, not by copying. */
     const statelessJson = (value: Record<string, unknown>): string => {
-      if ("resultType" in value) return JSON.stringify(value)
       if (value._meta !== undefined) return JSON.stringify(decorate(value, STATELESS_PEER))
       const json = JSON.stringify(value)
-      return json === "{}" ? `{${completeTail.slice(1)}` : json.slice(0, -1) + completeTail
+      const tail = "resultType" in value ? metaTail : completeTail
+      return json === "{}" ? `{${tail.slice(1)}` : json.slice(0, -1) + tail
     }
 
     const decorateCacheable = (value: Record<string, unknown>, peer: Peer, scope: "public" | "private", ttlMs: number) =>
@@ -249,22 +253,25 @@ export const make = (options: DispatcherOptions) =>
       return typeof page === "string" ? ok(resultBytes(id, page)) : errorAnswer(id, page, peer.stateless)
     }
 
+    /** Turns a failed handling into its error answer: the ProtocolError, or -32603 for a defect (logged). */
+    const failureAnswer = (id: RequestId, peer: Peer, method: string) => (cause: Cause.Cause<ProtocolError>): Effect.Effect<Answer> => {
+      const failure = cause.reasons.find(Cause.isFailReason)
+      if (failure !== undefined) return Effect.succeed(errorAnswer(id, failure.error, peer.stateless))
+      if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
+      options.onDefect?.(cause, method)
+      return Effect.succeed(errorAnswer(id, new ProtocolError({ code: ErrorCode.InternalError, message: `Internal error while handling ${method}` }), peer.stateless))
+    }
+
     const answerWith = (id: RequestId, peer: Peer, method: string) =>
     <A extends Record<string, unknown>>(effect: Effect.Effect<A, ProtocolError>): Effect.Effect<Answer> =>
       effect.pipe(
         Effect.map((value) => ok(peer.stateless ? resultBytes(id, statelessJson(value)) : result(id, value))),
-        Effect.catchCause((cause) => {
-          const failure = cause.reasons.find(Cause.isFailReason)
-          if (failure !== undefined) return Effect.succeed(errorAnswer(id, failure.error, peer.stateless))
-          if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
-          options.onDefect?.(cause, method)
-          return Effect.succeed(errorAnswer(id, new ProtocolError({ code: ErrorCode.InternalError, message: `Internal error while handling ${method}` }), peer.stateless))
-        })
+        Effect.catchCause(failureAnswer(id, peer, method))
       )
 
     // ---- tools/call: the hot path ------------------------------------------------------------
 
-    const callTool = (id: RequestId, params: Record<string, unknown> | undefined, peer: Peer, out: Outbound): Effect.Effect<Answer> => {
+    const callTool = (id: RequestId, params: Record<string, unknown> | undefined, peer: Peer, out: Outbound): Answer | Effect.Effect<Answer> => {
       const name = params?.name
       if (typeof name !== "string") return Effect.succeed(errorAnswer(id, invalidParams("tools/call requires params.name (a string)"), peer.stateless))
       const tool = tools.catalog.get(name)
@@ -279,7 +286,49 @@ export const make = (options: DispatcherOptions) =>
       }
       const decoded = tool.decodeArguments(params?.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
-      return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params!, peer, out))
+      const run = runTool(tool, decoded.value, id, params!, peer, out)
+      if (cache === undefined || tool.policy === undefined) return answerWith(id, peer, "tools/call")(run)
+      return cachedCall(id, tool.policy, Policy.key(name, tool.policy, peer.principal, params!.arguments), peer, run)
+    }
+
+    /**
+     * A call of a cached tool. An L1 hit answers synchronously from the stored bytes; a stale one
+     * also starts a background refresh; a miss runs the tool once for all concurrent callers.
+     */
+    const cachedCall = (
+      id: RequestId,
+      policy: Policy.CachePolicy,
+      key: string,
+      peer: Peer,
+      run: Effect.Effect<Record<string, unknown>, ProtocolError>
+    ): Answer | Effect.Effect<Answer> => {
+      const compute = Effect.map(run, (value) => ({
+        value: JSON.stringify(value),
+        cacheable: value.isError !== true && value.resultType === undefined,
+        failed: value.isError === true
+      }))
+      const peeked = cache!.peek(key, policy)
+      if (peeked !== undefined) {
+        const answer = ok(resultBytes(id, cachedJson(peeked.entry.value, peer, policy, peeked.entry.freshUntil)))
+        return peeked.fresh ? answer : Effect.as(cache!.refresh(key, policy, compute), answer)
+      }
+      return cache!.getOrSet(key, policy, compute).pipe(
+        Effect.map((served) => ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))),
+        Effect.catchCause(failureAnswer(id, peer, "tools/call"))
+      )
+    }
+
+    /** A cached result for `peer`; stateless answers also say how long it stays fresh and for whom. */
+    const cachedJson = (value: string, peer: Peer, policy: Policy.CachePolicy, freshUntil: number): string => {
+      if (!peer.stateless) return value
+      const hints = freshUntil > 0
+        ? `"ttlMs":${Math.max(0, Math.floor(freshUntil - clock.currentTimeMillisUnsafe()))},"cacheScope":"${policy.scope}",`
+        : ""
+      if (value.includes("\"_meta\":") || value.includes("\"resultType\":")) {
+        const parsed = JSON.parse(value) as Record<string, unknown>
+        return statelessJson(freshUntil > 0 ? { ...parsed, ...JSON.parse(`{${hints.slice(0, -1)}}`) } : parsed)
+      }
+      return `${value.slice(0, -1)}${value.length > 2 ? "," : ""}${hints}${completeTail.slice(1)}`
     }
 
     const runTool = (

@@ -4,6 +4,7 @@
  * all `tools/list` ever needs, so listing never loads an implementation.
  */
 import type { CallToolResult, ClientCapabilities, ContentBlock, ElicitRequestParams, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
+import type { Policy } from "@tenfold/cache"
 import { Data, type Effect, type Schema } from "effect"
 import type { RequestId } from "./JsonRpc.ts"
 
@@ -86,6 +87,11 @@ export interface ToolDefinition<
   readonly output?: O
   readonly annotations?: ToolAnnotations
   readonly _meta?: Record<string, unknown>
+  /**
+   * Result caching. Read-only tools (`annotations.readOnlyHint: true`) are cached with the default
+   * policy unless this is `false`; other tools only when this (or the configuration) asks for it.
+   */
+  readonly cache?: Policy.CacheOptions | false
   /** Client capabilities the tool cannot work without; a call without them answers -32021. */
   readonly requiredClientCapabilities?: ClientCapabilities
   /** The implementation, when it is cheap to have loaded at start. */

@@ -2,6 +2,7 @@
  * The set of tools a server offers. Declarations are known at start and serialized once per
  * change; implementations are imported on first call. Embedding apps register their tools here.
  */
+import { Policy } from "@tenfold/cache"
 import { Context, Effect, Exit, Layer, Schema, type SchemaIssue } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
 import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
@@ -18,6 +19,8 @@ export interface RegisteredTool {
   readonly encodeOutput: ((value: unknown) => Exit.Exit<unknown, ProtocolError>) | undefined
   /** The implementation, importing it on first use; concurrent first calls share one import. */
   readonly handler: Effect.Effect<ToolHandler<unknown, unknown>, ProtocolError>
+  /** How results are cached, or undefined when they are not. */
+  readonly policy: Policy.CachePolicy | undefined
   /** The implementation if it is already loaded: the hot path skips the import step. */
   readonly loaded: () => ToolHandler<unknown, unknown> | undefined
   /** True once the implementation has been imported (for tests and diagnostics). */
@@ -27,6 +30,11 @@ export interface RegisteredTool {
 export interface ToolRegistryOptions {
   /** Tools per `tools/list` page (default 100). */
   readonly pageSize?: number
+  /** Cache settings from configuration: the default TTL and per-tool overrides (`false` = never cache). */
+  readonly cache?: {
+    readonly defaultTtlMs?: number
+    readonly tools?: Readonly<Record<string, Policy.CacheOptions | false>>
+  }
 }
 
 const jsonSchemaOf = (schema: Schema.Top): Record<string, unknown> => {
@@ -53,7 +61,7 @@ const isReferenced = (definitions: Record<string, unknown>, pointer: string, exc
 /** One line per problem, e.g. `Expected string at ["text"]`. */
 export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
 
-const compile = (definition: ToolDefinition): RegisteredTool => {
+const compile = (definition: ToolDefinition, options: ToolRegistryOptions): RegisteredTool => {
   const decode = Schema.decodeUnknownExit(definition.input as Schema.Codec<unknown, unknown>)
   const output = definition.output as Schema.Codec<unknown, unknown> | undefined
   const encode = output === undefined ? undefined : Schema.encodeUnknownExit(output)
@@ -79,9 +87,16 @@ const compile = (definition: ToolDefinition): RegisteredTool => {
     ...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
     ...(definition._meta === undefined ? {} : { _meta: definition._meta })
   }
+  const policy = Policy.resolve({
+    readOnly: definition.annotations?.readOnlyHint === true,
+    declared: definition.cache,
+    configured: options.cache?.tools?.[definition.name],
+    ...(options.cache?.defaultTtlMs === undefined ? {} : { defaultTtlMs: options.cache.defaultTtlMs })
+  })
   return {
     definition,
     wire,
+    policy,
     decodeArguments: (args) =>
       Exit.mapError(
         decode(args ?? {}, { errors: "all" }),
@@ -120,7 +135,7 @@ export const make = (tools: ReadonlyArray<ToolDefinition<any, any>> = [], option
     if (definition.handler === undefined && definition.load === undefined) {
       throw new Error(`Tool ${definition.name} has neither a handler nor a load function`)
     }
-    const tool = compile(definition)
+    const tool = compile(definition, options)
     catalog.set(definition.name, tool, tool.wire)
   }
   for (const tool of tools) add(tool)

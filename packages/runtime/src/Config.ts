@@ -8,6 +8,20 @@ import { readFile } from "node:fs/promises"
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
+const Millis = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+/** Per-tool cache settings in a config file; durations in milliseconds. `false` = never cache. */
+export const ToolCacheConfig = Schema.Union([
+  Schema.Literal(false),
+  Schema.Struct({
+    ttl: Schema.optionalKey(Millis),
+    staleWhileRevalidate: Schema.optionalKey(Millis),
+    grace: Schema.optionalKey(Millis),
+    shared: Schema.optionalKey(Schema.Boolean),
+    maxBytes: Schema.optionalKey(PositiveInt)
+  })
+])
+
 /** Everything a deployment can set; every field is optional and has a documented default. */
 export const ConfigInput = Schema.Struct({
   /** Address to bind (default 127.0.0.1). Loopback binds get DNS-rebinding protection. */
@@ -35,7 +49,21 @@ export const ConfigInput = Schema.Struct({
   /** Items per page of tools/resources/prompts lists (default 100). */
   pageSize: Schema.optionalKey(PositiveInt),
   /** Time a cancelled or shutting-down call gets to finish (default 10000 ms). */
-  shutdownGraceMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  shutdownGraceMs: Schema.optionalKey(Millis),
+  /** Cache tool results at all (default true). */
+  cache: Schema.optionalKey(Schema.Boolean),
+  /** Redis URL for the shared L2 cache (and cross-instance invalidation); none by default. */
+  redisUrl: Schema.optionalKey(Schema.String.check(Schema.isStartingWith("redis"))),
+  /** Directory of the persistent L4 cache (SQLite); "" turns L4 off (default .tenfold). */
+  cacheDir: Schema.optionalKey(Schema.String),
+  /** L1 bound in bytes (default 64 MiB). */
+  cacheMemoryMaxBytes: Schema.optionalKey(PositiveInt),
+  /** L1 bound in entries (default 100000). */
+  cacheMemoryMaxEntries: Schema.optionalKey(PositiveInt),
+  /** Default time a cached result stays fresh (default 60000 ms). */
+  cacheTtlMs: Schema.optionalKey(Millis),
+  /** Per-tool cache settings, overriding what tools declare (config file only). */
+  cacheTools: Schema.optionalKey(Schema.Record(Schema.String, ToolCacheConfig))
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -53,6 +81,13 @@ export interface Config {
   readonly maxSessions: number
   readonly pageSize: number
   readonly shutdownGraceMs: number
+  readonly cache: boolean
+  readonly redisUrl: string | undefined
+  readonly cacheDir: string
+  readonly cacheMemoryMaxBytes: number
+  readonly cacheMemoryMaxEntries: number
+  readonly cacheTtlMs: number
+  readonly cacheTools: Readonly<Record<string, typeof ToolCacheConfig.Type>>
 }
 
 export const defaults: Config = {
@@ -68,7 +103,14 @@ export const defaults: Config = {
   sessionIdleMs: 600_000,
   maxSessions: 10_000,
   pageSize: 100,
-  shutdownGraceMs: 10_000
+  shutdownGraceMs: 10_000,
+  cache: true,
+  redisUrl: undefined,
+  cacheDir: ".tenfold",
+  cacheMemoryMaxBytes: 64 * 1024 * 1024,
+  cacheMemoryMaxEntries: 100_000,
+  cacheTtlMs: 60_000,
+  cacheTools: {}
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -93,7 +135,13 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_SESSION_IDLE_MS", "sessionIdleMs", "number"],
   ["TENFOLD_MAX_SESSIONS", "maxSessions", "number"],
   ["TENFOLD_PAGE_SIZE", "pageSize", "number"],
-  ["TENFOLD_SHUTDOWN_GRACE_MS", "shutdownGraceMs", "number"]
+  ["TENFOLD_SHUTDOWN_GRACE_MS", "shutdownGraceMs", "number"],
+  ["TENFOLD_CACHE", "cache", "boolean"],
+  ["TENFOLD_REDIS_URL", "redisUrl", "string"],
+  ["TENFOLD_CACHE_DIR", "cacheDir", "string"],
+  ["TENFOLD_CACHE_MEMORY_MAX_BYTES", "cacheMemoryMaxBytes", "number"],
+  ["TENFOLD_CACHE_MEMORY_MAX_ENTRIES", "cacheMemoryMaxEntries", "number"],
+  ["TENFOLD_CACHE_TTL_MS", "cacheTtlMs", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

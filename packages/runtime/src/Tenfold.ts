@@ -19,6 +19,7 @@ import {
   type Tool,
   ToolRegistry
 } from "@tenfold/mcp"
+import { MemoryTier, PersistentTier, RedisTier, TieredCache } from "@tenfold/cache"
 import type { Protocol } from "@tenfold/mcp"
 import { Cause, Effect, Layer } from "effect"
 import type { Config } from "./Config.ts"
@@ -45,20 +46,37 @@ const tokensOf = (config: Config) =>
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.")
 
 /**
- * Every protocol service, configured: registries, dispatcher, sessions, event store and both
- * transports. Listening on a port is separate ({@link serveHttp}) so tests and embedding apps
+ * The tiered result cache as configured: L1 always, L2 with `redisUrl`, L4 unless `cacheDir` is
+ * empty; nothing when `cache` is false (tool calls then always run).
+ */
+export const cacheLayer = (config: Config) => {
+  if (!config.cache) return Layer.empty
+  const tiers = Layer.mergeAll(
+    MemoryTier.layer({ maxBytes: config.cacheMemoryMaxBytes, maxEntries: config.cacheMemoryMaxEntries }),
+    config.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: config.redisUrl }),
+    config.cacheDir === "" ? Layer.empty : PersistentTier.layer({ dir: config.cacheDir })
+  )
+  return TieredCache.layer().pipe(Layer.provideMerge(tiers))
+}
+
+/**
+ * Every protocol service, configured: registries, result cache, dispatcher, sessions, event
+ * store and both transports. Listening on a port is separate ({@link serveHttp}) so tests and embedding apps
  * can mount `HttpTransport.handle` on a server of their own.
  */
 export const layer = (config: Config, registrations: Registrations = {}) => {
   const registries = Layer.mergeAll(
-    ToolRegistry.layer(registrations.tools ?? [], { pageSize: config.pageSize }),
+    ToolRegistry.layer(registrations.tools ?? [], {
+      pageSize: config.pageSize,
+      cache: { defaultTtlMs: config.cacheTtlMs, tools: config.cacheTools }
+    }),
     ResourceRegistry.layer(registrations.resources ?? [], registrations.resourceTemplates ?? [], { pageSize: config.pageSize }),
     PromptRegistry.layer(registrations.prompts ?? [], { pageSize: config.pageSize })
   )
   const dispatcher = Dispatcher.layer({
     serverInfo: registrations.serverInfo ?? defaultServerInfo,
     onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`)
-  }).pipe(Layer.provideMerge(registries))
+  }).pipe(Layer.provideMerge(registries), Layer.provideMerge(cacheLayer(config)))
   const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions }).pipe(
     Layer.provideMerge(EventStore.layerMemory())
   )

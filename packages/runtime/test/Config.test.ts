@@ -32,7 +32,14 @@ describe("Config", () => {
       sessionIdleMs: 600_000,
       maxSessions: 10_000,
       pageSize: 100,
-      shutdownGraceMs: 10_000
+      shutdownGraceMs: 10_000,
+      cache: true,
+      redisUrl: undefined,
+      cacheDir: ".tenfold",
+      cacheMemoryMaxBytes: 64 * 1024 * 1024,
+      cacheMemoryMaxEntries: 100_000,
+      cacheTtlMs: 60_000,
+      cacheTools: {}
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

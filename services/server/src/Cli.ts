@@ -25,6 +25,9 @@ const options = {
   "session-idle-ms": { type: "string" },
   "page-size": { type: "string" },
   "shutdown-grace-ms": { type: "string" },
+  redis: { type: "string" },
+  "cache-dir": { type: "string" },
+  "no-cache": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } as const
@@ -45,6 +48,10 @@ Options:
   --session-idle-ms <n>     Close 2025-11-25 sessions idle this long (default 600000)
   --page-size <n>           Items per tools/resources/prompts list page (default 100)
   --shutdown-grace-ms <n>   On SIGINT/SIGTERM, time calls in flight get to finish (default 10000)
+  --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
+                            (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
+  --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
+  --no-cache                Do not cache tool results at all
   -h, --help                Show this help
   -v, --version             Show the version
 
@@ -86,6 +93,9 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed.path !== undefined) flags.path = parsed.path
     if (parsed.stdio === true) flags.stdio = true
     if (parsed["tokens-file"] !== undefined) flags.tokensFile = parsed["tokens-file"]
+    if (parsed.redis !== undefined) flags.redisUrl = parsed.redis
+    if (parsed["cache-dir"] !== undefined) flags.cacheDir = parsed["cache-dir"]
+    if (parsed["no-cache"] === true) flags.cache = false
     const file = parsed.config === undefined ? {} : yield* Config.fromFile(parsed.config)
     const fromEnv = yield* Config.fromEnv(env)
     const fromFlags = yield* Config.fromObject("command-line flags", flags)

@@ -1,0 +1,206 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Metric } from "effect"
+import { TestClock } from "effect/testing"
+import { spawn } from "node:child_process"
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import * as CacheMetrics from "../src/CacheMetrics.ts"
+import { decode, type Entry } from "../src/Entry.ts"
+import { PersistentTier, type PersistentTierOptions } from "../src/PersistentTier.ts"
+import { writerValue } from "./support/writerEntries.ts"
+
+const WRITER = join(import.meta.dirname, "support", "sqlite-writer.ts")
+
+/** A directory removed when the test's scope closes. */
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "tenfold-persistent-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Runs `use` with a tier on `dir`, then closes it (as a process exit would). */
+const withTier = <A, E>(
+  dir: string,
+  use: (tier: PersistentTier["Service"]) => Effect.Effect<A, E>,
+  options: Omit<PersistentTierOptions, "dir"> = {}
+) => PersistentTier.use(use).pipe(Effect.provide(PersistentTier.layer({ dir, ...options })))
+
+const entry = (value: string, staleUntil = 60_000): Entry => ({ value, freshUntil: staleUntil / 2, staleUntil })
+
+/** Stores "short" (stale after 30 s) and "long" (stale after 10 minutes). */
+const short = entry("s", 30_000)
+const long = entry("l", 600_000)
+const setShortAndLong = (tier: PersistentTier["Service"]) =>
+  Effect.andThen(tier.set("short", short), tier.set("long", long))
+
+/** The rows of `${dir}/cache.sqlite`, read through a connection of its own. */
+const rows = (dir: string) => {
+  const database = new DatabaseSync(join(dir, "cache.sqlite"))
+  try {
+    return database.prepare("SELECT key, value FROM entries ORDER BY key").all()
+      .map((row) => ({ key: String(row.key), entry: decode(row.value as Uint8Array) }))
+  } finally {
+    database.close()
+  }
+}
+
+/** Names of the files moved aside in `dir`, and of the main database files among them. */
+const movedAside = (dir: string) => {
+  const all = readdirSync(dir).filter((name) => name.startsWith("cache.sqlite.corrupt-"))
+  return { all, databases: all.filter((name) => /^cache\.sqlite\.corrupt-\d+$/.test(name)) }
+}
+
+const errorCount = Metric.value(CacheMetrics.forTier(CacheMetrics.errors, "sqlite")).pipe(Effect.map((state) => state.count))
+
+/** Runs the writer on `dir` and SIGKILLs it once it reports `writes` writes; fails if it ends on its own. */
+const killWriterAfter = (dir: string, writes: number) =>
+  Effect.callback<void, Error>((resume) => {
+    const child = spawn(process.execPath, [WRITER, dir], { stdio: ["ignore", "pipe", "pipe"] })
+    let pending = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      const lines = (pending + chunk).split("\n")
+      pending = lines.pop() ?? ""
+      if (Number(lines.at(-1)?.split(" ")[1] ?? 0) >= writes) child.kill("SIGKILL")
+    })
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk))
+    child.on("exit", (code, signal) =>
+      resume(signal === "SIGKILL" ? Effect.void : Effect.fail(new Error(`writer exited with ${code}: ${stderr}`)))
+    )
+    return Effect.sync(() => void child.kill("SIGKILL"))
+  })
+
+describe("PersistentTier", () => {
+  it.effect("round-trips any text, deletes, and serves entries after a restart", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const text = "héllo wörld ✓ 日本語 🚀 \u0000 after NUL"
+      const key = "ключ\u0000🔑"
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          assert.strictEqual(tier.name, "sqlite")
+          yield* tier.set(key, entry(text))
+          yield* tier.set("dropped", entry("bye"))
+          assert.deepStrictEqual(yield* tier.get(key), entry(text))
+          yield* tier.set("dropped", entry("overwritten"))
+          assert.deepStrictEqual(yield* tier.get("dropped"), entry("overwritten"))
+          yield* tier.delete("dropped")
+          assert.isUndefined(yield* tier.get("dropped"))
+          assert.isUndefined(yield* tier.get("never set"))
+        }))
+      assert.deepStrictEqual(yield* withTier(dir, (tier) => tier.get(key)), entry(text))
+      assert.isUndefined(yield* withTier(dir, (tier) => tier.get("dropped")))
+    }))
+
+  it.effect("does not serve an entry once its stale time has passed", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          yield* setShortAndLong(tier)
+          yield* TestClock.adjust("29 seconds")
+          assert.deepStrictEqual(yield* tier.get("short"), short)
+          yield* TestClock.adjust("1 second")
+          assert.isUndefined(yield* tier.get("short"))
+          assert.deepStrictEqual(yield* tier.get("long"), long)
+          assert.strictEqual(yield* tier.sweep, 1)
+        }), { sweepInterval: "1 hour" })
+    }))
+
+  it.effect("sweeps expired rows every sweepInterval", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          yield* setShortAndLong(tier)
+          yield* TestClock.adjust("59 seconds")
+          assert.deepStrictEqual(rows(dir).map((row) => row.key), ["long", "short"])
+          yield* TestClock.adjust("1 second")
+          assert.deepStrictEqual(rows(dir).map((row) => row.key), ["long"])
+        }), { sweepInterval: "1 minute" })
+    }))
+
+  it.effect("moves a file that is not a database aside and starts empty", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const garbage = "this is not a SQLite database\n".repeat(200)
+      writeFileSync(join(dir, "cache.sqlite"), garbage)
+      writeFileSync(join(dir, "cache.sqlite-wal"), "not a WAL either")
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          yield* tier.set("k", entry("v"))
+          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+        }))
+      const { all, databases: [moved] } = movedAside(dir)
+      assert.isDefined(moved)
+      assert.strictEqual(readFileSync(join(dir, moved!), "utf8"), garbage)
+      assert.include(all, `${moved}-wal`)
+    }))
+
+  it.effect("moves a database that fails its integrity check aside", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withTier(dir, (tier) =>
+        Effect.forEach(Array.from({ length: 500 }, (_, i) => i), (i) => tier.set(`key-${i}`, entry("x".repeat(300)))))
+      const file = openSync(join(dir, "cache.sqlite"), "r+")
+      writeSync(file, Buffer.alloc(4096, 0xab), 0, 4096, 3 * 4096)
+      closeSync(file)
+      const errorsBefore = yield* errorCount
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          assert.isUndefined(yield* tier.get("key-1"))
+          yield* tier.set("k", entry("v"))
+          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+        }))
+      assert.lengthOf(movedAside(dir).databases, 1)
+      assert.strictEqual(yield* errorCount, errorsBefore + 1)
+    }))
+
+  it.effect("keeps only whole entries when the writer is killed with SIGKILL mid-write", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* killWriterAfter(dir, 100)
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          const survivors = rows(dir)
+          assert.isAtLeast(survivors.length, 1)
+          for (const { key, entry } of survivors) {
+            assert.strictEqual(entry?.value, writerValue(key), key)
+            assert.strictEqual((yield* tier.get(key))?.value, writerValue(key), key)
+          }
+        }))
+      assert.deepStrictEqual(movedAside(dir).all, [])
+    }))
+
+  it.effect("misses every lookup when its dir cannot hold a database", () =>
+    Effect.gen(function*() {
+      const notADirectory = join(yield* tempDir, "file")
+      writeFileSync(notADirectory, "")
+      yield* withTier(notADirectory, (tier) =>
+        Effect.gen(function*() {
+          yield* tier.set("k", entry("v"))
+          yield* tier.delete("k")
+          assert.isUndefined(yield* tier.get("k"))
+          assert.strictEqual(yield* tier.sweep, 0)
+        }))
+    }))
+
+  it.effect("counts a failed write and does not fail its caller", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withTier(dir, (tier) =>
+        Effect.gen(function*() {
+          const other = new DatabaseSync(join(dir, "cache.sqlite"))
+          other.exec("BEGIN IMMEDIATE")
+          const errorsBefore = yield* errorCount
+          yield* tier.set("k", entry("v"))
+          assert.strictEqual(yield* errorCount, errorsBefore + 1)
+          assert.isUndefined(yield* tier.get("k"))
+          other.exec("ROLLBACK")
+          other.close()
+          yield* tier.set("k", entry("v"))
+          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+        }))
+    }))
+})

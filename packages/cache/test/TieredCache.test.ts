@@ -1,0 +1,151 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import { TestClock } from "effect/testing"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { MemoryTier } from "../src/MemoryTier.ts"
+import { PersistentTier } from "../src/PersistentTier.ts"
+import type { CachePolicy } from "../src/Policy.ts"
+import { TieredCache } from "../src/TieredCache.ts"
+
+const policy = (overrides: Partial<CachePolicy> = {}): CachePolicy => ({
+  ttlMs: 1000,
+  staleWhileRevalidateMs: 0,
+  graceMs: 0,
+  scope: "private",
+  maxBytes: 1024,
+  ...overrides
+})
+
+const MemoryOnly = TieredCache.layer().pipe(Layer.provideMerge(MemoryTier.layer()))
+
+/** A computation that counts its runs and answers `value-<run>`. */
+const counting = Effect.gen(function*() {
+  const runs = yield* Ref.make(0)
+  const compute = Ref.updateAndGet(runs, (n) => n + 1).pipe(Effect.map((n) => ({ value: `"value-${n}"`, cacheable: true })))
+  return { runs, compute }
+})
+
+describe("TieredCache", () => {
+  it.effect("computes on a miss, then answers from memory", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const { compute, runs } = yield* counting
+      const first = yield* cache.getOrSet("k", policy(), compute)
+      const second = yield* cache.getOrSet("k", policy(), compute)
+      assert.deepStrictEqual([first.source, second.source], ["computed", "memory"])
+      assert.strictEqual(second.value, "\"value-1\"")
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("runs one computation for 100 concurrent misses of one key", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const runs = yield* Ref.make(0)
+      const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("20 millis")), Effect.as({ value: "\"v\"", cacheable: true }))
+      const fiber = yield* Effect.forkChild(Effect.all(Array.from({ length: 100 }, () => cache.getOrSet("k", policy(), slow)), { concurrency: "unbounded" }))
+      yield* TestClock.adjust("20 millis")
+      const served = yield* Fiber.join(fiber)
+      assert.strictEqual(yield* Ref.get(runs), 1)
+      assert.isTrue(served.every((s) => s.value === "\"v\""))
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("recomputes once the TTL has passed", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const { compute, runs } = yield* counting
+      yield* cache.getOrSet("k", policy(), compute)
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual((yield* cache.getOrSet("k", policy(), compute)).source, "memory")
+      yield* TestClock.adjust("1 millis")
+      const after = yield* cache.getOrSet("k", policy(), compute)
+      assert.deepStrictEqual([after.source, after.value], ["computed", "\"value-2\""])
+      assert.strictEqual(yield* Ref.get(runs), 2)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("serves a stale value at once and refreshes it in the background (stale-while-revalidate)", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const { compute, runs } = yield* counting
+      const swr = policy({ staleWhileRevalidateMs: 5000 })
+      yield* cache.getOrSet("k", swr, compute)
+      yield* TestClock.adjust("2 seconds")
+      const stale = yield* cache.getOrSet("k", swr, compute)
+      assert.deepStrictEqual([stale.source, stale.value], ["stale", "\"value-1\""])
+      yield* Effect.yieldNow
+      assert.strictEqual(yield* Ref.get(runs), 2)
+      const fresh = yield* cache.getOrSet("k", swr, compute)
+      assert.deepStrictEqual([fresh.source, fresh.value], ["memory", "\"value-2\""])
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("answers with the stale value when the computation fails within the grace period", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const graced = policy({ graceMs: 60_000 })
+      yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"good\"", cacheable: true }))
+      yield* TestClock.adjust("10 seconds")
+      const failed = yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
+      assert.deepStrictEqual([failed.source, failed.value], ["stale", "\"good\""])
+      const died = yield* cache.getOrSet("k", graced, Effect.die("boom"))
+      assert.strictEqual(died.value, "\"good\"")
+      yield* TestClock.adjust("60 seconds")
+      const gone = yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
+      assert.deepStrictEqual([gone.source, gone.value], ["computed", "\"error\""])
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("does not store results that are not cacheable or too large", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      yield* cache.getOrSet("a", policy(), Effect.succeed({ value: "\"error\"", cacheable: false }))
+      yield* cache.getOrSet("b", policy({ maxBytes: 4 }), Effect.succeed({ value: "\"too large\"", cacheable: true }))
+      assert.isUndefined(cache.peek("a", policy()))
+      assert.isUndefined(cache.peek("b", policy()))
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("interrupts the computation when its only caller goes away", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const started = yield* Deferred.make<void>()
+      const interrupted = yield* Deferred.make<void>()
+      const never = Deferred.succeed(started, undefined).pipe(
+        Effect.andThen(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)),
+        Effect.as({ value: "x", cacheable: true })
+      )
+      const caller = yield* Effect.forkChild(cache.getOrSet("k", policy(), never))
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(caller)
+      yield* Deferred.await(interrupted)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("keeps the computation running while another caller still waits", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const slow = Effect.sleep("1 second").pipe(Effect.as({ value: "\"done\"", cacheable: true }))
+      const leaving = yield* Effect.forkChild(cache.getOrSet("k", policy(), slow))
+      const staying = yield* Effect.forkChild(cache.getOrSet("k", policy(), slow))
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(leaving)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(staying)).value, "\"done\"")
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("promotes an entry found in L4 into memory", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "tenfold-tiered-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const withL4 = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), PersistentTier.layer({ dir }))))
+      const { compute, runs } = yield* counting
+      yield* TieredCache.use((cache) => cache.getOrSet("k", policy(), compute)).pipe(Effect.provide(withL4))
+      // a new process: empty memory, same directory
+      const sources = yield* Effect.gen(function*() {
+        const cache = yield* TieredCache
+        const a = yield* cache.getOrSet("k", policy(), compute)
+        const b = yield* cache.getOrSet("k", policy(), compute)
+        return [a.source, b.source]
+      }).pipe(Effect.provide(withL4))
+      assert.deepStrictEqual(sources, ["sqlite", "memory"])
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }))
+})
