@@ -1,0 +1,102 @@
+/**
+ * TieredCache across instances sharing one real Redis: L2 hits promoted into L1, L1 of every
+ * instance invalidated on set/delete, and one computation per key across instances.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Layer, Ref } from "effect"
+import { MemoryTier } from "../src/MemoryTier.ts"
+import type { CachePolicy } from "../src/Policy.ts"
+import { RedisTier } from "../src/RedisTier.ts"
+import { TieredCache } from "../src/TieredCache.ts"
+import * as RedisServer from "./support/RedisServer.ts"
+
+const policy: CachePolicy = { ttlMs: 60_000, staleWhileRevalidateMs: 0, graceMs: 0, scope: "public", maxBytes: 1024 }
+
+const withRedis = Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (redis) => Effect.promise(() => redis.close()))
+
+/** One Tenfold instance's cache: its own L1, the shared Redis as L2. */
+const instance = (url: string) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), RedisTier.layer({ url })))))
+    return { cache: Context.get(context, TieredCache), memory: Context.get(context, MemoryTier) }
+  })
+
+/** Polls (real time) until `check` holds, failing after 5 s. */
+const eventually = (check: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 250; i++) {
+      if (check()) return
+      yield* Effect.sleep("20 millis")
+    }
+    assert.fail("condition not reached within 5 s")
+  })
+
+const value = (v: string) => Effect.succeed({ value: JSON.stringify(v), cacheable: true })
+
+describe("TieredCache over a shared Redis", () => {
+  it.live("answers instance B from L2 what instance A computed, then from B's L1", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const b = yield* instance(redis.url)
+      assert.strictEqual((yield* a.cache.getOrSet("k", policy, value("from A"))).source, "computed")
+      const fromB = yield* b.cache.getOrSet("k", policy, value("from B"))
+      assert.deepStrictEqual([fromB.source, fromB.value], ["redis", "\"from A\""])
+      assert.strictEqual((yield* b.cache.getOrSet("k", policy, value("from B"))).source, "memory")
+    }).pipe(Effect.scoped))
+
+  it.live("invalidates the other instance's L1 when a key is set or deleted", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const b = yield* instance(redis.url)
+      yield* a.cache.getOrSet("k", policy, value("v1"))
+      yield* b.cache.getOrSet("k", policy, value("unused"))
+      assert.isDefined(b.memory.peek("k"))
+      yield* a.cache.delete("k")
+      yield* eventually(() => b.memory.peek("k") === undefined)
+      yield* b.cache.getOrSet("k", policy, value("v2"))
+      yield* a.cache.getOrSet("other", policy, value("x"))
+      assert.isDefined(b.memory.peek("k"))
+      // a later write of the same key on A (another computation) drops B's copy too
+      yield* a.cache.delete("k")
+      yield* a.cache.getOrSet("k", policy, value("v3"))
+      yield* eventually(() => b.memory.peek("k") === undefined)
+      assert.strictEqual((yield* b.cache.getOrSet("k", policy, value("unused"))).value, "\"v3\"")
+    }).pipe(Effect.scoped))
+
+  it.live("runs one computation for concurrent misses on two instances (Redis lock)", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const b = yield* instance(redis.url)
+      const runs = yield* Ref.make(0)
+      const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("200 millis")), Effect.as({ value: "\"once\"", cacheable: true }))
+      const served = yield* Effect.all([
+        ...Array.from({ length: 10 }, () => a.cache.getOrSet("hot", policy, slow)),
+        ...Array.from({ length: 10 }, () => b.cache.getOrSet("hot", policy, slow))
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(yield* Ref.get(runs), 1)
+      assert.isTrue(served.every((s) => s.value === "\"once\""))
+    }).pipe(Effect.scoped))
+
+  it.live("keeps answering while Redis is down, and uses L2 again within seconds of its return", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const b = yield* instance(redis.url)
+      yield* Effect.promise(() => redis.stop())
+      const down = yield* Effect.all(Array.from({ length: 20 }, (_, i) => a.cache.getOrSet(`k${i % 5}`, policy, value(`v${i % 5}`))))
+      assert.deepStrictEqual(down.map((s) => s.value), Array.from({ length: 20 }, (_, i) => `"v${i % 5}"`))
+      yield* Effect.promise(() => redis.restart())
+      let source = ""
+      for (let i = 0; i < 250 && source !== "redis"; i++) {
+        yield* a.cache.delete("after")
+        yield* a.cache.getOrSet("after", policy, value("back"))
+        b.memory.remove("after")
+        source = (yield* b.cache.getOrSet("after", policy, value("not from redis"))).source
+        if (source !== "redis") yield* Effect.sleep("20 millis")
+      }
+      assert.strictEqual(source, "redis")
+    }).pipe(Effect.scoped))
+})
