@@ -140,6 +140,16 @@ describe("Config", () => {
         assert.include((yield* Effect.flip(fromFile(join(tmpdir(), "tenfold-no-such-dir", "x.json")))).message, "cannot read")
       }))
 
+    it.effect("reads per-tool cache settings and rejects bad ones naming the tool", () =>
+      Effect.gen(function*() {
+        const good = { redisUrl: "redis://127.0.0.1:6379", cacheTools: { text_stats: { ttl: 300000, shared: true }, fetch: false as const } }
+        assert.deepStrictEqual(yield* fromFile(yield* configFile(JSON.stringify(good))), good)
+        const bad = yield* Effect.flip(fromFile(yield* configFile(JSON.stringify({ cacheTools: { text_stats: { ttl: -5 } } }))))
+        assert.include(bad.message, "text_stats")
+        const url = yield* Effect.flip(fromObject("flags", { redisUrl: "http://nope" }))
+        assert.include(url.message, "redisUrl")
+      }))
+
     it.effect("fromObject names the source and the field", () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(fromObject("flags", { port: 70000 }))

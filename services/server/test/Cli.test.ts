@@ -82,6 +82,13 @@ describe("Cli.parse", () => {
         })
       }))
 
+    it.effect("parses the cache flags", () =>
+      Effect.gen(function*() {
+        const config = yield* serve(["--redis", "redis://127.0.0.1:6390", "--cache-dir", "/tmp/c", "--no-cache"])
+        assert.deepStrictEqual([config.redisUrl, config.cacheDir, config.cache], ["redis://127.0.0.1:6390", "/tmp/c", false])
+        assert.isTrue((yield* serve([])).cache)
+      }))
+
     for (const port of ["abc", "80.5", ""]) {
       it.effect(`answers --port ${JSON.stringify(port)} with a UsageError naming --port`, () =>
         Effect.gen(function*() {
