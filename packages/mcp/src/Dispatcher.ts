@@ -5,7 +5,7 @@
  */
 import type { ClientCapabilities } from "@modelcontextprotocol/server"
 import { createRequestStateCodec } from "@modelcontextprotocol/server"
-import { Policy, TieredCache } from "@tenfold/cache"
+import { type Peeked, Policy, TieredCache } from "@tenfold/cache"
 import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import {
@@ -284,33 +284,38 @@ export const make = (options: DispatcherOptions) =>
           data: { requiredCapabilities: missing }
         }), peer.stateless))
       }
+      const policy = cache === undefined ? undefined : tool.policy
+      // a cached entry exists only for arguments that decoded before, so a hit needs no decoding
+      const key = policy === undefined ? undefined : Policy.key(name, policy, peer.principal, params!.arguments)
+      const hit = key === undefined ? undefined : cache!.peek(key, policy!)
+      if (hit?.fresh === true) return ok(resultBytes(id, cachedJson(hit.entry.value, peer, policy!, hit.entry.freshUntil)))
       const decoded = tool.decodeArguments(params?.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
       const run = runTool(tool, decoded.value, id, params!, peer, out)
-      if (cache === undefined || tool.policy === undefined) return answerWith(id, peer, "tools/call")(run)
-      return cachedCall(id, tool.policy, Policy.key(name, tool.policy, peer.principal, params!.arguments), peer, run)
+      if (key === undefined) return answerWith(id, peer, "tools/call")(run)
+      return cachedCall(id, policy!, key, peer, run, hit)
     }
 
     /**
-     * A call of a cached tool. An L1 hit answers synchronously from the stored bytes; a stale one
-     * also starts a background refresh; a miss runs the tool once for all concurrent callers.
+     * A call of a cached tool that L1 could not answer fresh: a stale entry (within
+     * stale-while-revalidate) answers at once and starts a background refresh; a miss runs the
+     * tool once for all concurrent callers, through L2 and L4.
      */
     const cachedCall = (
       id: RequestId,
       policy: Policy.CachePolicy,
       key: string,
       peer: Peer,
-      run: Effect.Effect<Record<string, unknown>, ProtocolError>
+      run: Effect.Effect<Record<string, unknown>, ProtocolError>,
+      stale: Peeked | undefined
     ): Answer | Effect.Effect<Answer> => {
       const compute = Effect.map(run, (value) => ({
         value: JSON.stringify(value),
         cacheable: value.isError !== true && value.resultType === undefined,
         failed: value.isError === true
       }))
-      const peeked = cache!.peek(key, policy)
-      if (peeked !== undefined) {
-        const answer = ok(resultBytes(id, cachedJson(peeked.entry.value, peer, policy, peeked.entry.freshUntil)))
-        return peeked.fresh ? answer : Effect.as(cache!.refresh(key, policy, compute), answer)
+      if (stale !== undefined) {
+        return Effect.as(cache!.refresh(key, policy, compute), ok(resultBytes(id, cachedJson(stale.entry.value, peer, policy, stale.entry.freshUntil))))
       }
       return cache!.getOrSet(key, policy, compute).pipe(
         Effect.map((served) => ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))),
