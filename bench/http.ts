@@ -6,13 +6,8 @@
  *
  * Env: BENCH_DURATION (s per measured run, default 10), BENCH_WARMUP (s, default 2), BENCH_ROUNDS (default 2).
  */
-import autocannon, { type Result } from "autocannon"
-import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
-import { cpus } from "node:os"
-import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
+import type { Result } from "autocannon"
+import { formatTable, load as loadWith, machine, type McpRequest, mcpRequest, startServer, stopServers, verify, writeResults } from "./support.ts"
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const warmup = Number(process.env.BENCH_WARMUP ?? 2)
@@ -26,93 +21,14 @@ const servers = [
 ] as const
 type ServerKey = (typeof servers)[number]["key"]
 
-interface McpRequest {
-  readonly method: string
-  readonly headers: Record<string, string>
-  readonly body: string
-}
-
-const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} }
-const mcpRequest = (method: string, params: object, name?: string): McpRequest => ({
-  method,
-  headers: {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    "mcp-protocol-version": "2026-07-28",
-    "mcp-method": method,
-    ...(name === undefined ? {} : { "mcp-name": name })
-  },
-  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: meta } })
-})
 const requests = [
   mcpRequest("tools/call", { name: "echo", arguments: { text: "hello" } }, "echo"),
   mcpRequest("tools/list", {})
 ]
 
-const children = new Set<ChildProcess>()
-process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")))
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130))
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer().once("error", reject).listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-
-/** Spawns bench/servers/<file> on a free loopback port and resolves its URL once it prints `ready <url>`. */
-const startServer = async (file: string) => {
-  const port = await freePort()
-  const child = spawn(process.execPath, [fileURLToPath(new URL(`servers/${file}`, import.meta.url)), String(port)], {
-    stdio: ["ignore", "pipe", "inherit"]
-  })
-  children.add(child)
-  child.once("exit", () => children.delete(child))
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} not ready after 30 s`)), 30_000)
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`${file} exited (${signal ?? code}) before it was ready`))
-    })
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const url = /^ready (\S+)/.exec(line)?.[1]
-      if (url === undefined) return
-      clearTimeout(timer)
-      resolve(url)
-    })
-  })
-}
-
-/** Ends a server: SIGTERM, then SIGKILL if it has not exited within 5 s. */
-const stopServer = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000)
-    child.once("exit", () => (clearTimeout(timer), resolve()))
-    child.kill("SIGTERM")
-  })
-
-/** Sends one request and checks it is a JSON-RPC success for id 1; returns the body to compare servers' bytes. */
-const verify = async (url: string, request: McpRequest) => {
-  const response = await fetch(url, { method: "POST", headers: request.headers, body: request.body })
-  const text = await response.text()
-  const message = (() => { try { return JSON.parse(text) } catch { return undefined } })()
-  if (response.status !== 200 || message?.jsonrpc !== "2.0" || message.id !== 1 || message.result === undefined) {
-    throw new Error(`${url} ${request.method}: expected a JSON-RPC success, got ${response.status} ${text}`)
-  }
-  return text
-}
-
 const issues: Array<string> = []
-
-/** One autocannon run of `request` against `url`; notes any error, timeout, reset or non-2xx answer. */
-const load = async (url: string, request: McpRequest, seconds: number, label: string) => {
-  const result = await autocannon({ url, method: "POST", headers: request.headers, body: request.body, connections, duration: seconds })
-  const bad = { errors: result.errors, timeouts: result.timeouts, resets: result.resets, non2xx: result.non2xx }
-  if (Object.values(bad).some((n) => n > 0)) issues.push(`${label}: ${JSON.stringify(bad)} status codes ${JSON.stringify(result.statusCodeStats)}`)
-  return result
-}
+const load = (url: string, request: McpRequest, seconds: number, label: string) =>
+  loadWith(url, request, seconds, label, issues, connections)
 
 interface Run {
   readonly round: number
@@ -147,7 +63,7 @@ try {
     }
   }
 } finally {
-  await Promise.all([...children].map(stopServer))
+  await stopServers()
 }
 
 const best = (request: string, server: ServerKey) =>
@@ -162,10 +78,8 @@ const rows = requests.flatMap(({ method }) => {
     return [method, `(${s.key}) ${s.name}`, Math.round(r.rps).toString(), String(r.p50), String(r.p99), ratio(r.rps, a.rps), ratio(r.rps, b.rps), ratio(r.p99, a.p99)]
   })
 })
-const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)))
-const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
 console.log(`\n${connections} connections, ${duration} s per run after ${warmup} s warm-up, best of ${rounds} interleaved rounds, node ${process.version}\n`)
-console.log([line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n")
+console.log(formatTable(columns, rows) + "\n")
 
 const targets = requests.flatMap(({ method }) => {
   const [a, b, c] = [best(method, "a"), best(method, "b"), best(method, "c")]
@@ -178,13 +92,9 @@ const targets = requests.flatMap(({ method }) => {
 for (const t of targets) console.log(`${t.pass ? "PASS" : "MISS"}  ${t.request}: ${t.target} (${t.value.toFixed(2)})`)
 if (issues.length > 0) console.log(`\nIssues:\n${issues.map((i) => `- ${i}`).join("\n")}`)
 
-const resultsDir = new URL("results/", import.meta.url)
-mkdirSync(resultsDir, { recursive: true })
-writeFileSync(new URL("http.json", resultsDir), JSON.stringify({
+const written = writeResults("http.json", {
   date: new Date().toISOString(),
-  node: process.version,
-  cpu: cpus()[0]?.model,
-  cores: cpus().length,
+  ...machine(),
   duration,
   warmup,
   rounds,
@@ -201,5 +111,5 @@ writeFileSync(new URL("http.json", resultsDir), JSON.stringify({
   targets,
   issues,
   runs
-}, null, 2) + "\n")
-console.log(`\nwrote ${fileURLToPath(new URL("http.json", resultsDir))}`)
+})
+console.log(`\nwrote ${written}`)

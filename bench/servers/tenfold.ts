@@ -13,10 +13,12 @@ export const echo = Tool.make({
   description: "Echo the input text",
   input: Schema.Struct({ text: Schema.String }),
   annotations: { readOnlyHint: true },
+  // bench:http measures the protocol path (every call runs the tool); bench:cache measures caching
+  cache: false,
   handler: ({ text }) => Effect.succeed(text)
 })
 
-const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000) })
+const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000), cacheDir: "" })
 const announce = Layer.effectDiscard(HttpServer.use((server) => Effect.sync(() => console.log(`ready ${server.url}${config.path}`))))
 
 NodeRuntime.runMain(

@@ -30,8 +30,8 @@ export class PersistentTier extends Context.Service<PersistentTier, CacheTier & 
 }
 
 const DATABASE_FILE = "cache.sqlite"
-/** How long a statement waits for another instance's write lock before it gives up (a miss). */
-const BUSY_TIMEOUT_MS = 1_000
+/** How long a statement waits for another instance's write lock before it gives up (a miss): node:sqlite is synchronous, so this blocks the event loop and must stay short. */
+const BUSY_TIMEOUT_MS = 100
 /** SQLite's primary result codes for a file that is not a database or is damaged. */
 const SQLITE_CORRUPT = 11
 const SQLITE_NOTADB = 26

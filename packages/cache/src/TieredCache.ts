@@ -86,8 +86,14 @@ export const make = (options: TieredCacheOptions = {}) =>
     const inflight = new Map<string, Flight<unknown>>()
     const now = () => clock.currentTimeMillisUnsafe()
 
-    const hit = (tier: TierName) => CacheMetrics.forTier(CacheMetrics.hits, tier) as Metric.Metric<number, unknown>
-    const miss = (tier: TierName) => CacheMetrics.forTier(CacheMetrics.misses, tier) as Metric.Metric<number, unknown>
+    // each series built once: building one costs more than updating it
+    const series = (metric: Metric.Metric<number, unknown>) => {
+      const byTier = { memory: CacheMetrics.forTier(metric, "memory"), redis: CacheMetrics.forTier(metric, "redis"), sqlite: CacheMetrics.forTier(metric, "sqlite") }
+      return (tier: TierName) => byTier[tier]
+    }
+    const hit = series(CacheMetrics.hits as Metric.Metric<number, unknown>)
+    const miss = series(CacheMetrics.misses as Metric.Metric<number, unknown>)
+    const accessTime = series(CacheMetrics.accessTime as Metric.Metric<number, unknown>)
     const memoryHit = hit("memory")
     const memoryMiss = miss("memory")
 
@@ -121,7 +127,7 @@ export const make = (options: TieredCacheOptions = {}) =>
         return tier.get(key).pipe(
           Effect.tap((entry) =>
             Effect.all([
-              Metric.update(CacheMetrics.forTier(CacheMetrics.accessTime, tier.name), performance.now() - started),
+              Metric.update(accessTime(tier.name), performance.now() - started),
               Metric.update(entry === undefined ? miss(tier.name) : hit(tier.name), 1)
             ], { discard: true })
           )
@@ -182,7 +188,13 @@ export const make = (options: TieredCacheOptions = {}) =>
             return { value: led.value, source: "redis", freshUntil: led.freshUntil } satisfies Served
           }
         }
-        const computed = yield* Effect.exit(compute).pipe(Effect.ensuring(lock?.release ?? Effect.void))
+        // the lock is released only once the value is stored, so no other instance computes in between
+        return yield* computeAndStore(key, policy, compute, fallback).pipe(Effect.ensuring(lock?.release ?? Effect.void))
+      })
+
+    const computeAndStore = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
+      Effect.gen(function*() {
+        const computed = yield* Effect.exit(compute)
         const usable = fallback !== undefined && now() < fallback.staleUntil ? fallback : undefined
         if (Exit.isFailure(computed)) {
           if (usable !== undefined && !Cause.hasInterruptsOnly(computed.cause)) {

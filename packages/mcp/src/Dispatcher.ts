@@ -176,8 +176,6 @@ const covers = (declared: ClientCapabilities, required: Record<string, unknown>)
     return !isObject(sub) || Object.keys(sub).every((k) => isObject(has[k]))
   })
 
-const STATELESS_PEER = { stateless: true } as Peer
-
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
@@ -228,23 +226,26 @@ export const make = (options: DispatcherOptions) =>
       `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
     const listTail = cacheableTail("public", listTtlMs)
 
-    const decorate = (value: Record<string, unknown>, peer: Peer): Record<string, unknown> =>
-      peer.stateless
-        ? { ...value, resultType: value.resultType ?? "complete", _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity } }
-        : value
+    /** Adds `resultType` and the server identity by copying (only for results that carry `_meta`). */
+    const withIdentity = (value: Record<string, unknown>): Record<string, unknown> => ({
+      ...value,
+      resultType: value.resultType ?? "complete",
+      _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity }
+    })
 
     const completeTail = `,"resultType":"complete","_meta":${metaJson}}`
     const metaTail = `,"_meta":${metaJson}}`
     /** A stateless result: `resultType` and server identity added by splicing the JSON, not by copying. */
     const statelessJson = (value: Record<string, unknown>): string => {
-      if (value._meta !== undefined) return JSON.stringify(decorate(value, STATELESS_PEER))
+      if (value._meta !== undefined) return JSON.stringify(withIdentity(value))
       const json = JSON.stringify(value)
       const tail = "resultType" in value ? metaTail : completeTail
       return json === "{}" ? `{${tail.slice(1)}` : json.slice(0, -1) + tail
     }
 
-    const decorateCacheable = (value: Record<string, unknown>, peer: Peer, scope: "public" | "private", ttlMs: number) =>
-      peer.stateless ? { ...decorate(value, peer), ttlMs, cacheScope: scope } : value
+    /** The 2026-07-28 cache hints of a cacheable result (stateless peers only). */
+    const withCacheHints = (value: Record<string, unknown>, peer: Peer, scope: "public" | "private", ttlMs: number) =>
+      peer.stateless ? { ...value, ttlMs, cacheScope: scope } : value
 
     const listAnswer = (id: RequestId, catalog: Catalog<unknown>, params: Record<string, unknown> | undefined, peer: Peer): Answer => {
       const cursor = params?.cursor
@@ -455,7 +456,7 @@ export const make = (options: DispatcherOptions) =>
       if (typeof uri !== "string") return Effect.fail(invalidParams("resources/read requires params.uri (a string)"))
       return resources.read(uri).pipe(
         Effect.flatMap((contents) =>
-          contents.length === 0 ? Effect.fail(resourceMissing(uri)) : Effect.succeed(decorateCacheable({ contents }, peer, "private", 0))
+          contents.length === 0 ? Effect.fail(resourceMissing(uri)) : Effect.succeed(withCacheHints({ contents }, peer, "private", 0))
         ),
         Effect.mapError((e) => (e.code === ErrorCode.ResourceNotFound ? resourceMissing(uri) : e))
       )
@@ -493,7 +494,7 @@ export const make = (options: DispatcherOptions) =>
     }
 
     const discover = (peer: Peer) =>
-      decorateCacheable({
+      withCacheHints({
         supportedVersions: [...STATELESS_REVISIONS],
         capabilities: statelessCapabilities,
         ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
@@ -526,7 +527,7 @@ export const make = (options: DispatcherOptions) =>
         case "completion/complete":
           return run(complete(params))
         case "server/discover":
-          return ok(result(id, discover(peer)))
+          return ok(peer.stateless ? resultBytes(id, statelessJson(discover(peer))) : result(id, discover(peer)))
         case "ping":
           return ok(result(id, {}))
         case "logging/setLevel": {

@@ -332,6 +332,17 @@ describe("Dispatcher", () => {
   })
 
   describe("methods", () => {
+    it.effect("answers server/discover with the supported revisions, resultType, cache hints and server identity", () =>
+      Effect.gen(function*() {
+        const result = resultOf(yield* send("server/discover", {}, stateless()))
+        assert.deepStrictEqual(result.supportedVersions, ["2026-07-28"])
+        assert.strictEqual(result.resultType, "complete")
+        assert.isNumber(result.ttlMs)
+        assert.oneOf(result.cacheScope, ["public", "private"])
+        assert.isDefined(result._meta[MetaKey.serverInfo].name)
+        assert.isDefined(result.capabilities.tools)
+      }).pipe(Effect.provide(TestLayer)))
+
     it.effect("answers an unknown method with -32601: HTTP 404 when stateless, 200 in a session", () =>
       Effect.gen(function*() {
         const statelessResponse = yield* send("tools/frobnicate", {}, stateless())
