@@ -4,7 +4,7 @@
  * failures, and the tier answers "miss" instead. It also carries the cluster's L1 invalidations
  * (pub/sub) and its cross-instance single-flight locks.
  */
-import { Clock, Context, Effect, Layer, Metric } from "effect"
+import { Clock, Context, Effect, Layer, Metric, Schedule } from "effect"
 import { Redis } from "ioredis"
 import { createHash, randomUUID } from "node:crypto"
 import * as CacheMetrics from "./CacheMetrics.ts"
@@ -40,6 +40,11 @@ export class RedisTier extends Context.Service<RedisTier, CacheTier & {
   readonly lock: (key: string, ttlMs: number) => Effect.Effect<{ readonly release: Effect.Effect<void> } | undefined>
   /** True while Redis is connected and the breaker is closed. */
   readonly available: () => boolean
+  /**
+   * How many instances (this one included) listen on this Redis, as last counted (every second);
+   * infinite until first counted. With one, a cross-instance lock has nothing to coordinate.
+   */
+  readonly instances: () => number
 }>()("@tenfold/cache/RedisTier") {
   /** Connects at build (without failing when Redis is down: the tier comes back on its own) and closes at scope end. */
   static layer = (options: RedisTierOptions) => Layer.effect(RedisTier, make(options))
@@ -114,6 +119,8 @@ export const make = (options: RedisTierOptions) =>
     const breaker = makeBreaker(options.failuresToOpen ?? 3, options.openMs ?? 2000)
     const errors = CacheMetrics.forTier(CacheMetrics.errors, "redis")
     const listeners = new Set<(key: string | undefined) => void>()
+    /** Instances listening on the channel, this one included (see `instances`). */
+    let instances = Number.POSITIVE_INFINITY
 
     const client = new Redis(options.url, {
       commandTimeout: commandTimeoutMs,
@@ -172,13 +179,17 @@ export const make = (options: RedisTierOptions) =>
       subscriber.subscribe(channel).then(() => {
         subscribed = true
         upAgain()
+        // say hello, so the others know at once that locks have someone to coordinate with
+        client.publish(channel, JSON.stringify({ i: instance })).catch(() => {})
       }, () => {})
     })
     subscriber.on("message", (from: string, message: string) => {
       if (from !== channel) return
       try {
         const { i, k } = JSON.parse(message) as { i?: unknown; k?: unknown }
-        if (i !== instance && typeof k === "string") notify(k)
+        if (i === instance) return
+        if (instances < 2) instances = 2
+        if (typeof k === "string") notify(k)
       } catch {
         // not one of ours
       }
@@ -228,6 +239,13 @@ export const make = (options: RedisTierOptions) =>
         return { release: Effect.asVoid(guarded(() => client.eval(RELEASE_SCRIPT, 1, lockKey, token))) }
       })
 
+    const countInstances = guarded(() => client.pubsub("NUMSUB", channel)).pipe(
+      Effect.map((reply) => {
+        if (Array.isArray(reply) && typeof reply[1] === "number") instances = reply[1]
+      })
+    )
+    yield* Effect.forkScoped(Effect.repeat(countInstances, Schedule.spaced("1 second")))
+
     return RedisTier.of({
       name: "redis",
       get: (key) =>
@@ -247,6 +265,7 @@ export const make = (options: RedisTierOptions) =>
         }
       },
       lock,
-      available: () => client.status === "ready" && !breaker.isOpen(now())
+      available: () => client.status === "ready" && !breaker.isOpen(now()),
+      instances: () => instances
     })
   })

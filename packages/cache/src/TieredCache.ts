@@ -180,8 +180,10 @@ export const make = (options: TieredCacheOptions = {}) =>
           }
           if (fallback === undefined || entry.staleUntil > fallback.staleUntil) fallback = entry
         }
-        const lock = redis !== undefined && redis.available() ? yield* redis.lock(key, lockTtlMs) : undefined
-        if (redis !== undefined && redis.available() && lock === undefined) {
+        // a lock coordinates instances: with Redis down or no other instance listening, there is none to take
+        const coordinate = redis !== undefined && redis.available() && redis.instances() > 1
+        const lock = coordinate ? yield* redis.lock(key, lockTtlMs) : undefined
+        if (coordinate && lock === undefined) {
           const led = yield* awaitLeader(key)
           if (led !== undefined) {
             memory.put(key, led)

@@ -18,7 +18,7 @@ const withRedis = Effect.acquireRelease(Effect.promise(() => RedisServer.start()
 const instance = (url: string) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), RedisTier.layer({ url })))))
-    return { cache: Context.get(context, TieredCache), memory: Context.get(context, MemoryTier) }
+    return { cache: Context.get(context, TieredCache), memory: Context.get(context, MemoryTier), redis: Context.get(context, RedisTier) }
   })
 
 /** Polls (real time) until `check` holds, failing after 5 s. */
@@ -78,6 +78,23 @@ describe("TieredCache over a shared Redis", () => {
       ], { concurrency: "unbounded" })
       assert.strictEqual(yield* Ref.get(runs), 1)
       assert.isTrue(served.every((s) => s.value === "\"once\""))
+    }).pipe(Effect.scoped))
+
+  it.live("takes no cross-instance lock while it is the only instance, and does once another joins", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const counter = redis.client()
+      const locksTaken = () => Effect.promise(async () => Number(/cmdstat_set:calls=(\d+)/.exec(await counter.info("commandstats"))?.[1] ?? 0))
+      yield* eventually(() => a.redis.instances() === 1)
+      const setsBefore = yield* locksTaken()
+      yield* a.cache.getOrSet("solo", policy, value("x"))
+      assert.strictEqual((yield* locksTaken()) - setsBefore, 1) // the value only, no SET NX lock
+      yield* instance(redis.url)
+      yield* eventually(() => a.redis.instances() >= 2) // the newcomer said hello
+      const setsThen = yield* locksTaken()
+      yield* a.cache.getOrSet("duo", policy, value("y"))
+      assert.strictEqual((yield* locksTaken()) - setsThen, 2) // the lock and the value
     }).pipe(Effect.scoped))
 
   it.live("keeps answering while Redis is down, and uses L2 again within seconds of its return", () =>
