@@ -167,19 +167,28 @@ export const make = (options: TieredCacheOptions = {}) =>
         return undefined
       })
 
-    /** The miss path of one key, run once per key at a time (single-flight). */
-    const resolve = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, refreshing: boolean) =>
+    /**
+     * Looks in the lower tiers (L2, then L4) for `key`: a fresh entry is promoted and served; else
+     * the freshest stale one comes back as the grace fallback. Runs in the caller's fiber: a hit
+     * costs one lookup, not a shared computation.
+     */
+    const lookLower = (key: string, fallback: Entry | undefined) =>
       Effect.gen(function*() {
-        let fallback: Entry | undefined = refreshing ? undefined : memory.peek(key)
         for (const tier of lower) {
           const entry = yield* lookIn(tier, key)
           if (entry === undefined) continue
           if (now() < entry.freshUntil) {
             yield* promote(key, entry, tier.name)
-            return { value: entry.value, source: tier.name, freshUntil: entry.freshUntil } satisfies Served
+            return { served: { value: entry.value, source: tier.name, freshUntil: entry.freshUntil } satisfies Served, fallback }
           }
           if (fallback === undefined || entry.staleUntil > fallback.staleUntil) fallback = entry
         }
+        return { served: undefined, fallback }
+      })
+
+    /** The computing part of a miss, run once per key at a time (single-flight). */
+    const resolve = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
+      Effect.gen(function*() {
         // a lock coordinates instances: with Redis down or no other instance listening, there is none to take
         const coordinate = redis !== undefined && redis.available() && redis.instances() > 1
         const lock = coordinate ? yield* redis.lock(key, lockTtlMs) : undefined
@@ -215,14 +224,20 @@ export const make = (options: TieredCacheOptions = {}) =>
      * away (a cancelled request) does not cancel the answer of the others. When the last caller
      * waiting for a foreground computation goes away, the computation is interrupted too.
      */
-    const singleFlight = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, background: boolean) =>
+    const singleFlight = <E>(
+      key: string,
+      policy: CachePolicy,
+      compute: Effect.Effect<Computed, E>,
+      background: boolean,
+      fallback: Entry | undefined
+    ) =>
       Effect.gen(function*() {
         const running = inflight.get(key)
         if (running !== undefined) return running as Flight<E>
         const done = yield* Deferred.make<Served, E>()
         const flight: Flight<E> = { done, fiber: undefined, waiters: 0, background }
         inflight.set(key, flight as Flight<unknown>)
-        flight.fiber = yield* resolve(key, policy, compute, background).pipe(
+        flight.fiber = yield* resolve(key, policy, compute, fallback).pipe(
           Effect.exit,
           Effect.flatMap((exit) => Deferred.done(done, exit)),
           Effect.ensuring(Effect.sync(() => inflight.get(key) === flight && inflight.delete(key))),
@@ -253,11 +268,21 @@ export const make = (options: TieredCacheOptions = {}) =>
           const served: Served = { value: peeked.entry.value, source: peeked.fresh ? "memory" : "stale", freshUntil: peeked.entry.freshUntil }
           return peeked.fresh ? Effect.succeed(served) : Effect.as(refresh(key, policy, compute), served)
         }
-        return Effect.flatMap(singleFlight(key, policy, compute, false), (flight) => wait(key, flight))
+        return Effect.flatMap(lookLower(key, memory.peek(key)), ({ fallback, served }) =>
+          served !== undefined
+            ? Effect.succeed(served)
+            : Effect.flatMap(singleFlight(key, policy, compute, false, fallback), (flight) => wait(key, flight)))
       })
 
+    /** A refresh runs in the background: it first takes a fresher value from L2/L4 if another instance has one. */
     const refresh = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<void> =>
-      Effect.asVoid(singleFlight(key, policy, compute, true))
+      inflight.has(key)
+        ? Effect.void
+        : Effect.forkDetach(
+          Effect.flatMap(lookLower(key, undefined), ({ served }) =>
+            served !== undefined ? Effect.void : Effect.flatMap(singleFlight(key, policy, compute, true, undefined), (flight) => Deferred.await(flight.done)))
+            .pipe(Effect.ignore)
+        ).pipe(Effect.asVoid)
 
     return TieredCache.of({
       tiers: ["memory", ...lower.map((t) => t.name)],

@@ -18,6 +18,12 @@ const policy = (overrides: Partial<CachePolicy> = {}): CachePolicy => ({
   ...overrides
 })
 
+/** Lets background fibers run until `done` holds (or 1000 turns pass). */
+const settled = (done: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000 && !(yield* done); i++) yield* Effect.yieldNow
+  })
+
 const MemoryOnly = TieredCache.layer().pipe(Layer.provideMerge(MemoryTier.layer()))
 
 /** A computation that counts its runs and answers `value-<run>`. */
@@ -73,7 +79,7 @@ describe("TieredCache", () => {
       yield* TestClock.adjust("2 seconds")
       const stale = yield* cache.getOrSet("k", swr, compute)
       assert.deepStrictEqual([stale.source, stale.value], ["stale", "\"value-1\""])
-      yield* Effect.yieldNow
+      yield* settled(Ref.get(runs).pipe(Effect.map((n) => n === 2)))
       assert.strictEqual(yield* Ref.get(runs), 2)
       const fresh = yield* cache.getOrSet("k", swr, compute)
       assert.deepStrictEqual([fresh.source, fresh.value], ["memory", "\"value-2\""])

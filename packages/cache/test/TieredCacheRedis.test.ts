@@ -70,6 +70,7 @@ describe("TieredCache over a shared Redis", () => {
       const redis = yield* withRedis
       const a = yield* instance(redis.url)
       const b = yield* instance(redis.url)
+      yield* eventually(() => a.redis.instances() >= 2 && b.redis.instances() >= 2)
       const runs = yield* Ref.make(0)
       const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("200 millis")), Effect.as({ value: "\"once\"", cacheable: true }))
       const served = yield* Effect.all([
