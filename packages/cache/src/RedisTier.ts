@@ -239,10 +239,13 @@ export const make = (options: RedisTierOptions) =>
         return { release: Effect.asVoid(guarded(() => client.eval(RELEASE_SCRIPT, 1, lockKey, token))) }
       })
 
-    const countInstances = guarded(() => client.pubsub("NUMSUB", channel)).pipe(
-      Effect.map((reply) => {
-        if (Array.isArray(reply) && typeof reply[1] === "number") instances = reply[1]
-      })
+    // outside the breaker: a count must neither use up its probe nor open it
+    const countInstances = Effect.promise(() =>
+      client.status !== "ready" || breaker.isOpen(now())
+        ? Promise.resolve(undefined)
+        : client.pubsub("NUMSUB", channel).then((reply) => {
+          if (Array.isArray(reply) && typeof reply[1] === "number") instances = reply[1]
+        }, () => undefined)
     )
     yield* Effect.forkScoped(Effect.repeat(countInstances, Schedule.spaced("1 second")))
 
