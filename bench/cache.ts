@@ -386,12 +386,12 @@ try {
     log("\npart 3: HTTP")
     const servers = [
       { key: "a", name: "node:http (same bytes)", file: "bare-slow.ts" },
-      { key: "b", name: "SDK v2 (20 ms per call)", file: "sdk-slow.ts" },
+      { key: "b", name: "SDK v2 (20 ms per call)", file: "sdk.ts" },
       { key: "c", name: "Tenfold (L1 hit)", file: "tenfold-slow.ts" }
     ] as const
     const request: McpRequest = mcpRequest("tools/call", { name: "slow", arguments: { text: "hello" } }, "slow")
     const cacheDir = tempDir("http")
-    const urls = Object.fromEntries(await Promise.all(servers.map(async (s) => [s.key, await startServer(s.file, { BENCH_CACHE_DIR: cacheDir })] as const))) as Record<"a" | "b" | "c", string>
+    const urls = Object.fromEntries(await Promise.all(servers.map(async (s) => [s.key, await startServer(s.file, { BENCH_CACHE_DIR: cacheDir, BENCH_TOOL: "slow" })] as const))) as Record<"a" | "b" | "c", string>
     // Check each answer (and that Tenfold's first call ran the tool, its second did not) before loading.
     const timed = async (url: string) => {
       const started = performance.now()

@@ -1,7 +1,7 @@
 /**
  * The tool of the `bench:cache` HTTP part, for Tenfold: `slow` answers its `text` argument after
  * 20 ms, is read-only (so Tenfold caches it with the default policy), and is called repeatedly with
- * the same arguments. bare-slow.ts and sdk-slow.ts serve the same tool.
+ * the same arguments. bare-slow.ts and sdk.ts (BENCH_TOOL=slow) serve the same tool.
  */
 import { Tool } from "@tenfold/mcp"
 import { Effect, Schema } from "effect"
