@@ -69,19 +69,36 @@ export type ToolReturn = string | ReadonlyArray<ContentBlock> | CallToolResult
 
 export type ToolHandler<A, O> = (args: A, context: ToolContext) => Effect.Effect<O | InputRequired, ToolError | Error>
 
+/**
+ * A tool input described by a JSON Schema (2020-12) instead of an Effect Schema: advertised
+ * exactly as given and validated with it (tools whose schema comes from elsewhere, e.g. upstreams).
+ */
+export class JsonSchemaInput {
+  readonly schema: Record<string, unknown>
+  constructor(schema: Record<string, unknown>) {
+    this.schema = schema
+  }
+}
+
+/** Declares a tool input by its JSON Schema (see {@link JsonSchemaInput}). */
+export const jsonSchema = (schema: Record<string, unknown>) => new JsonSchemaInput(schema)
+
+/** What a tool's input may be declared with. */
+export type Input = Schema.Top | JsonSchemaInput
+
 /** The decoded input type of a tool's input schema. */
-export type InputOf<I extends Schema.Top> = I["Type"]
+export type InputOf<I extends Input> = I extends Schema.Top ? I["Type"] : Record<string, unknown>
 /** What a handler returns: the output schema's type when one is declared, else a ToolReturn. */
 export type OutputOf<O extends Schema.Top | undefined> = O extends Schema.Top ? O["Type"] : ToolReturn
 
 export interface ToolDefinition<
-  I extends Schema.Top = Schema.Top,
+  I extends Input = Input,
   O extends Schema.Top | undefined = Schema.Top | undefined
 > {
   readonly name: string
   readonly title?: string
   readonly description: string
-  /** Decoded before the handler runs; a bad argument answers -32602 naming the field. */
+  /** Decoded before the handler runs; a bad argument answers -32602 naming the field. An Effect Schema, or `Tool.jsonSchema({...})`. */
   readonly input: I
   /** When present, the handler's value is encoded with it and returned as `structuredContent`. */
   readonly output?: O
@@ -101,6 +118,6 @@ export interface ToolDefinition<
 }
 
 /** Declares a tool with its types inferred from the schemas. */
-export const make = <I extends Schema.Top, O extends Schema.Top | undefined = undefined>(
+export const make = <I extends Input, O extends Schema.Top | undefined = undefined>(
   definition: ToolDefinition<I, O>
 ): ToolDefinition<I, O> => definition

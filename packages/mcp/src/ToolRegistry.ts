@@ -3,10 +3,11 @@
  * change; implementations are imported on first call. Embedding apps register their tools here.
  */
 import { Policy } from "@tenfold/cache"
+import { fromJsonSchema } from "@modelcontextprotocol/server"
 import { Context, Effect, Exit, Layer, Schema, type SchemaIssue } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
 import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
-import type { ToolDefinition, ToolHandler } from "./Tool.ts"
+import { JsonSchemaInput, type ToolDefinition, type ToolHandler } from "./Tool.ts"
 
 /** A declared tool, ready for the hot path: schemas compiled, wire form computed. */
 export interface RegisteredTool {
@@ -61,8 +62,21 @@ const isReferenced = (definitions: Record<string, unknown>, pointer: string, exc
 /** One line per problem, e.g. `Expected string at ["text"]`. */
 export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
 
+/** Validates arguments against a raw JSON Schema (ajv, compiled once, through the SDK's `fromJsonSchema`). */
+const jsonSchemaDecoder = (name: string, schema: Record<string, unknown>) => {
+  const validate = fromJsonSchema(schema as Parameters<typeof fromJsonSchema>[0])["~standard"].validate
+  return (args: unknown): Exit.Exit<unknown, ProtocolError> => {
+    const result = validate(args) as { value?: unknown; issues?: ReadonlyArray<{ message: string }> }
+    return result.issues === undefined
+      ? Exit.succeed(result.value)
+      : Exit.fail(invalidParams(`Invalid arguments for tool ${name}: ${result.issues.map((i) => i.message).join("; ")}`))
+  }
+}
+
 const compile = (definition: ToolDefinition, options: ToolRegistryOptions): RegisteredTool => {
-  const decode = Schema.decodeUnknownExit(definition.input as Schema.Codec<unknown, unknown>)
+  const input = definition.input
+  const decodeEffect = input instanceof JsonSchemaInput ? undefined : Schema.decodeUnknownExit(input as Schema.Codec<unknown, unknown>)
+  const decodeJson = input instanceof JsonSchemaInput ? jsonSchemaDecoder(definition.name, input.schema) : undefined
   const output = definition.output as Schema.Codec<unknown, unknown> | undefined
   const encode = output === undefined ? undefined : Schema.encodeUnknownExit(output)
   let loaded: ToolHandler<unknown, unknown> | undefined = definition.handler as ToolHandler<unknown, unknown> | undefined
@@ -82,7 +96,7 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
     name: definition.name,
     ...(definition.title === undefined ? {} : { title: definition.title }),
     description: definition.description,
-    inputSchema: jsonSchemaOf(definition.input),
+    inputSchema: input instanceof JsonSchemaInput ? input.schema : jsonSchemaOf(input),
     ...(output === undefined ? {} : { outputSchema: jsonSchemaOf(output) }),
     ...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
     ...(definition._meta === undefined ? {} : { _meta: definition._meta })
@@ -97,11 +111,13 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
     definition,
     wire,
     policy,
-    decodeArguments: (args) =>
-      Exit.mapError(
-        decode(args ?? {}, { errors: "all" }),
-        (e) => invalidParams(`Invalid arguments for tool ${definition.name}: ${formatSchemaIssue(e.message)}`)
-      ),
+    decodeArguments: decodeJson !== undefined
+      ? (args) => decodeJson(args ?? {})
+      : (args) =>
+        Exit.mapError(
+          decodeEffect!(args ?? {}, { errors: "all" }),
+          (e) => invalidParams(`Invalid arguments for tool ${definition.name}: ${formatSchemaIssue(e.message)}`)
+        ),
     encodeOutput: encode === undefined ? undefined : (value) =>
       Exit.mapError(
         encode(value),

@@ -250,4 +250,28 @@ describe("ToolRegistry", () => {
         assert.isString(first.nextCursor)
       }).pipe(Effect.provide(ToolRegistry.layer([], { pageSize: 2 }))))
   })
+
+  describe("JSON Schema inputs", () => {
+    const raw = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      properties: { name: { type: "string" }, kind: { type: "string", enum: ["a", "b"] } },
+      required: ["name"],
+      additionalProperties: false
+    }
+    const registry = make([Tool.make({ name: "raw", description: "d", input: Tool.jsonSchema(raw), handler: () => Effect.succeed("ok") })])
+    const tool = registry.catalog.get("raw")!
+
+    it("advertises the schema exactly as given", () => {
+      assert.deepStrictEqual(tool.wire.inputSchema, raw)
+    })
+
+    it("validates arguments with it, naming the bad field", () => {
+      assert.isTrue(Exit.isSuccess(tool.decodeArguments({ name: "x", kind: "a" })))
+      const bad = tool.decodeArguments({ name: 1, extra: true })
+      assert.isTrue(Exit.isFailure(bad))
+      const message = Exit.isFailure(bad) ? String(Cause.squash(bad.cause)) : ""
+      assert.include(message, "name")
+    })
+  })
 })
