@@ -134,7 +134,7 @@ export const make = (options: HttpTransportOptions = {}) =>
     const checkOrigin = memoize((origin) => validateOriginHeader(origin, allowedOrigins))
     const tokens = options.tokens ?? new Map<string, string>()
     const clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 300_000
-    const inflight = new Set<Fiber.Fiber<Answer>>()
+    const inflight = new Set<Fiber.Fiber<unknown>>()
     const listeners = new Set<ListenStream>()
     let shuttingDown = false
 
@@ -434,9 +434,9 @@ export const make = (options: HttpTransportOptions = {}) =>
       }
       if (answers.length === 0) return void res.writeHead(202, { "mcp-session-id": session.id }).end()
       const fiber = runFork(Effect.all(answers, { concurrency: "unbounded" }))
-      inflight.add(fiber as unknown as Fiber.Fiber<Answer>)
+      inflight.add(fiber)
       fiber.addObserver((exit) => {
-        inflight.delete(fiber as unknown as Fiber.Fiber<Answer>)
+        inflight.delete(fiber)
         if (Exit.isSuccess(exit)) reply(res, 200, `[${exit.value.map((a) => a.body).join(",")}]`, { "mcp-session-id": session.id })
         else replyError(res, 503, null, ErrorCode.InternalError, "The batch was cancelled")
       })
