@@ -145,13 +145,30 @@ describe("2025-11-25 sessions", () => {
     expect(after.status).toBe(404)
   })
 
+  it("starts a resumable stream with a priming event, and lets a tool end it early (polling)", async () => {
+    const id = await open()
+    const headers = { ...legacyHeaders, "mcp-session-id": id }
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "poll", arguments: {} } })
+    const first = await raw(server.url, { headers, body })
+    expect(first.headers["content-type"]).toBe("text/event-stream")
+    const priming = /^id: (.+)\nretry: (\d+)\ndata: $/m.exec(first.body)
+    expect(priming).not.toBeNull()
+    expect(first.body).not.toContain("\"id\":11")
+    const resumed = await raw(server.url, { method: "GET", headers: { accept: "text/event-stream", "mcp-session-id": id, "last-event-id": priming![1]! } })
+    const messages = [...resumed.body.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!))
+    expect(messages.at(-1)).toMatchObject({ id: 11, result: { content: [{ type: "text", text: "polled" }] } })
+  })
+
   it("resumes an interrupted SSE stream from Last-Event-ID", async () => {
     const id = await open()
     const body = JSON.stringify({ jsonrpc: "2.0", id: 10, method: "tools/call", params: { name: "tick", arguments: { n: 4, ms: 150 }, _meta: { progressToken: "t" } } })
     const firstEventId = await new Promise<string>((resolve, reject) => {
       const req = request(server.url, { method: "POST", headers: { ...legacyHeaders, "mcp-session-id": id } }, (res) => {
+        let received = ""
         res.on("data", (chunk: Buffer) => {
-          const m = /^id: (.+)$/m.exec(chunk.toString())
+          received += chunk.toString()
+          // the first event after the priming one (which has an id and empty data)
+          const m = /^id: (.+)\ndata: \{.*"notifications\/progress"/m.exec(received)
           if (m !== null) {
             resolve(m[1]!)
             req.destroy()

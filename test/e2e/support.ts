@@ -91,6 +91,12 @@ export const testTools = [
     handler: ({ q }) => Effect.sync(() => `${q} (lookup ${++probes.lookups})`)
   }),
   Tool.make({
+    name: "poll",
+    description: "Ends its HTTP stream at once, then answers 100 ms later (the client resumes to get it)",
+    input: Schema.Struct({}),
+    handler: (_, ctx) => ctx.closeStream.pipe(Effect.andThen(Effect.sleep(100)), Effect.as("polled"))
+  }),
+  Tool.make({
     name: "whoami",
     description: "Returns the caller's principal",
     input: Schema.Struct({}),

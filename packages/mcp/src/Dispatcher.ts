@@ -62,6 +62,8 @@ export interface Outbound {
   readonly notify: (method: string, params: Record<string, unknown>) => void
   /** Present where the transport can carry a server→client request (sessions, stdio). */
   readonly request: ((method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>) | undefined
+  /** Present where the call's stream can be ended early and resumed by the client (HTTP sessions). */
+  readonly closeStream?: () => void
 }
 
 export const noOutbound: Outbound = { notify: () => {}, request: undefined }

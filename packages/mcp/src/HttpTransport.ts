@@ -49,6 +49,9 @@ export interface HttpTransportOptions {
 }
 
 
+/** The `retry:` a resumable stream tells clients to wait before reconnecting, in ms. */
+const RETRY_MS = 1000
+
 const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
 
 const LIST_FILTER: Readonly<Record<string, string>> = {
@@ -178,6 +181,7 @@ export const make = (options: HttpTransportOptions = {}) =>
           } else {
             this.sse = new SseStream(`${this.session.id}/${randomUUID()}`, this.res, record)
             this.session.streams.set(this.sse.streamId, this.sse)
+            this.sse.prime(RETRY_MS)
           }
         }
         return this.sse
@@ -196,6 +200,14 @@ export const make = (options: HttpTransportOptions = {}) =>
           void sse.end().then(() => this.session?.streams.delete(sse.streamId))
         }
       }
+      /**
+       * Ends the HTTP response now but keeps the call's stream: the client reconnects with
+       * `Last-Event-ID` and gets the rest, the answer included (sessions only; elsewhere a no-op).
+       */
+      closeStream(): void {
+        if (this.done || this.session === undefined) return
+        this.#stream().release()
+      }
       /** Ends the exchange without an answer (the client cancelled the call). */
       abort(): void {
         if (this.done) return
@@ -211,6 +223,7 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     const outboundOf = (exchange: Exchange, session: Session | undefined): Outbound => ({
       notify: (method, params) => exchange.send(notification(method, params)),
+      closeStream: () => exchange.closeStream(),
       request: session === undefined ? undefined : (method, params) =>
         Effect.callback<unknown, ProtocolError>((resume) => {
           const id = `tenfold-${session.nextOutboundId++}`

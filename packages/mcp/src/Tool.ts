@@ -17,6 +17,12 @@ export interface ToolContext {
   readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
   /** Sends `notifications/message` at `level` when the client's log level lets it through. */
   readonly log: (level: LoggingLevel, data: unknown, logger?: string) => Effect.Effect<void>
+  /**
+   * Ends the call's HTTP stream now; the client reconnects (after the stream's `retry`) with
+   * `Last-Event-ID` and receives what follows, the result included — so a long call holds no
+   * connection (2025-11-25 sessions over HTTP; a no-op elsewhere).
+   */
+  readonly closeStream: Effect.Effect<void>
   /** What the client said it can do (sampling, elicitation, roots…). */
   readonly clientCapabilities: ClientCapabilities
   /**

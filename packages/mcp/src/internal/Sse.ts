@@ -61,6 +61,30 @@ export class SseStream {
     })
   }
 
+  /**
+   * The first event of a resumable stream: an id to resume from (stored, with an empty message)
+   * and how long the client should wait before reconnecting.
+   */
+  prime(retryMs: number): void {
+    const record = this.#record
+    if (record === undefined || this.#closed) return
+    this.#tail = this.#tail.then(() => record(this.streamId, "")).then((eventId) => {
+      this.#res?.write(`id: ${eventId}\nretry: ${retryMs}\ndata: \n\n`)
+    })
+  }
+
+  /**
+   * Ends the current HTTP response once what is queued is written, but keeps the stream open:
+   * later messages are recorded for the client to fetch with `Last-Event-ID` (polling).
+   */
+  release(): void {
+    const res = this.#res
+    this.#tail = this.#tail.then(() => {
+      res?.end()
+      if (this.#res === res) this.#res = undefined
+    })
+  }
+
   /** A comment line that keeps proxies and dead-peer detection honest. */
   keepAlive(): void {
     if (!this.#closed) this.#res?.write(": keepalive\n\n")

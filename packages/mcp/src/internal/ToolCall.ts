@@ -52,6 +52,11 @@ export class ToolCall implements ToolContext {
     this.#progressToken = isObject(meta) ? meta.progressToken : undefined
   }
 
+  get closeStream(): Effect.Effect<void> {
+    const close = this.#out.closeStream
+    return close === undefined ? Effect.void : Effect.sync(close)
+  }
+
   get principal(): string | undefined {
     return this.#peer.principal
   }
