@@ -2,7 +2,7 @@
  * Test support: a real Tenfold runtime listening on a free loopback port, and raw HTTP helpers
  * for requests a well-behaved client would never send.
  */
-import { HttpServer, HttpTransport, Tool, ToolRegistry } from "@tenfold/mcp"
+import { HttpServer, HttpTransport, ResourceRegistry, Tool, ToolRegistry } from "@tenfold/mcp"
 import { Config, Tenfold } from "@tenfold/runtime"
 import { builtinTools } from "@tenfold/server"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
@@ -106,7 +106,7 @@ export const testTools = [
 
 export interface RunningServer {
   readonly url: string
-  readonly runtime: ManagedRuntime.ManagedRuntime<HttpServer | HttpTransport | ToolRegistry, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<HttpServer | HttpTransport | ToolRegistry | ResourceRegistry, unknown>
   readonly close: () => Promise<void>
 }
 
