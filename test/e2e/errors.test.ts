@@ -103,6 +103,21 @@ describe("2026-07-28 envelope and header checks", () => {
     expect(json(r.body).result.structuredContent.words).toBe(1)
   })
 
+  it("checks Mcp-Param-* headers against x-mcp-header arguments", async () => {
+    const regional = (param?: string) =>
+      raw(server.url, {
+        headers: { ...modernHeaders("tools/call", "regional"), ...(param === undefined ? {} : { "mcp-param-region": param }) },
+        body: modernBody(8, "tools/call", { name: "regional", arguments: { region: "eu-west" } })
+      })
+    const ok = await regional("eu-west")
+    expect(json(ok.body).result.content).toEqual([{ type: "text", text: "region eu-west" }])
+    expect(json((await regional(`=?base64?${Buffer.from("eu-west").toString("base64")}?=`)).body).result).toBeDefined()
+    for (const bad of [undefined, "us-east", "=?base64?ZXUtd2VzdA?=", "=?base64?ZX!!d2Vzd?="]) {
+      const r = await regional(bad)
+      expect([r.status, json(r.body).error?.code]).toEqual([400, -32020])
+    }
+  })
+
   it("answers unknown and session-only methods with 404 / -32601", async () => {
     for (const method of ["no/such/method", "ping", "initialize", "logging/setLevel"]) {
       const r = await raw(server.url, { headers: modernHeaders(method), body: modernBody(3, method) })

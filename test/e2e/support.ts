@@ -97,6 +97,12 @@ export const testTools = [
     handler: (_, ctx) => ctx.closeStream.pipe(Effect.andThen(Effect.sleep(100)), Effect.as("polled"))
   }),
   Tool.make({
+    name: "regional",
+    description: "A tool whose region argument travels in the Mcp-Param-Region header too",
+    input: Tool.jsonSchema({ type: "object", properties: { region: { type: "string", "x-mcp-header": "Region" } }, required: ["region"] }),
+    handler: (args) => Effect.succeed(`region ${String(args.region)}`)
+  }),
+  Tool.make({
     name: "whoami",
     description: "Returns the caller's principal",
     input: Schema.Struct({}),

@@ -28,6 +28,7 @@ import {
 import { isLoggingLevel, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION, STATELESS_REVISIONS } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import { type Session, Sessions } from "./Sessions.ts"
+import { ToolRegistry } from "./ToolRegistry.ts"
 
 export interface HttpTransportOptions {
   /** The MCP endpoint path (default `/mcp`). */
@@ -92,15 +93,23 @@ const memoize = <A>(check: (value: string | undefined) => A): ((value: string | 
   }
 }
 
-/** Decodes an `Mcp-Name` value, which may be `=?base64?…?=` for values unsafe in a header. */
+/**
+ * Decodes an `Mcp-Name` / `Mcp-Param-*` value, which is `=?base64?…?=` for values unsafe in a
+ * header; undefined when that encoding is malformed (bad alphabet, padding or UTF-8).
+ */
 const decodeHeaderValue = (value: string): string | undefined => {
-  const m = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(value)
-  if (m === null) return value
-  const bytes = Buffer.from(m[1]!, "base64")
-  if (bytes.toString("base64") !== m[1]) return undefined
+  if (!value.startsWith("=?base64?") || !value.endsWith("?=") || value.length < 11) return value
+  const encoded = value.slice(9, -2)
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) return undefined
+  const bytes = Buffer.from(encoded, "base64")
+  if (bytes.toString("base64") !== encoded) return undefined
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes)
   return text.includes("\uFFFD") ? undefined : text
 }
+
+/** The text a header carries for an argument value (strings as they are, numbers and booleans printed). */
+const headerText = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined
 
 const isModernVersion = (v: string) => v >= STATELESS_REVISION
 
@@ -124,6 +133,7 @@ export const make = (options: HttpTransportOptions = {}) =>
     const sessions = yield* Sessions
     const events = yield* EventStore
     const resources = yield* ResourceRegistry
+    const tools = yield* ToolRegistry
     const context = yield* Effect.context<never>()
     const runFork = Effect.runForkWith(context)
     const runPromise = Effect.runPromiseWith(context)
@@ -311,6 +321,10 @@ export const make = (options: HttpTransportOptions = {}) =>
           return replyError(res, 400, id, McpErrorCode.HeaderMismatch, raw === undefined ? "Bad Request: the Mcp-Name header is required" : `Bad Request: the Mcp-Name header (${raw}) and params.${nameField} disagree`, { mismatch: { header: raw ?? "(missing)", body: String(params[nameField]) } })
         }
       }
+      if (method === "tools/call" && typeof params?.name === "string") {
+        const mismatch = paramHeaderMismatch(req, params.name, params.arguments)
+        if (mismatch !== undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, mismatch.message, { mismatch: mismatch.data })
+      }
       const logLevel = meta[MetaKey.logLevel]
       const peer: Peer = {
         stateless: true,
@@ -322,6 +336,29 @@ export const make = (options: HttpTransportOptions = {}) =>
       if (method === "subscriptions/listen") return listen(res, id, params)
       const exchange = new Exchange(res, undefined)
       runExchange(dispatcher.handle(id, method, params, peer, outboundOf(exchange, undefined)), exchange, id)
+    }
+
+    /** Checks the `Mcp-Param-*` headers a tool's `x-mcp-header` arguments require; undefined when they agree. */
+    const paramHeaderMismatch = (req: IncomingMessage, name: string, args: unknown) => {
+      const tool = tools.catalog.get(name)
+      if (tool === undefined || tool.paramHeaders.length === 0) return undefined
+      for (const { argument, header: headerName } of tool.paramHeaders) {
+        const expected = headerText(isObject(args) ? args[argument] : undefined)
+        if (expected === undefined) continue
+        const raw = header(req, headerName)
+        const value = raw === undefined ? undefined : decodeHeaderValue(raw)
+        if (value !== expected) {
+          return {
+            message: raw === undefined
+              ? `Bad Request: the ${headerName} header is required for argument ${argument}`
+              : value === undefined
+              ? `Bad Request: the ${headerName} header is not valid base64`
+              : `Bad Request: the ${headerName} header and argument ${argument} disagree`,
+            data: { header: raw ?? "(missing)", body: `arguments.${argument}` }
+          }
+        }
+      }
+      return undefined
     }
 
     const listen = (res: ServerResponse, id: RequestId, params: Record<string, unknown> | undefined) => {

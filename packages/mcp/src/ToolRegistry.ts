@@ -20,6 +20,11 @@ export interface RegisteredTool {
   readonly encodeOutput: ((value: unknown) => Exit.Exit<unknown, ProtocolError>) | undefined
   /** The implementation, importing it on first use; concurrent first calls share one import. */
   readonly handler: Effect.Effect<ToolHandler<unknown, unknown>, ProtocolError>
+  /**
+   * Arguments a 2026-07-28 client must mirror in `Mcp-Param-<Name>` headers (input properties
+   * annotated `"x-mcp-header": "<Name>"`), with the lower-cased header name.
+   */
+  readonly paramHeaders: ReadonlyArray<{ readonly header: string; readonly argument: string }>
   /** How results are cached, or undefined when they are not. */
   readonly policy: Policy.CachePolicy | undefined
   /** The implementation if it is already loaded: the hot path skips the import step. */
@@ -58,6 +63,16 @@ const jsonSchemaOf = (schema: Schema.Top): Record<string, unknown> => {
 const isReferenced = (definitions: Record<string, unknown>, pointer: string, except: string) =>
   Object.entries(definitions).some(([name, d]) => name !== except && JSON.stringify(d).includes(`"${pointer}"`)) ||
   JSON.stringify(definitions[except]).includes(`"${pointer}"`)
+
+/** The `x-mcp-header` annotations of an input schema's top-level properties. */
+const paramHeadersOf = (schema: Record<string, unknown>) => {
+  const properties = schema.properties
+  if (typeof properties !== "object" || properties === null) return []
+  return Object.entries(properties as Record<string, Record<string, unknown>>).flatMap(([argument, property]) => {
+    const name = property?.["x-mcp-header"]
+    return typeof name === "string" ? [{ header: `mcp-param-${name.toLowerCase()}`, argument }] : []
+  })
+}
 
 /** One line per problem, e.g. `Expected string at ["text"]`. */
 export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
@@ -110,6 +125,7 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
   return {
     definition,
     wire,
+    paramHeaders: paramHeadersOf(wire.inputSchema as Record<string, unknown>),
     policy,
     decodeArguments: decodeJson !== undefined
       ? (args) => decodeJson(args ?? {})
