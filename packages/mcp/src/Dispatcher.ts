@@ -12,6 +12,7 @@ import {
   ErrorCode,
   errorBytes,
   invalidParams,
+  isObject,
   methodNotFound,
   ProtocolError,
   type RequestId,
@@ -21,7 +22,6 @@ import {
 import { PromptRegistry } from "./PromptRegistry.ts"
 import {
   isLoggingLevel,
-  levelPasses,
   type LoggingLevel,
   McpErrorCode,
   MetaKey,
@@ -33,9 +33,10 @@ import {
 } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
+import { covers, missingCapabilities, requiredCapabilityOf } from "./internal/Capabilities.ts"
 import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
-import { InputRequired, type InputRequest, ToolError, type ToolReturn } from "./Tool.ts"
-import type { ToolHandler } from "./Tool.ts"
+import { toCallToolResult } from "./internal/ToolResult.ts"
+import { InputRequired, type InputRequest, ToolError, type ToolHandler } from "./Tool.ts"
 import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
 
 /** Who is calling and under which revision; built by the transport for each message. */
@@ -65,8 +66,6 @@ export interface Outbound {
   /** Present where the call's stream can be ended early and resumed by the client (HTTP sessions). */
   readonly closeStream?: () => void
 }
-
-export const noOutbound: Outbound = { notify: () => {}, request: undefined }
 
 /** A serialized response, plus the HTTP status a stateless request should get for it. */
 export interface Answer {
@@ -104,35 +103,6 @@ const statusOf = (code: number): number => {
   }
 }
 
-const CONTENT_TYPES = new Set(["text", "image", "audio", "resource_link", "resource"])
-
-const isCallToolResult = (u: unknown): u is { content: ReadonlyArray<unknown> } =>
-  typeof u === "object" && u !== null && !Array.isArray(u) && Array.isArray((u as { content?: unknown }).content)
-
-/** Turns a handler's return value into a `CallToolResult` object. */
-const toCallToolResult = (tool: RegisteredTool, value: unknown): Exit.Exit<Record<string, unknown>, ProtocolError> => {
-  if (tool.encodeOutput !== undefined) {
-    return Exit.map(tool.encodeOutput(value), (structured) => ({
-      content: [{ type: "text", text: JSON.stringify(structured) }],
-      structuredContent: structured
-    }))
-  }
-  const v = value as ToolReturn
-  if (typeof v === "string") return Exit.succeed({ content: [{ type: "text", text: v }] })
-  if (Array.isArray(v)) return Exit.succeed({ content: v })
-  if (isCallToolResult(v)) return Exit.succeed(v as Record<string, unknown>)
-  if (typeof v === "object" && v !== null && CONTENT_TYPES.has((v as { type?: unknown }).type as string)) {
-    return Exit.succeed({ content: [v] })
-  }
-  return Exit.succeed({ content: [{ type: "text", text: JSON.stringify(v) }] })
-}
-
-const missingCapabilities = (required: ClientCapabilities | undefined, declared: ClientCapabilities) => {
-  if (required === undefined) return undefined
-  const missing = Object.fromEntries(Object.entries(required).filter(([key]) => (declared as Record<string, unknown>)[key] === undefined))
-  return Object.keys(missing).length === 0 ? undefined : missing
-}
-
 interface StatePayload {
   /** Binds the state to one tool and principal. */
   readonly b: string
@@ -156,29 +126,6 @@ const invoke = (handler: ToolHandler<unknown, unknown>, args: unknown, context: 
 type Attempt = (responses: Record<string, unknown>, userState: unknown) => Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError>
 
 const invalidRequestState = invalidParams("Invalid or expired requestState", { reason: "invalid_request_state" })
-
-/** The client capability an embedded input request needs (`elicitation` covers form mode). */
-const requiredCapabilityOf = (request: InputRequest): Record<string, unknown> => {
-  switch (request.method) {
-    case "elicitation/create":
-      return request.params.mode === "url" ? { elicitation: { url: {} } } : { elicitation: { form: {} } }
-    case "sampling/createMessage":
-      return request.params.tools !== undefined || request.params.toolChoice !== undefined ? { sampling: { tools: {} } } : { sampling: {} }
-    case "roots/list":
-      return { roots: {} }
-  }
-}
-
-/** True when `declared` covers `required` (a bare `elicitation: {}` counts as form support). */
-const covers = (declared: ClientCapabilities, required: Record<string, unknown>): boolean =>
-  Object.entries(required).every(([key, sub]) => {
-    const has = (declared as Record<string, unknown>)[key]
-    if (!isObject(has)) return false
-    if (key === "elicitation" && Object.keys(has).length === 0) return isObject(sub) && "form" in sub
-    return !isObject(sub) || Object.keys(sub).every((k) => isObject(has[k]))
-  })
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
 export class Dispatcher extends Context.Service<Dispatcher, {

@@ -14,11 +14,13 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, type Tokens } from "./Auth.ts"
 import { type Answer, Dispatcher, type Outbound, type Peer } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
+import { acceptsAny, decodeHeaderValue, header, headerText, memoize } from "./internal/Headers.ts"
 import { SSE_HEADERS, frame, SseStream } from "./internal/Sse.ts"
 import {
   classify,
   ErrorCode,
   errorBytes,
+  isObject,
   isRequestId,
   notification,
   ProtocolError,
@@ -67,54 +69,8 @@ interface ListenStream {
   readonly filter: Record<string, unknown>
 }
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const isOws = (code: number) => code === 32 || code === 9
-
-/** Strips optional whitespace (SP / HTAB) around a header value; undefined when absent. */
-const header = (req: IncomingMessage, name: string): string | undefined => {
-  const raw = req.headers[name]
-  if (raw === undefined) return undefined
-  const value = Array.isArray(raw) ? raw[0]! : raw
-  return value.length > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1))) ? value.replace(/^[ \t]+|[ \t]+$/g, "") : value
-}
-
-/** Remembers the verdict on the last few hundred Host/Origin values (clients repeat theirs on every request). */
-const memoize = <A>(check: (value: string | undefined) => A): ((value: string | undefined) => A) => {
-  const seen = new Map<string | undefined, A>()
-  return (value) => {
-    let verdict = seen.get(value)
-    if (verdict === undefined) {
-      verdict = check(value)
-      if (seen.size >= 256) seen.clear()
-      seen.set(value, verdict)
-    }
-    return verdict
-  }
-}
-
-/**
- * Decodes an `Mcp-Name` / `Mcp-Param-*` value, which is `=?base64?…?=` for values unsafe in a
- * header; undefined when that encoding is malformed (bad alphabet, padding or UTF-8).
- */
-const decodeHeaderValue = (value: string): string | undefined => {
-  if (!value.startsWith("=?base64?") || !value.endsWith("?=") || value.length < 11) return value
-  const encoded = value.slice(9, -2)
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) return undefined
-  const bytes = Buffer.from(encoded, "base64")
-  if (bytes.toString("base64") !== encoded) return undefined
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes)
-  return text.includes("\uFFFD") ? undefined : text
-}
-
-/** The text a header carries for an argument value (strings as they are, numbers and booleans printed). */
-const headerText = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined
 
 const isModernVersion = (v: string) => v >= STATELESS_REVISION
-
-const acceptsAny = (accept: string | undefined, types: ReadonlyArray<string>) =>
-  accept === undefined || accept.includes("*/*") || types.some((t) => accept.includes(t))
 
 /** Handles MCP over HTTP; mount `handle` on any `node:http` server. */
 export class HttpTransport extends Context.Service<HttpTransport, {

@@ -52,6 +52,9 @@ export const invalidRequest = (message: string) => new ProtocolError({ code: Err
 export const methodNotFound = (method: string) =>
   new ProtocolError({ code: ErrorCode.MethodNotFound, message: `Method not found: ${method}` })
 
+/** A JSON object (not null, not an array): what params, `_meta` and results must be. */
+export const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
 export const isRequestId = (u: unknown): u is RequestId =>
   typeof u === "string" || (typeof u === "number" && Number.isInteger(u))
 

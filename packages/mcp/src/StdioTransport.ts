@@ -7,11 +7,10 @@ import { Context, Effect, Exit, Fiber, Layer } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { createInterface } from "node:readline"
 import { type Answer, Dispatcher, type Outbound, type Peer, type SessionState } from "./Dispatcher.ts"
-import { classify, ErrorCode, errorBytes, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
+import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
 import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISIONS } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Serves one stdio connection until its input ends. */
 export class StdioTransport extends Context.Service<StdioTransport, {

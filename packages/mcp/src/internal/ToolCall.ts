@@ -5,7 +5,7 @@
 import type { ClientCapabilities, ElicitRequestParams, LoggingLevel } from "@modelcontextprotocol/server"
 import { Effect } from "effect"
 import type { Outbound, Peer } from "../Dispatcher.ts"
-import type { RequestId } from "../JsonRpc.ts"
+import { isObject, type RequestId } from "../JsonRpc.ts"
 import { levelPasses } from "../Protocol.ts"
 import { type InputRequest, type ToolContext, ToolError } from "../Tool.ts"
 
@@ -25,7 +25,6 @@ const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
   "roots/list": "roots"
 }
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 export class ToolCall implements ToolContext {
   readonly requestId: RequestId
