@@ -16,9 +16,12 @@ export class EventStore extends Context.Service<EventStore, {
   /** Forgets a stream (its session ended). */
   readonly dropStream: (streamId: string) => Effect.Effect<void>
 }>()("@tenfold/mcp/EventStore") {
-  /** Keeps the last `maxEventsPerStream` events (default 1000) of each stream in memory. */
-  static layerMemory = (options: { readonly maxEventsPerStream?: number } = {}) =>
-    Layer.sync(EventStore, () => makeMemory(options.maxEventsPerStream ?? 1000))
+  /**
+   * Keeps the last `maxEventsPerStream` events (default 1000) of the `maxStreams` most recently
+   * started streams (default 10000) in memory, so a long session cannot grow it without bound.
+   */
+  static layerMemory = (options: { readonly maxEventsPerStream?: number; readonly maxStreams?: number } = {}) =>
+    Layer.sync(EventStore, () => makeMemory(options.maxEventsPerStream ?? 1000, options.maxStreams ?? 10_000))
 }
 
 interface StoredEvent {
@@ -27,7 +30,7 @@ interface StoredEvent {
 }
 
 /** Event ids are `<streamId>:<seq>`, so a replay knows its stream without an index. */
-export const makeMemory = (maxEventsPerStream: number) => {
+export const makeMemory = (maxEventsPerStream: number, maxStreams = 10_000) => {
   const streams = new Map<string, { next: number; events: Array<StoredEvent> }>()
   return EventStore.of({
     append: (streamId, message) =>
@@ -36,6 +39,8 @@ export const makeMemory = (maxEventsPerStream: number) => {
         if (stream === undefined) {
           stream = { next: 1, events: [] }
           streams.set(streamId, stream)
+          // Map order is start order: forget the oldest stream beyond the bound
+          if (streams.size > maxStreams) streams.delete(streams.keys().next().value!)
         }
         const seq = stream.next++
         stream.events.push({ seq, message })

@@ -101,4 +101,15 @@ describe("EventStore.makeMemory", () => {
       for (const message of ["1", "2", "3"]) yield* store.append("s", message)
       assert.deepStrictEqual((yield* replay(store, "s:2")).sent, [["s:3", "3"]])
     }).pipe(Effect.provide(EventStore.layerMemory({ maxEventsPerStream: 2 }))))
+
+  it.effect("forgets the oldest streams beyond maxStreams", () =>
+    Effect.gen(function*() {
+      const store = makeMemory(10, 2)
+      const first = yield* store.append("s1", "a")
+      yield* store.append("s2", "b")
+      yield* store.append("s3", "c")
+      const gone = yield* Effect.flip(store.replayAfter(first, () => {}))
+      assert.strictEqual(gone._tag, "EventNotFound")
+      assert.strictEqual(yield* store.replayAfter("s3:0", () => {}), "s3")
+    }))
 })
