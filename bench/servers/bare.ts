@@ -10,7 +10,7 @@ const port = Number(process.argv[2] ?? process.env.PORT ?? 3000)
 const serverInfo = `"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"tenfold","version":"0.1.0"}}`
 const results: Record<string, string> = {
   "tools/call": `{"content":[{"type":"text","text":"hello"}],"resultType":"complete",${serverInfo}}`,
-  "tools/list": `{"tools":[{"name":"echo","description":"Echo the input text","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":true},"annotations":{"readOnlyHint":true}}],"resultType":"complete","ttlMs":60000,"cacheScope":"public",${serverInfo}}`
+  "tools/list": `{"tools":[{"name":"echo","description":"Echo the input text","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]},"annotations":{"readOnlyHint":true}}],"resultType":"complete","ttlMs":60000,"cacheScope":"public",${serverInfo}}`
 }
 
 createServer((req, res) => {

@@ -56,7 +56,24 @@ const jsonSchemaOf = (schema: Schema.Top): Record<string, unknown> => {
     root = { ...(definitions[ref] as Record<string, unknown>) }
   }
   const objectRoot = root.type === "object" ? root : { type: "object", properties: {} }
-  return Object.keys(definitions).length === 0 ? objectRoot : { ...objectRoot, $defs: definitions }
+  return concise(Object.keys(definitions).length === 0 ? objectRoot : { ...objectRoot, $defs: definitions }) as Record<string, unknown>
+}
+
+/**
+ * Drops what a JSON Schema says by default anyway — integer bounds that are just the safe-integer
+ * range, `additionalProperties: true` — so tool listings (read by models, token by token) stay short.
+ */
+const concise = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(concise)
+  if (typeof node !== "object" || node === null) return node
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "minimum" && value === Number.MIN_SAFE_INTEGER) continue
+    if (key === "maximum" && value === Number.MAX_SAFE_INTEGER) continue
+    if (key === "additionalProperties" && value === true) continue
+    out[key] = concise(value)
+  }
+  return out
 }
 
 /** True when another definition refers to `pointer` (recursive schemas keep their definition). */
