@@ -174,6 +174,19 @@ describe("2025-11-25 sessions", () => {
     expect(messages.at(-1)).toMatchObject({ id: 11, result: { content: [{ type: "text", text: "polled" }] } })
   })
 
+  it("answers in plain JSON, without notifications, a client that does not accept SSE", async () => {
+    const init = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: { elicitation: {} }, clientInfo: { name: "raw", version: "1" } } })
+    const id = (await raw(server.url, { headers: legacyHeaders, body: init })).headers["mcp-session-id"] as string
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "count", arguments: { to: 3 }, _meta: { progressToken: "p" } } })
+    const r = await raw(server.url, { headers: { ...legacyHeaders, accept: "application/json", "mcp-session-id": id }, body })
+    expect(r.headers["content-type"]).toBe("application/json")
+    expect(json(r.body)).toMatchObject({ id: 12, result: { content: [{ type: "text", text: "counted to 3" }] } })
+    const asking = JSON.stringify({ jsonrpc: "2.0", id: 13, method: "tools/call", params: { name: "confirm", arguments: { question: "ok?" } } })
+    const refused = await raw(server.url, { headers: { ...legacyHeaders, accept: "application/json", "mcp-session-id": id }, body: asking })
+    expect(json(refused.body).result).toMatchObject({ isError: true })
+    expect(json(refused.body).result.content[0].text).toContain("text/event-stream")
+  })
+
   it("resumes an interrupted SSE stream from Last-Event-ID", async () => {
     const id = await open()
     const body = JSON.stringify({ jsonrpc: "2.0", id: 10, method: "tools/call", params: { name: "tick", arguments: { n: 4, ms: 150 }, _meta: { progressToken: "t" } } })

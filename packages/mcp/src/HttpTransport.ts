@@ -209,6 +209,16 @@ export const make = (options: HttpTransportOptions = {}) =>
         )
     })
 
+    /**
+     * The way back for a 2025-11-25 client that does not accept SSE: the answer is plain JSON, so
+     * notifications are dropped and the server cannot ask the client anything during the call.
+     */
+    const jsonOnly: Outbound = {
+      notify: () => {},
+      request: (method) =>
+        Effect.fail(new ProtocolError({ code: ErrorCode.InvalidRequest, message: `Cannot send ${method}: the request does not accept text/event-stream` }))
+    }
+
     /** Runs an answer that needs work as a fiber; client disconnects and shutdown cancel it. */
     const runExchange = (answer: Answer | Effect.Effect<Answer>, exchange: Exchange, id: RequestId) => {
       if (!Effect.isEffect(answer)) return exchange.finish(answer)
@@ -401,7 +411,8 @@ export const make = (options: HttpTransportOptions = {}) =>
           }
           const peer: Peer = { stateless: false, principal, clientCapabilities: session.clientCapabilities, logLevel: undefined, session }
           const exchange = new Exchange(res, session)
-          runExchange(dispatcher.handle(id, method, params, peer, outboundOf(exchange, session)), exchange, id)
+          const streams = acceptsAny(header(req, "accept"), ["text/event-stream"])
+          runExchange(dispatcher.handle(id, method, params, peer, streams ? outboundOf(exchange, session) : jsonOnly), exchange, id)
         }
       }
     }
