@@ -1,21 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AuthConfigError, parseInline, principalOf, readTokensFile } from "../src/Auth.ts"
+import { tempFile } from "../../../test/support/TempFile.ts"
 
-/** A temporary file holding `text`, removed when the test's scope closes. */
-const tempFile = (text: string) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const dir = await mkdtemp(join(tmpdir(), "tenfold-auth-"))
-      const file = join(dir, "tokens.txt")
-      await writeFile(file, text)
-      return { dir, file }
-    }),
-    ({ dir }) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-  ).pipe(Effect.map(({ file }) => file))
+const tokensFile = (text: string) => tempFile("tokens.txt", text)
 
 describe("Auth", () => {
   describe("parseInline", () => {
@@ -43,14 +33,14 @@ describe("Auth", () => {
   describe("readTokensFile", () => {
     it.effect("reads token principal lines, skipping blanks and comments", () =>
       Effect.gen(function*() {
-        const file = yield* tempFile("# tokens\n\nabc alice\r\n  def   bob  \n")
+        const file = yield* tokensFile("# tokens\n\nabc alice\r\n  def   bob  \n")
         const tokens = yield* readTokensFile(file)
         assert.deepStrictEqual([...tokens], [["abc", "alice"], ["def", "bob"]])
       }))
 
     it.effect("fails naming the file and line of a malformed line", () =>
       Effect.gen(function*() {
-        const file = yield* tempFile("abc alice\n# ok\nabc alice extra\n")
+        const file = yield* tokensFile("abc alice\n# ok\nabc alice extra\n")
         const error = yield* Effect.flip(readTokensFile(file))
         assert.instanceOf(error, AuthConfigError)
         assert.include(error.message, `${file}:3`)

@@ -1,21 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigError, defaults, fromEnv, fromFile, fromObject, resolve } from "../src/Config.ts"
+import { tempFile } from "../../../test/support/TempFile.ts"
 
-/** A temporary JSON config file, removed when the test's scope closes. */
-const configFile = (text: string) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const dir = await mkdtemp(join(tmpdir(), "tenfold-config-"))
-      const file = join(dir, "tenfold.json")
-      await writeFile(file, text)
-      return { dir, file }
-    }),
-    ({ dir }) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-  ).pipe(Effect.map(({ file }) => file))
+const configFile = (text: string) => tempFile("tenfold.json", text)
 
 describe("Config", () => {
   it("has the documented defaults", () => {
