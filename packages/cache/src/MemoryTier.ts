@@ -16,8 +16,11 @@ export interface MemoryTierOptions {
 }
 
 export class MemoryTier extends Context.Service<MemoryTier, CacheTier & {
-  /** The usable (fresh or stale) entry under `key`, synchronously; expired ones are dropped. */
-  readonly peek: (key: string) => Entry | undefined
+  /**
+   * The usable (fresh or stale) entry under `key`, synchronously; expired ones are dropped.
+   * `now` (epoch ms) spares a second clock read when the caller has one.
+   */
+  readonly peek: (key: string, now?: number) => Entry | undefined
   /** Stores synchronously. */
   readonly put: (key: string, entry: Entry) => void
   readonly remove: (key: string) => void
@@ -51,9 +54,9 @@ export const make = (options: MemoryTierOptions = {}) =>
       bytesGauge.updateUnsafe(lru.calculatedSize, context)
       entriesGauge.updateUnsafe(lru.size, context)
     }
-    const peek = (key: string): Entry | undefined => {
+    const peek = (key: string, now?: number): Entry | undefined => {
       const entry = lru.get(key)
-      if (entry === undefined || clock.currentTimeMillisUnsafe() < entry.staleUntil) return entry
+      if (entry === undefined || (now ?? clock.currentTimeMillisUnsafe()) < entry.staleUntil) return entry
       lru.delete(key)
       return undefined
     }

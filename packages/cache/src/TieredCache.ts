@@ -64,6 +64,11 @@ export class TieredCache extends Context.Service<TieredCache, {
    * the tiers. Concurrent misses for one key share one computation.
    */
   readonly getOrSet: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
+  /**
+   * The miss path of `getOrSet`, for a caller whose own `peek` already found nothing usable in
+   * L1: L2, L4, then one shared computation (the hot path peeks synchronously first).
+   */
+  readonly fill: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
   /** Recomputes `key` in the background (stale-while-revalidate); joins a computation already running. */
   readonly refresh: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<void>
   /** Removes `key` from every tier (and, through Redis, from every instance's L1). */
@@ -104,9 +109,9 @@ export const make = (options: TieredCacheOptions = {}) =>
     }
 
     const peek = (key: string, policy: CachePolicy): Peeked | undefined => {
-      const entry = memory.peek(key)
+      const t = now()
+      const entry = memory.peek(key, t)
       if (entry !== undefined) {
-        const t = now()
         if (t < entry.freshUntil) {
           memoryHit.updateUnsafe(1, context)
           return { entry, fresh: true }
@@ -268,11 +273,14 @@ export const make = (options: TieredCacheOptions = {}) =>
           const served: Served = { value: peeked.entry.value, source: peeked.fresh ? "memory" : "stale", freshUntil: peeked.entry.freshUntil }
           return peeked.fresh ? Effect.succeed(served) : Effect.as(refresh(key, policy, compute), served)
         }
-        return Effect.flatMap(lookLower(key, memory.peek(key)), ({ fallback, served }) =>
-          served !== undefined
-            ? Effect.succeed(served)
-            : Effect.flatMap(singleFlight(key, policy, compute, false, fallback), (flight) => wait(key, flight)))
+        return fill(key, policy, compute)
       })
+
+    const fill = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<Served, E> =>
+      Effect.flatMap(lookLower(key, memory.peek(key)), ({ fallback, served }) =>
+        served !== undefined
+          ? Effect.succeed(served)
+          : Effect.flatMap(singleFlight(key, policy, compute, false, fallback), (flight) => wait(key, flight)))
 
     /** A refresh runs in the background: it first takes a fresher value from L2/L4 if another instance has one. */
     const refresh = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<void> =>
@@ -288,6 +296,7 @@ export const make = (options: TieredCacheOptions = {}) =>
       tiers: ["memory", ...lower.map((t) => t.name)],
       peek,
       getOrSet,
+      fill,
       refresh,
       delete: (key) =>
         Effect.gen(function*() {

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import { Deferred, Effect, Fiber, Layer, Metric, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as CacheMetrics from "../src/CacheMetrics.ts"
 import { MemoryTier } from "../src/MemoryTier.ts"
 import { PersistentTier } from "../src/PersistentTier.ts"
 import type { CachePolicy } from "../src/Policy.ts"
@@ -43,6 +44,16 @@ describe("TieredCache", () => {
       assert.deepStrictEqual([first.source, second.source], ["computed", "memory"])
       assert.strictEqual(second.value, "\"value-1\"")
       assert.strictEqual(yield* Ref.get(runs), 1)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("counts one L1 miss and one L1 hit for a miss followed by a hit", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const count = (metric: typeof CacheMetrics.hits) => Metric.value(CacheMetrics.forTier(metric, "memory")).pipe(Effect.map((s) => s.count))
+      const [hits, misses] = [yield* count(CacheMetrics.hits), yield* count(CacheMetrics.misses)]
+      yield* cache.getOrSet("counted", policy(), Effect.succeed({ value: "1", cacheable: true }))
+      yield* cache.getOrSet("counted", policy(), Effect.succeed({ value: "1", cacheable: true }))
+      assert.deepStrictEqual([(yield* count(CacheMetrics.hits)) - hits, (yield* count(CacheMetrics.misses)) - misses], [1, 1])
     }).pipe(Effect.provide(MemoryOnly)))
 
   it.effect("runs one computation for 100 concurrent misses of one key", () =>

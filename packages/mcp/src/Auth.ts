@@ -38,6 +38,7 @@ export const readTokensFile = (file: string): Effect.Effect<Map<string, string>,
 
 /** The principal for an `Authorization` header value, or undefined when it is missing or unknown. */
 export const principalOf = (tokens: Tokens, authorization: string | undefined): string | undefined => {
-  if (authorization === undefined || !authorization.startsWith("Bearer ")) return undefined
+  // the scheme is case-insensitive (RFC 9110 §11.1)
+  if (authorization === undefined || authorization.slice(0, 7).toLowerCase() !== "bearer ") return undefined
   return tokens.get(authorization.slice(7).trim())
 }

@@ -267,7 +267,7 @@ export const make = (options: DispatcherOptions) =>
       if (stale !== undefined) {
         return Effect.as(cache!.refresh(key, policy, compute), ok(resultBytes(id, cachedJson(stale.entry.value, peer, policy, stale.entry.freshUntil))))
       }
-      return cache!.getOrSet(key, policy, compute).pipe(
+      return cache!.fill(key, policy, compute).pipe(
         Effect.map((served) => ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))
       )
@@ -276,13 +276,12 @@ export const make = (options: DispatcherOptions) =>
     /** A cached result for `peer`; stateless answers also say how long it stays fresh and for whom. */
     const cachedJson = (value: string, peer: Peer, policy: Policy.CachePolicy, freshUntil: number): string => {
       if (!peer.stateless) return value
-      const hints = freshUntil > 0
-        ? `"ttlMs":${Math.max(0, Math.floor(freshUntil - clock.currentTimeMillisUnsafe()))},"cacheScope":"${policy.scope}",`
-        : ""
+      const ttlMs = Math.max(0, Math.floor(freshUntil - clock.currentTimeMillisUnsafe()))
       if (value.includes("\"_meta\":") || value.includes("\"resultType\":")) {
         const parsed = JSON.parse(value) as Record<string, unknown>
-        return statelessJson(freshUntil > 0 ? { ...parsed, ...JSON.parse(`{${hints.slice(0, -1)}}`) } : parsed)
+        return statelessJson(freshUntil > 0 ? { ...parsed, ttlMs, cacheScope: policy.scope } : parsed)
       }
+      const hints = freshUntil > 0 ? `"ttlMs":${ttlMs},"cacheScope":"${policy.scope}",` : ""
       return `${value.slice(0, -1)}${value.length > 2 ? "," : ""}${hints}${completeTail.slice(1)}`
     }
 

@@ -14,7 +14,11 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, type Tokens } from "./Auth.ts"
 import { type Answer, Dispatcher, type Outbound, type Peer } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
+import * as ClientRequests from "./internal/ClientRequests.ts"
+import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
 import { acceptsAny, decodeHeaderValue, header, headerText, memoize } from "./internal/Headers.ts"
+import * as Shutdown from "./internal/Shutdown.ts"
+import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
 import { SSE_HEADERS, frame, SseStream } from "./internal/Sse.ts"
 import {
   classify,
@@ -27,7 +31,7 @@ import {
   type RequestId,
   resultBytes
 } from "./JsonRpc.ts"
-import { isLoggingLevel, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION, STATELESS_REVISIONS } from "./Protocol.ts"
+import { LIST_CHANGED_FILTER, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import { type Session, Sessions } from "./Sessions.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
@@ -56,12 +60,6 @@ export interface HttpTransportOptions {
 const RETRY_MS = 1000
 
 const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
-
-const LIST_FILTER: Readonly<Record<string, string>> = {
-  "notifications/tools/list_changed": "toolsListChanged",
-  "notifications/prompts/list_changed": "promptsListChanged",
-  "notifications/resources/list_changed": "resourcesListChanged"
-}
 
 interface ListenStream {
   readonly id: RequestId
@@ -116,6 +114,9 @@ export const make = (options: HttpTransportOptions = {}) =>
       res.writeHead(status, headers)
       res.end(body)
     }
+
+    const replyProtocolError = (res: ServerResponse, status: number, id: RequestId | null, e: ProtocolError) =>
+      replyError(res, status, id, e.code, e.message, e.data)
 
     const replyError = (res: ServerResponse, status: number, id: RequestId | null, code: number, message: string, data?: unknown, extra?: Record<string, string>) =>
       reply(res, status, errorBytes(id, code, message, data), extra)
@@ -190,23 +191,7 @@ export const make = (options: HttpTransportOptions = {}) =>
     const outboundOf = (exchange: Exchange, session: Session | undefined): Outbound => ({
       notify: (method, params) => exchange.send(notification(method, params)),
       closeStream: () => exchange.closeStream(),
-      request: session === undefined ? undefined : (method, params) =>
-        Effect.callback<unknown, ProtocolError>((resume) => {
-          const id = `tenfold-${session.nextOutboundId++}`
-          session.pending.set(id, (response) => {
-            session.pending.delete(id)
-            resume(response.error === undefined
-              ? Effect.succeed(response.result)
-              : Effect.fail(new ProtocolError({ code: response.error.code, message: `Client answered ${method} with an error: ${response.error.message}` })))
-          })
-          exchange.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }))
-          return Effect.sync(() => session.pending.delete(id))
-        }).pipe(
-          Effect.timeoutOrElse({
-            duration: clientRequestTimeoutMs,
-            orElse: () => Effect.fail(new ProtocolError({ code: ErrorCode.InternalError, message: `The client did not answer ${method} in time` }))
-          })
-        )
+      request: session === undefined ? undefined : ClientRequests.request(session, (message) => exchange.send(message), clientRequestTimeoutMs)
     })
 
     /**
@@ -231,7 +216,7 @@ export const make = (options: HttpTransportOptions = {}) =>
         inflight.delete(fiber)
         if (exchange.session?.inflight.get(id) === fiber) exchange.session.inflight.delete(id)
         if (Exit.isSuccess(exit)) exchange.finish(exit.value)
-        else if (shuttingDown) exchange.finish({ body: errorBytes(id, ErrorCode.InternalError, "The server is shutting down; the call was cancelled"), status: 503 })
+        else if (shuttingDown) exchange.finish({ body: errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE), status: 503 })
         else exchange.abort()
       })
       exchange.res.on("close", () => {
@@ -254,30 +239,24 @@ export const make = (options: HttpTransportOptions = {}) =>
         }
         return replyError(res, 400, id, ErrorCode.InvalidParams, `Invalid params: the MCP-Protocol-Version header names protocol revision ${versionHeader}, but the request is missing the required _meta envelope`, { envelope: { missing: ["_meta." + MetaKey.protocolVersion] } })
       }
-      const version = meta[MetaKey.protocolVersion]
-      const missing = [
-        typeof version === "string" ? undefined : MetaKey.protocolVersion,
-        isObject(meta[MetaKey.clientCapabilities]) ? undefined : MetaKey.clientCapabilities
-      ].filter((k) => k !== undefined)
-      if (missing.length > 0) {
-        return replyError(res, 400, id, ErrorCode.InvalidParams, `Invalid _meta envelope for protocol revision ${STATELESS_REVISION}: missing or invalid ${missing.join(", ")}`, { envelope: { missing } })
-      }
+      const missing = missingKeys(meta)
+      if (missing.length > 0) return replyProtocolError(res, 400, id, incomplete(missing))
+      const version = meta[MetaKey.protocolVersion] as string
       if (versionHeader !== undefined && versionHeader !== version) {
-        return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the MCP-Protocol-Version header (${versionHeader}) and _meta protocolVersion (${String(version)}) disagree`, { mismatch: { header: versionHeader, body: String(version) } })
+        return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the MCP-Protocol-Version header (${versionHeader}) and _meta protocolVersion (${version}) disagree`, { mismatch: { header: versionHeader, body: version } })
       }
       const methodHeader = header(req, "mcp-method")
       if (methodHeader !== undefined && methodHeader !== method) {
         return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the Mcp-Method header (${methodHeader}) and the body method (${method}) disagree`, { mismatch: { header: methodHeader, body: method } })
       }
-      if (!STATELESS_REVISIONS.includes(version as string)) {
-        return replyError(res, 400, id, McpErrorCode.UnsupportedProtocolVersion, `Unsupported protocol version: ${String(version)}`, { supported: [...STATELESS_REVISIONS], requested: String(version) })
-      }
+      const unsupported = unsupportedVersion(version)
+      if (unsupported !== undefined) return replyProtocolError(res, 400, id, unsupported)
       if (id === null) {
         // notifications: cancellation over HTTP is closing the response stream, so nothing to do
         res.writeHead(202).end()
         return
       }
-      if (versionHeader === undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, "Bad Request: the MCP-Protocol-Version header is required", { mismatch: { header: "(missing)", body: String(version) } })
+      if (versionHeader === undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, "Bad Request: the MCP-Protocol-Version header is required", { mismatch: { header: "(missing)", body: version } })
       if (methodHeader === undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, "Bad Request: the Mcp-Method header is required", { mismatch: { header: "(missing)", body: method } })
       const nameField = NAME_FIELD[method]
       if (nameField !== undefined && typeof params?.[nameField] === "string") {
@@ -291,14 +270,7 @@ export const make = (options: HttpTransportOptions = {}) =>
         const mismatch = paramHeaderMismatch(req, params.name, params.arguments)
         if (mismatch !== undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, mismatch.message, { mismatch: mismatch.data })
       }
-      const logLevel = meta[MetaKey.logLevel]
-      const peer: Peer = {
-        stateless: true,
-        principal,
-        clientCapabilities: meta[MetaKey.clientCapabilities] as Peer["clientCapabilities"],
-        logLevel: isLoggingLevel(logLevel) ? logLevel : undefined,
-        session: undefined
-      }
+      const peer = peerOf(meta, principal)
       if (method === "subscriptions/listen") return listen(res, id, params)
       const exchange = new Exchange(res, undefined)
       runExchange(dispatcher.handle(id, method, params, peer, outboundOf(exchange, undefined)), exchange, id)
@@ -399,8 +371,7 @@ export const make = (options: HttpTransportOptions = {}) =>
           res.writeHead(202, { "mcp-session-id": session.id }).end()
           return
         case "Response": {
-          const { id, result, error } = kind.message
-          if (id !== null) session.pending.get(id)?.(error === undefined ? { result } : { error })
+          ClientRequests.settle(session, kind.message)
           res.writeHead(202, { "mcp-session-id": session.id }).end()
           return
         }
@@ -443,7 +414,7 @@ export const make = (options: HttpTransportOptions = {}) =>
         if (kind._tag === "Invalid") answers.push(Effect.succeed({ body: errorBytes(kind.id, ErrorCode.InvalidRequest, `Invalid Request: ${kind.reason}`), status: 200 }))
         else if (kind._tag === "Notification") onSessionNotification(session, kind.message.method, kind.message.params)
         else if (kind._tag === "Response") {
-          if (kind.message.id !== null) session.pending.get(kind.message.id)?.(kind.message.error === undefined ? { result: kind.message.result } : { error: kind.message.error })
+          ClientRequests.settle(session, kind.message)
         } else {
           const answer = dispatcher.handle(kind.message.id, kind.message.method, kind.message.params, peer, { notify: () => {}, request: undefined })
           answers.push(Effect.isEffect(answer) ? answer : Effect.succeed(answer))
@@ -566,7 +537,7 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     const stopListChanged = dispatcher.onListChanged((method) => {
       for (const stream of listeners) {
-        const key = LIST_FILTER[method]
+        const key = LIST_CHANGED_FILTER[method]
         if (key !== undefined && stream.filter[key] === true) {
           stream.sse.send(notification(method, { _meta: { [MetaKey.subscriptionId]: stream.id } }))
         }
@@ -635,14 +606,9 @@ export const make = (options: HttpTransportOptions = {}) =>
     }
 
     const drain = (graceMs: number) =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         shuttingDown = true
-        const running = [...inflight]
-        if (running.length > 0) {
-          yield* Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
-            Effect.timeoutOrElse({ duration: graceMs, orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true }) })
-          )
-        }
+        return Shutdown.drain([...inflight], graceMs)
       })
 
     return HttpTransport.of({ handle, drain, inflight: () => inflight.size })

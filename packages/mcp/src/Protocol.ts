@@ -44,6 +44,13 @@ export const SESSION_ONLY_METHODS: ReadonlySet<string> = new Set([
   "resources/unsubscribe"
 ])
 
+/** The `subscriptions/listen` filter flag that asks for each list-changed notification. */
+export const LIST_CHANGED_FILTER: Readonly<Record<string, string>> = {
+  "notifications/tools/list_changed": "toolsListChanged",
+  "notifications/prompts/list_changed": "promptsListChanged",
+  "notifications/resources/list_changed": "resourcesListChanged"
+}
+
 export type LoggingLevel = "debug" | "info" | "notice" | "warning" | "error" | "critical" | "alert" | "emergency"
 
 const LEVELS: ReadonlyArray<LoggingLevel> = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]

@@ -8,11 +8,12 @@ import { Clock, Context, Effect, Fiber, Layer, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import type { SessionState } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
+import { type ClientRequests, makeState } from "./internal/ClientRequests.ts"
 import type { SseStream } from "./internal/Sse.ts"
 import type { RequestId } from "./JsonRpc.ts"
 import type { LoggingLevel } from "./Protocol.ts"
 
-export interface Session extends SessionState {
+export interface Session extends SessionState, ClientRequests {
   readonly protocolVersion: string
   readonly principal: string | undefined
   readonly clientCapabilities: ClientCapabilities
@@ -20,13 +21,10 @@ export interface Session extends SessionState {
   lastSeen: number
   /** Calls running for this session, by JSON-RPC id, so `notifications/cancelled` can stop them. */
   readonly inflight: Map<RequestId, Fiber.Fiber<unknown, unknown>>
-  /** Server→client requests waiting for the client's response, by the id the server gave them. */
-  readonly pending: Map<RequestId, (response: { result?: unknown; error?: { code: number; message: string } }) => void>
   /** SSE streams that can still receive (or be resumed), by stream id. */
   readonly streams: Map<string, SseStream>
   /** The GET stream for notifications not tied to a request. */
   standalone: SseStream | undefined
-  nextOutboundId: number
 }
 
 export interface SessionsOptions {
@@ -105,10 +103,9 @@ export const make = (options: SessionsOptions = {}) =>
           initialized: false,
           lastSeen: clock.currentTimeMillisUnsafe(),
           inflight: new Map(),
-          pending: new Map(),
           streams: new Map(),
           standalone: undefined,
-          nextOutboundId: 0
+          ...makeState()
         }
         live.set(session.id, session)
         return session

@@ -7,15 +7,26 @@ import { Context, Effect, Exit, Fiber, Layer } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { createInterface } from "node:readline"
 import { type Answer, Dispatcher, type Outbound, type Peer, type SessionState } from "./Dispatcher.ts"
-import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
-import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISIONS } from "./Protocol.ts"
+import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId, resultBytes } from "./JsonRpc.ts"
+import * as ClientRequests from "./internal/ClientRequests.ts"
+import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
+import * as Shutdown from "./internal/Shutdown.ts"
+import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
+import { LIST_CHANGED_FILTER, MetaKey } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 
+
+export interface StdioOptions {
+  /** Time calls in flight get when the connection ends or the server stops (default 10000 ms). */
+  readonly shutdownGraceMs?: number
+  /** How long a tool waits for the client's answer to a server→client request (default 300000 ms). */
+  readonly clientRequestTimeoutMs?: number
+}
 
 /** Serves one stdio connection until its input ends. */
 export class StdioTransport extends Context.Service<StdioTransport, {
   /** Reads `input` line by line and answers on `output` until `input` ends, then drains. */
-  readonly serve: (input: Readable, output: Writable, options?: { readonly shutdownGraceMs?: number }) => Effect.Effect<void>
+  readonly serve: (input: Readable, output: Writable, options?: StdioOptions) => Effect.Effect<void>
 }>()("@tenfold/mcp/StdioTransport") {
   static layer = Layer.effect(StdioTransport, Effect.gen(function*() {
     const dispatcher = yield* Dispatcher
@@ -23,7 +34,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
     const context = yield* Effect.context<never>()
     const runFork = Effect.runForkWith(context)
 
-    const serve = (input: Readable, output: Writable, options: { readonly shutdownGraceMs?: number } = {}) =>
+    const serve = (input: Readable, output: Writable, options: StdioOptions = {}) =>
       Effect.callback<void>((resume) => {
         const write = (line: string) => {
           output.write(line + "\n")
@@ -36,23 +47,11 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           initialized: false
         }
         const inflight = new Map<RequestId, Fiber.Fiber<Answer>>()
-        const pending = new Map<RequestId, (r: { result?: unknown; error?: { code: number; message: string } }) => void>()
+        const clientRequests = ClientRequests.makeState()
         const listens = new Map<RequestId, Record<string, unknown>>()
-        let nextOutboundId = 0
         let stopping = false
 
-        const request = (method: string, params: Record<string, unknown>) =>
-          Effect.callback<unknown, ProtocolError>((resumeRequest) => {
-            const id = `tenfold-${nextOutboundId++}`
-            pending.set(id, (response) => {
-              pending.delete(id)
-              resumeRequest(response.error === undefined
-                ? Effect.succeed(response.result)
-                : Effect.fail(new ProtocolError({ code: response.error.code, message: `Client answered ${method} with an error: ${response.error.message}` })))
-            })
-            write(JSON.stringify({ jsonrpc: "2.0", id, method, params }))
-            return Effect.sync(() => pending.delete(id))
-          })
+        const request = ClientRequests.request(clientRequests, write, options.clientRequestTimeoutMs ?? 300_000)
 
         const outbound: Outbound = { notify: (method, params) => write(notification(method, params)), request }
         const statelessOutbound: Outbound = { notify: outbound.notify, request: undefined }
@@ -64,31 +63,20 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           fiber.addObserver((exit) => {
             inflight.delete(id)
             if (Exit.isSuccess(exit)) write(exit.value.body)
-            else if (stopping) write(errorBytes(id, ErrorCode.InternalError, "The server is shutting down; the call was cancelled"))
+            else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))
           })
         }
 
         const stateless = (id: RequestId, method: string, params: Record<string, unknown>, meta: Record<string, unknown>) => {
-          const version = meta[MetaKey.protocolVersion]
-          if (!isObject(meta[MetaKey.clientCapabilities]) || typeof version !== "string") {
-            return write(errorBytes(id, ErrorCode.InvalidParams, "Invalid _meta envelope: protocolVersion and clientCapabilities are required"))
-          }
-          if (!STATELESS_REVISIONS.includes(version)) {
-            return write(errorBytes(id, McpErrorCode.UnsupportedProtocolVersion, `Unsupported protocol version: ${version}`, { supported: [...STATELESS_REVISIONS], requested: version }))
-          }
+          const missing = missingKeys(meta)
+          const invalid = missing.length > 0 ? incomplete(missing) : unsupportedVersion(meta[MetaKey.protocolVersion] as string)
+          if (invalid !== undefined) return write(errorBytes(id, invalid.code, invalid.message, invalid.data))
           if (method === "subscriptions/listen") {
             const filter = isObject(params.notifications) ? params.notifications : {}
             listens.set(id, filter)
             return write(notification("notifications/subscriptions/acknowledged", { _meta: { [MetaKey.subscriptionId]: id }, notifications: filter }))
           }
-          const logLevel = meta[MetaKey.logLevel]
-          const peer: Peer = {
-            stateless: true,
-            principal: undefined,
-            clientCapabilities: meta[MetaKey.clientCapabilities] as Peer["clientCapabilities"],
-            logLevel: isLoggingLevel(logLevel) ? logLevel : undefined,
-            session: undefined
-          }
+          const peer = peerOf(meta, undefined)
           answer(id, dispatcher.handle(id, method, params, peer, statelessOutbound))
         }
 
@@ -106,7 +94,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
               return write(errorBytes(kind.id, ErrorCode.InvalidRequest, `Invalid Request: ${kind.reason}`))
             case "Response": {
               const { id, result, error } = kind.message
-              if (id !== null) pending.get(id)?.(error === undefined ? { result } : { error })
+              ClientRequests.settle(clientRequests, { id, result, error })
               return
             }
             case "Notification": {
@@ -137,8 +125,8 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const stopListChanged = dispatcher.onListChanged((method) => {
           if (session.initialized) write(notification(method))
           for (const [id, filter] of listens) {
-            const key = method.includes("/tools/") ? "toolsListChanged" : method.includes("/prompts/") ? "promptsListChanged" : "resourcesListChanged"
-            if (filter[key] === true) write(notification(method, { _meta: { [MetaKey.subscriptionId]: id } }))
+            const key = LIST_CHANGED_FILTER[method]
+            if (key !== undefined && filter[key] === true) write(notification(method, { _meta: { [MetaKey.subscriptionId]: id } }))
           }
         })
         const stopUpdated = resources.onUpdated((uri) => {
@@ -153,13 +141,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           stopListChanged()
           stopUpdated()
           lines.close()
-          const running = [...inflight.values()]
-          return Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
-            Effect.timeoutOrElse({
-              duration: options.shutdownGraceMs ?? 10_000,
-              orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true })
-            })
-          )
+          return Shutdown.drain([...inflight.values()], options.shutdownGraceMs ?? 10_000)
         })
         lines.on("close", () => {
           if (!stopping) runFork(drain).addObserver(() => resume(Effect.void))

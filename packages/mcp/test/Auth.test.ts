@@ -61,6 +61,7 @@ describe("Auth", () => {
     it("maps a known bearer token to its principal", () => {
       assert.strictEqual(principalOf(tokens, "Bearer secret-1"), "alice")
       assert.strictEqual(principalOf(tokens, "Bearer secret-1  "), "alice")
+      assert.strictEqual(principalOf(tokens, "bearer secret-1"), "alice") // the scheme is case-insensitive
     })
 
     it("answers undefined for a missing header, another scheme or an unknown token", () => {

@@ -1,0 +1,40 @@
+/**
+ * The 2026-07-28 per-request `_meta` envelope, read the same way by every transport: which
+ * required keys are missing, whether the revision is served, and the caller it describes.
+ */
+import { invalidParams, isObject, ProtocolError } from "../JsonRpc.ts"
+import type { Peer } from "../Dispatcher.ts"
+import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISION, STATELESS_REVISIONS } from "../Protocol.ts"
+
+/** The required envelope keys that are absent or of the wrong type (empty when it is complete). */
+export const missingKeys = (meta: Record<string, unknown>): ReadonlyArray<string> =>
+  [
+    typeof meta[MetaKey.protocolVersion] === "string" ? undefined : MetaKey.protocolVersion,
+    isObject(meta[MetaKey.clientCapabilities]) ? undefined : MetaKey.clientCapabilities
+  ].filter((k) => k !== undefined)
+
+/** -32602 for an incomplete envelope, naming what is missing. */
+export const incomplete = (missing: ReadonlyArray<string>) =>
+  invalidParams(`Invalid _meta envelope for protocol revision ${STATELESS_REVISION}: missing or invalid ${missing.join(", ")}`, { envelope: { missing } })
+
+/** -32022 when `version` is not a revision this server serves statelessly. */
+export const unsupportedVersion = (version: string): ProtocolError | undefined =>
+  STATELESS_REVISIONS.includes(version)
+    ? undefined
+    : new ProtocolError({
+      code: McpErrorCode.UnsupportedProtocolVersion,
+      message: `Unsupported protocol version: ${version}`,
+      data: { supported: [...STATELESS_REVISIONS], requested: version }
+    })
+
+/** The caller a complete envelope describes. */
+export const peerOf = (meta: Record<string, unknown>, principal: string | undefined): Peer => {
+  const logLevel = meta[MetaKey.logLevel]
+  return {
+    stateless: true,
+    principal,
+    clientCapabilities: meta[MetaKey.clientCapabilities] as Peer["clientCapabilities"],
+    logLevel: isLoggingLevel(logLevel) ? logLevel : undefined,
+    session: undefined
+  }
+}
