@@ -6,7 +6,7 @@ import { Policy } from "@tenfold/cache"
 import { fromJsonSchema } from "@modelcontextprotocol/server"
 import { Context, Effect, Exit, Layer, Schema, type SchemaIssue } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
-import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
+import { ErrorCode, invalidParams, ProtocolError } from "./JsonRpc.ts"
 import { JsonSchemaInput, type ToolDefinition, type ToolHandler } from "./Tool.ts"
 
 /** A declared tool, ready for the hot path: schemas compiled, wire form computed. */
@@ -121,9 +121,13 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
     },
     catch: (cause) => {
       loading = undefined
-      return invalidParams(`Tool ${definition.name} could not be loaded: ${String(cause)}`)
+      return cause
     }
-  })
+  }).pipe(
+    // a server-side failure: logged with its cause, answered -32603 without it
+    Effect.tapError((cause) => Effect.logError(`Tool ${definition.name} could not be loaded`, cause)),
+    Effect.mapError(() => new ProtocolError({ code: ErrorCode.InternalError, message: `Tool ${definition.name} could not be loaded` }))
+  )
   const wire: Record<string, unknown> = {
     name: definition.name,
     ...(definition.title === undefined ? {} : { title: definition.title }),
@@ -154,7 +158,11 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
     encodeOutput: encode === undefined ? undefined : (value) =>
       Exit.mapError(
         encode(value),
-        (e) => invalidParams(`Tool ${definition.name} returned a value that does not match its output schema: ${formatSchemaIssue(e.message)}`)
+        (e) =>
+          new ProtocolError({
+            code: ErrorCode.InternalError,
+            message: `Tool ${definition.name} returned a value that does not match its output schema: ${formatSchemaIssue(e.message)}`
+          })
       ),
     handler: Effect.suspend(() => (loaded !== undefined ? Effect.succeed(loaded) : importOnce)),
     loaded: () => loaded,
