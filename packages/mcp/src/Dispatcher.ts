@@ -174,6 +174,15 @@ export const make = (options: DispatcherOptions) =>
     const cacheableTail = (scope: "public" | "private", ttlMs: number) =>
       `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
     const listTail = cacheableTail("public", listTtlMs)
+    // the first page of every list is serialized when the list changes, not on the next request
+    for (const catalog of [tools.catalog, resources.resources, resources.templates, prompts.catalog] as ReadonlyArray<Catalog<unknown>>) {
+      const serialize = () => {
+        catalog.pageJson(undefined, listTail)
+        catalog.pageJson(undefined, "}")
+      }
+      serialize()
+      catalog.onChange(serialize)
+    }
 
     /** Adds `resultType` and the server identity by copying (only for results that carry `_meta`). */
     const withIdentity = (value: Record<string, unknown>): Record<string, unknown> => ({
