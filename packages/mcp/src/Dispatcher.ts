@@ -3,7 +3,6 @@
  * 2026-07-28 revision and 2025-11-25 sessions. The hot path of a tool call reads top to bottom
  * in `callTool`. Transports own the wire (HTTP, stdio) and hand each parsed message here.
  */
-import type { ClientCapabilities } from "@modelcontextprotocol/server"
 import { createRequestStateCodec } from "@modelcontextprotocol/server"
 import { type Peeked, Policy, TieredCache } from "@tenfold/cache"
 import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
@@ -19,10 +18,10 @@ import {
   result,
   resultBytes
 } from "./JsonRpc.ts"
+import type { Answer, Outbound, Peer } from "./Peer.ts"
 import { PromptRegistry } from "./PromptRegistry.ts"
 import {
   isLoggingLevel,
-  type LoggingLevel,
   McpErrorCode,
   MetaKey,
   SESSION_ONLY_METHODS,
@@ -38,40 +37,6 @@ import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
 import { toCallToolResult } from "./internal/ToolResult.ts"
 import { InputRequired, type InputRequest, ToolError, type ToolHandler } from "./Tool.ts"
 import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
-
-/** Who is calling and under which revision; built by the transport for each message. */
-export interface Peer {
-  /** True for 2026-07-28 requests: results carry `resultType`, cache hints and server identity. */
-  readonly stateless: boolean
-  readonly principal: string | undefined
-  readonly clientCapabilities: ClientCapabilities
-  /** Log threshold; undefined means "send none" when stateless and "send all" in a session. */
-  readonly logLevel: LoggingLevel | undefined
-  /** The 2025-11-25 session state, when there is one. */
-  readonly session: SessionState | undefined
-}
-
-/** The per-session state the dispatcher reads and writes (sessions are owned by the transport). */
-export interface SessionState {
-  readonly id: string
-  logLevel: LoggingLevel | undefined
-  readonly subscriptions: Set<string>
-}
-
-/** The way back to the client while one request runs: notifications and server→client requests. */
-export interface Outbound {
-  readonly notify: (method: string, params: Record<string, unknown>) => void
-  /** Present where the transport can carry a server→client request (sessions, stdio). */
-  readonly request: ((method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>) | undefined
-  /** Present where the call's stream can be ended early and resumed by the client (HTTP sessions). */
-  readonly closeStream?: () => void
-}
-
-/** A serialized response, plus the HTTP status a stateless request should get for it. */
-export interface Answer {
-  readonly body: string
-  readonly status: number
-}
 
 export interface DispatcherOptions {
   readonly serverInfo: ServerInfo

@@ -12,7 +12,8 @@ import { Context, Effect, Exit, Fiber, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, type Tokens } from "./Auth.ts"
-import { type Answer, Dispatcher, type Outbound, type Peer } from "./Dispatcher.ts"
+import { Dispatcher } from "./Dispatcher.ts"
+import { type Answer, bodyText, type Outbound, type Peer } from "./Peer.ts"
 import { EventStore } from "./EventStore.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
 import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
@@ -109,7 +110,7 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     // ---- plain replies -----------------------------------------------------------------------
 
-    const reply = (res: ServerResponse, status: number, body: string, extra?: Record<string, string>) => {
+    const reply = (res: ServerResponse, status: number, body: string | Uint8Array, extra?: Record<string, string>) => {
       const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...extra }
       res.writeHead(status, headers)
       res.end(body)
@@ -163,7 +164,7 @@ export const make = (options: HttpTransportOptions = {}) =>
           reply(this.res, answer.status, answer.body, this.#headers())
         } else {
           const sse = this.sse
-          sse.send(answer.body)
+          sse.send(bodyText(answer))
           void sse.end().then(() => this.session?.streams.delete(sse.streamId))
         }
       }
@@ -425,7 +426,7 @@ export const make = (options: HttpTransportOptions = {}) =>
       inflight.add(fiber)
       fiber.addObserver((exit) => {
         inflight.delete(fiber)
-        if (Exit.isSuccess(exit)) reply(res, 200, `[${exit.value.map((a) => a.body).join(",")}]`, { "mcp-session-id": session.id })
+        if (Exit.isSuccess(exit)) reply(res, 200, `[${exit.value.map(bodyText).join(",")}]`, { "mcp-session-id": session.id })
         else replyError(res, 503, null, ErrorCode.InternalError, "The batch was cancelled")
       })
     }

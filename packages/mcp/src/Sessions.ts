@@ -6,7 +6,7 @@
 import type { ClientCapabilities } from "@modelcontextprotocol/server"
 import { Clock, Context, Effect, Fiber, Layer, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
-import type { SessionState } from "./Dispatcher.ts"
+import type { SessionState } from "./Peer.ts"
 import { EventStore } from "./EventStore.ts"
 import { type ClientRequests, makeState } from "./internal/ClientRequests.ts"
 import type { SseStream } from "./internal/Sse.ts"

@@ -6,7 +6,8 @@
 import { Context, Effect, Exit, Fiber, Layer } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { createInterface } from "node:readline"
-import { type Answer, Dispatcher, type Outbound, type Peer, type SessionState } from "./Dispatcher.ts"
+import { Dispatcher } from "./Dispatcher.ts"
+import { type Answer, bodyText, type Outbound, type Peer, type SessionState } from "./Peer.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId, resultBytes } from "./JsonRpc.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
 import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
@@ -57,12 +58,12 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const statelessOutbound: Outbound = { notify: outbound.notify, request: undefined }
 
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
-          if (!Effect.isEffect(result)) return write(result.body)
+          if (!Effect.isEffect(result)) return write(bodyText(result))
           const fiber = runFork(result)
           inflight.set(id, fiber)
           fiber.addObserver((exit) => {
             inflight.delete(id)
-            if (Exit.isSuccess(exit)) write(exit.value.body)
+            if (Exit.isSuccess(exit)) write(bodyText(exit.value))
             else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))
           })
         }

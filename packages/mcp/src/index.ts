@@ -4,7 +4,8 @@
  */
 export * as Auth from "./Auth.ts"
 export { Dispatcher } from "./Dispatcher.ts"
-export type { Answer, DispatcherOptions, Outbound, Peer } from "./Dispatcher.ts"
+export type { DispatcherOptions } from "./Dispatcher.ts"
+export type { Answer, Outbound, Peer, SessionState } from "./Peer.ts"
 export { EventNotFound, EventStore } from "./EventStore.ts"
 export { HttpServer, ListenError } from "./HttpServer.ts"
 export type { HttpServerOptions } from "./HttpServer.ts"

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Cause, Effect, Layer, Schema } from "effect"
-import { type Answer, Dispatcher, type Outbound, type Peer, type SessionState } from "../src/Dispatcher.ts"
+import { Dispatcher } from "../src/Dispatcher.ts"
+import { type Answer, bodyText, type Outbound, type Peer, type SessionState } from "../src/Peer.ts"
 import { ErrorCode } from "../src/JsonRpc.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { McpErrorCode, MetaKey } from "../src/Protocol.ts"
@@ -192,7 +193,7 @@ const send = (method: string, params: Record<string, unknown> | undefined, peer:
     const dispatcher = yield* Dispatcher
     const handled = dispatcher.handle(7, method, params, peer, out)
     const answer: Answer = Effect.isEffect(handled) ? yield* handled : handled
-    return { ...JSON.parse(answer.body), status: answer.status, body: answer.body } as Response
+    return { ...JSON.parse(bodyText(answer)), status: answer.status, body: bodyText(answer) } as Response
   })
 
 const resultOf = (response: Response): Record<string, any> => { // any: see Response

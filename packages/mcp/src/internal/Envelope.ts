@@ -3,7 +3,7 @@
  * required keys are missing, whether the revision is served, and the caller it describes.
  */
 import { invalidParams, isObject, ProtocolError } from "../JsonRpc.ts"
-import type { Peer } from "../Dispatcher.ts"
+import type { Peer } from "../Peer.ts"
 import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISION, STATELESS_REVISIONS } from "../Protocol.ts"
 
 /** The required envelope keys that are absent or of the wrong type (empty when it is complete). */

@@ -4,7 +4,7 @@
  */
 import type { ClientCapabilities, ElicitRequestParams, LoggingLevel } from "@modelcontextprotocol/server"
 import { Effect } from "effect"
-import type { Outbound, Peer } from "../Dispatcher.ts"
+import type { Outbound, Peer } from "../Peer.ts"
 import { isObject, type RequestId } from "../JsonRpc.ts"
 import { levelPasses } from "../Protocol.ts"
 import { type InputRequest, type ToolContext, ToolError } from "../Tool.ts"

@@ -1,0 +1,51 @@
+/**
+ * What a transport and the dispatcher exchange for one message: who is calling (`Peer`, with
+ * its session state), the way back to the client while the call runs (`Outbound`), and the
+ * serialized answer (`Answer`). Shared by the dispatcher, both transports and the sessions, so
+ * none of them imports another for its types.
+ */
+import type { ClientCapabilities } from "@modelcontextprotocol/server"
+import type { Effect } from "effect"
+import type { ProtocolError } from "./JsonRpc.ts"
+import type { LoggingLevel } from "./Protocol.ts"
+
+/** Who is calling and under which revision; built by the transport for each message. */
+export interface Peer {
+  /** True for 2026-07-28 requests: results carry `resultType`, cache hints and server identity. */
+  readonly stateless: boolean
+  readonly principal: string | undefined
+  readonly clientCapabilities: ClientCapabilities
+  /** Log threshold; undefined means "send none" when stateless and "send all" in a session. */
+  readonly logLevel: LoggingLevel | undefined
+  /** The 2025-11-25 session state, when there is one. */
+  readonly session: SessionState | undefined
+}
+
+/** The per-session state the dispatcher reads and writes (sessions are owned by the transport). */
+export interface SessionState {
+  readonly id: string
+  logLevel: LoggingLevel | undefined
+  readonly subscriptions: Set<string>
+}
+
+/** The way back to the client while one request runs: notifications and server→client requests. */
+export interface Outbound {
+  readonly notify: (method: string, params: Record<string, unknown>) => void
+  /** Present where the transport can carry a server→client request (sessions, stdio). */
+  readonly request: ((method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>) | undefined
+  /** Present where the call's stream can be ended early and resumed by the client (HTTP sessions). */
+  readonly closeStream?: () => void
+}
+
+/**
+ * A serialized JSON-RPC response, plus the HTTP status a stateless request should get for it.
+ * The body is text, or bytes for large precomputed answers (sent as they are over HTTP).
+ */
+export interface Answer {
+  readonly body: string | Uint8Array
+  readonly status: number
+}
+
+/** The answer's body as text (for SSE frames, batches and stdio lines). */
+export const bodyText = (answer: Answer): string =>
+  typeof answer.body === "string" ? answer.body : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength).toString("utf8")
