@@ -1,11 +1,13 @@
 /**
- * Benchmark server (c): Tenfold serving one `echo` tool on 127.0.0.1:<port>/mcp.
+ * Benchmark server (c): Tenfold serving one `echo` tool on 127.0.0.1:<port>/mcp, or with
+ * BENCH_TOOLS=n the n tools of catalog.ts instead, listed BENCH_PAGE_SIZE per page.
  * Port from argv[2] or PORT; prints `ready <url>` on stdout once listening.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { HttpServer, Tool } from "@tenfold/mcp"
 import { Config, Tenfold } from "@tenfold/runtime"
 import { Effect, Layer, Schema } from "effect"
+import { pageSize, toolCount, wireTools } from "./catalog.ts"
 
 /** The tool all three benchmark servers answer: returns its `text` argument as one text block. */
 export const echo = Tool.make({
@@ -18,9 +20,15 @@ export const echo = Tool.make({
   handler: ({ text }) => Effect.succeed(text)
 })
 
-const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000), cacheDir: "" })
+const catalog = toolCount > 1
+  ? wireTools(toolCount).map(({ inputSchema, ...wire }) =>
+    Tool.make({ ...wire, input: Tool.jsonSchema(inputSchema), cache: false, handler: () => Effect.succeed("ok") })
+  )
+  : [echo]
+
+const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000), cacheDir: "", pageSize })
 const announce = Layer.effectDiscard(HttpServer.use((server) => Effect.sync(() => console.log(`ready ${server.url}${config.path}`))))
 
 NodeRuntime.runMain(
-  Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(Tenfold.layer(config, { tools: [echo] }))))
+  Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(Tenfold.layer(config, { tools: catalog }))))
 )

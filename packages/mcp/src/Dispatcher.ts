@@ -3,10 +3,9 @@
  * 2026-07-28 revision and 2025-11-25 sessions. The hot path of a tool call reads top to bottom
  * in `callTool`. Transports own the wire (HTTP, stdio) and hand each parsed message here.
  */
-import { createRequestStateCodec } from "@modelcontextprotocol/server"
 import { type Peeked, Policy, TieredCache } from "@tenfold/cache"
+import { ServerBusy, ToolExecutor, ToolTimeout } from "@tenfold/executor"
 import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
-import { randomBytes } from "node:crypto"
 import {
   ErrorCode,
   errorBytes,
@@ -14,6 +13,7 @@ import {
   isObject,
   methodNotFound,
   ProtocolError,
+  quote,
   type RequestId,
   result,
   resultBytes
@@ -23,7 +23,6 @@ import { PromptRegistry } from "./PromptRegistry.ts"
 import {
   isLoggingLevel,
   McpErrorCode,
-  MetaKey,
   SESSION_ONLY_METHODS,
   SESSION_REVISION,
   SESSION_REVISIONS,
@@ -32,10 +31,12 @@ import {
 } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
-import { covers, missingCapabilities, requiredCapabilityOf } from "./internal/Capabilities.ts"
+import { missingCapabilities } from "./internal/Capabilities.ts"
+import * as InputRounds from "./internal/InputRounds.ts"
+import * as ResultJson from "./internal/ResultJson.ts"
 import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
 import { toCallToolResult } from "./internal/ToolResult.ts"
-import { InputRequired, type InputRequest, ToolError, type ToolHandler } from "./Tool.ts"
+import { InputRequired, ToolError, type ToolHandler } from "./Tool.ts"
 import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
 
 export interface DispatcherOptions {
@@ -46,9 +47,17 @@ export interface DispatcherOptions {
   readonly requestStateKey?: string
   /** Called with every defect (bug) a handler died of, for logging; never shown to clients. */
   readonly onDefect?: (cause: Cause.Cause<unknown>, method: string) => void
+  /** Most `resources/subscribe` URIs one session may hold (default 1000); past it: -32000. */
+  readonly maxSubscriptionsPerSession?: number
 }
 
-const ok = (body: string): Answer => ({ body, status: 200 })
+/** Longest URI a session may subscribe to (a resource URI needs far less; bounds what a session holds). */
+export const MAX_SUBSCRIPTION_URI_LENGTH = 4096
+
+/** A cache key as `Policy.key` builds it. */
+type CacheKey = NonNullable<ReturnType<typeof Policy.key>>
+
+const ok = (body: string | Uint8Array): Answer => ({ body, status: 200 })
 
 const errorAnswer = (id: RequestId | null, e: ProtocolError, stateless: boolean): Answer => ({
   body: errorBytes(id, e.code, e.message, e.data),
@@ -63,21 +72,12 @@ const statusOf = (code: number): number => {
     case McpErrorCode.MissingRequiredClientCapability:
     case McpErrorCode.UnsupportedProtocolVersion:
       return 400
+    case ErrorCode.ServerBusy:
+      return 503
     default:
       return 200
   }
 }
-
-interface StatePayload {
-  /** Binds the state to one tool and principal. */
-  readonly b: string
-  /** Responses gathered in earlier rounds. */
-  readonly r: Record<string, unknown>
-  /** The tool's own state. */
-  readonly u?: unknown
-}
-
-const MAX_SESSION_INPUT_ROUNDS = 16
 
 /** Calls a handler; one that throws instead of returning an Effect dies like a defect. */
 const invoke = (handler: ToolHandler<unknown, unknown>, args: unknown, context: ToolCall) => {
@@ -88,9 +88,12 @@ const invoke = (handler: ToolHandler<unknown, unknown>, args: unknown, context: 
   }
 }
 
-type Attempt = (responses: Record<string, unknown>, userState: unknown) => Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError>
+/** The text of a tool's failure: its message when it has one, else a generic one (never the value's own `toString`). */
+const failureText = (error: unknown): string =>
+  error instanceof ToolError || error instanceof Error ? error.message : "The tool failed"
 
-const invalidRequestState = invalidParams("Invalid or expired requestState", { reason: "invalid_request_state" })
+/** A way back for background work (cache refreshes): nothing to notify, no client to ask. */
+const detached: Outbound = { notify: () => {}, request: undefined }
 
 /** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
 export class Dispatcher extends Context.Service<Dispatcher, {
@@ -119,11 +122,17 @@ export const make = (options: DispatcherOptions) =>
     const resources = yield* ResourceRegistry
     const prompts = yield* PromptRegistry
     const cache = Option.getOrUndefined(yield* Effect.serviceOption(TieredCache))
+    // every tool run goes through the executor; an app that provides none gets the default one
+    const provided = yield* Effect.serviceOption(ToolExecutor)
+    const executor = Option.isSome(provided)
+      ? provided.value
+      : yield* Effect.provide(ToolExecutor.use(Effect.succeed), ToolExecutor.layerDefault())
     const clock = yield* Clock.Clock
     const serverInfo = options.serverInfo
     const identity = { name: serverInfo.name, version: serverInfo.version, ...(serverInfo.title === undefined ? {} : { title: serverInfo.title }) }
-    const codec = createRequestStateKey(options.requestStateKey)
+    const inputRounds = InputRounds.make(options.requestStateKey)
     const listTtlMs = options.listTtlMs ?? 60_000
+    const maxSubscriptions = options.maxSubscriptionsPerSession ?? 1000
 
     const capabilities = {
       tools: { listChanged: true },
@@ -134,36 +143,18 @@ export const make = (options: DispatcherOptions) =>
     }
     const statelessCapabilities = capabilities
 
-    const metaJson = JSON.stringify({ [MetaKey.serverInfo]: identity })
-    /** Closes a precomputed result object for a stateless answer, with cache hints. */
-    const cacheableTail = (scope: "public" | "private", ttlMs: number) =>
-      `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
-    const listTail = cacheableTail("public", listTtlMs)
-    // the first page of every list is serialized when the list changes, not on the next request
+    const json = ResultJson.make(identity)
+    const statelessJson = json.stateless
+    // list pages are served as bytes that close the whole response: only the id is spliced in per request
+    const statelessListTail = `${json.cacheableTail("public", listTtlMs)}}`
+    const sessionListTail = "}}"
     for (const catalog of [tools.catalog, resources.resources, resources.templates, prompts.catalog] as ReadonlyArray<Catalog<unknown>>) {
       const serialize = () => {
-        catalog.pageJson(undefined, listTail)
-        catalog.pageJson(undefined, "}")
+        catalog.pageBytes(undefined, statelessListTail)
+        catalog.pageBytes(undefined, sessionListTail)
       }
       serialize()
       catalog.onChange(serialize)
-    }
-
-    /** Adds `resultType` and the server identity by copying (only for results that carry `_meta`). */
-    const withIdentity = (value: Record<string, unknown>): Record<string, unknown> => ({
-      ...value,
-      resultType: value.resultType ?? "complete",
-      _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity }
-    })
-
-    const completeTail = `,"resultType":"complete","_meta":${metaJson}}`
-    const metaTail = `,"_meta":${metaJson}}`
-    /** A stateless result: `resultType` and server identity added by splicing the JSON, not by copying. */
-    const statelessJson = (value: Record<string, unknown>): string => {
-      if (value._meta !== undefined) return JSON.stringify(withIdentity(value))
-      const json = JSON.stringify(value)
-      const tail = "resultType" in value ? metaTail : completeTail
-      return json === "{}" ? `{${tail.slice(1)}` : json.slice(0, -1) + tail
     }
 
     /** The 2026-07-28 cache hints of a cacheable result (stateless peers only). */
@@ -173,8 +164,14 @@ export const make = (options: DispatcherOptions) =>
     const listAnswer = (id: RequestId, catalog: Catalog<unknown>, params: Record<string, unknown> | undefined, peer: Peer): Answer => {
       const cursor = params?.cursor
       if (cursor !== undefined && typeof cursor !== "string") return errorAnswer(id, invalidParams("cursor must be a string"), peer.stateless)
-      const page = catalog.pageJson(cursor, peer.stateless ? listTail : "}")
-      return typeof page === "string" ? ok(resultBytes(id, page)) : errorAnswer(id, page, peer.stateless)
+      const page = catalog.pageBytes(cursor, peer.stateless ? statelessListTail : sessionListTail)
+      if (!(page instanceof Uint8Array)) return errorAnswer(id, page, peer.stateless)
+      const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`
+      const headBytes = Buffer.byteLength(head)
+      const body = Buffer.allocUnsafe(headBytes + page.byteLength)
+      body.write(head, 0)
+      page.copy(body, headBytes)
+      return ok(body)
     }
 
     /** Turns a failed handling into its error answer: the ProtocolError, or -32603 for a defect (logged). */
@@ -199,7 +196,7 @@ export const make = (options: DispatcherOptions) =>
       const name = params?.name
       if (typeof name !== "string") return Effect.succeed(errorAnswer(id, invalidParams("tools/call requires params.name (a string)"), peer.stateless))
       const tool = tools.catalog.get(name)
-      if (tool === undefined) return Effect.succeed(errorAnswer(id, invalidParams(`Unknown tool: ${name}`), peer.stateless))
+      if (tool === undefined) return Effect.succeed(errorAnswer(id, invalidParams(`Unknown tool: ${quote(name)}`), peer.stateless))
       const missing = missingCapabilities(tool.definition.requiredClientCapabilities, peer.clientCapabilities)
       if (missing !== undefined) {
         return Effect.succeed(errorAnswer(id, new ProtocolError({
@@ -208,55 +205,79 @@ export const make = (options: DispatcherOptions) =>
           data: { requiredCapabilities: missing }
         }), peer.stateless))
       }
-      const policy = cache === undefined ? undefined : tool.policy
+      // a call answering an input round depends on the client's answers: never read or written
+      const policy = cache === undefined || InputRounds.carriesInput(params) ? undefined : tool.policy
       // a cached entry exists only for arguments that decoded before, so a hit needs no decoding
+      // undefined also when the arguments cannot be keyed (too deep, too long): the call runs uncached
       const key = policy === undefined ? undefined : Policy.key(name, policy, peer.principal, params!.arguments)
       const hit = key === undefined ? undefined : cache!.peek(key, policy!)
       if (hit?.fresh === true) return ok(resultBytes(id, cachedJson(hit.entry.value, peer, policy!, hit.entry.freshUntil)))
       const decoded = tool.decodeArguments(params?.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
-      const run = runTool(tool, decoded.value, id, params!, peer, out)
-      if (key === undefined) return answerWith(id, peer, "tools/call")(run)
-      return cachedCall(id, policy!, key, peer, run, hit)
+      if (key === undefined) return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params!, peer, out, { asked: false }))
+      return cachedCall(id, policy!, key, peer, (use, way) => runTool(tool, decoded.value, id, params!, peer, way ?? out, use), hit)
     }
+
+    /** Keys whose last computation asked the client for input, so a caller that only waited on it runs its own. */
+    const inputDependent = new Set<string>()
 
     /**
      * A call of a cached tool that L1 could not answer fresh: a stale entry (within
      * stale-while-revalidate) answers at once and starts a background refresh; a miss runs the
-     * tool once for all concurrent callers, through L2 and L4.
+     * tool once for all concurrent callers, through L2 and L4. A result that needed client input
+     * is not stored, and is not handed to the callers that only waited on it.
      */
     const cachedCall = (
       id: RequestId,
       policy: Policy.CachePolicy,
-      key: string,
+      key: CacheKey,
       peer: Peer,
-      run: Effect.Effect<Record<string, unknown>, ProtocolError>,
+      run: (use: InputRounds.InputUse, way?: Outbound) => Effect.Effect<Record<string, unknown>, ProtocolError>,
       stale: Peeked | undefined
     ): Answer | Effect.Effect<Answer> => {
-      const compute = Effect.map(run, (value) => ({
-        value: JSON.stringify(value),
-        cacheable: value.isError !== true && value.resultType === undefined,
-        failed: value.isError === true
-      }))
+      const compute = (use: InputRounds.InputUse, way?: Outbound) =>
+        Effect.map(run(use, way), (value) => {
+          if (use.asked) {
+            if (inputDependent.size >= 10_000) inputDependent.clear()
+            inputDependent.add(key.id)
+          } else inputDependent.delete(key.id)
+          return { value: JSON.stringify(value), cacheable: !use.asked && value.isError !== true && value.resultType === undefined, failed: value.isError === true }
+        })
       if (stale !== undefined) {
-        return Effect.as(cache!.refresh(key, policy, compute), ok(resultBytes(id, cachedJson(stale.entry.value, peer, policy, stale.entry.freshUntil))))
+        return Effect.as(cache!.refresh(key, policy, compute({ asked: false }, detached)), ok(resultBytes(id, cachedJson(stale.entry.value, peer, policy, stale.entry.freshUntil))))
       }
-      return cache!.fill(key, policy, compute).pipe(
-        Effect.map((served) => ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))),
+      const use: InputRounds.InputUse = { asked: false }
+      let ran = false
+      return cache!.fill(key, policy, Effect.suspend(() => ((ran = true), compute(use)))).pipe(
+        Effect.flatMap((served) =>
+          !ran && served.freshUntil === 0 && inputDependent.has(key.id)
+            ? answerWith(id, peer, "tools/call")(run({ asked: false }))
+            : Effect.succeed(ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
+        ),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))
       )
     }
 
     /** A cached result for `peer`; stateless answers also say how long it stays fresh and for whom. */
-    const cachedJson = (value: string, peer: Peer, policy: Policy.CachePolicy, freshUntil: number): string => {
-      if (!peer.stateless) return value
-      const ttlMs = Math.max(0, Math.floor(freshUntil - clock.currentTimeMillisUnsafe()))
-      if (value.includes("\"_meta\":") || value.includes("\"resultType\":")) {
-        const parsed = JSON.parse(value) as Record<string, unknown>
-        return statelessJson(freshUntil > 0 ? { ...parsed, ttlMs, cacheScope: policy.scope } : parsed)
+    const cachedJson = (value: string, peer: Peer, policy: Policy.CachePolicy, freshUntil: number): string =>
+      peer.stateless ? json.cached(value, policy.scope, freshUntil, clock.currentTimeMillisUnsafe()) : value
+
+    /** What a failed tool run answers: a timeout or the tool's own failure as an isError result; admission refusal as ServerBusy. */
+    const runFailure = (cause: Cause.Cause<unknown>, userState: unknown): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> => {
+      const need = cause.reasons.find((r) => Cause.isDieReason(r) && r.defect instanceof NeedInput)
+      if (need !== undefined && Cause.isDieReason(need)) {
+        const { key, request } = need.defect as NeedInput
+        return Effect.succeed(new InputRequired({ [key]: request }, userState))
       }
-      const hints = freshUntil > 0 ? `"ttlMs":${ttlMs},"cacheScope":"${policy.scope}",` : ""
-      return `${value.slice(0, -1)}${value.length > 2 ? "," : ""}${hints}${completeTail.slice(1)}`
+      const failure = cause.reasons.find(Cause.isFailReason)
+      if (failure === undefined) return Effect.failCause(cause as Cause.Cause<never>)
+      const error = failure.error
+      if (error instanceof ProtocolError) return Effect.fail(error)
+      if (error instanceof ServerBusy) {
+        return Effect.fail(new ProtocolError({ code: ErrorCode.ServerBusy, message: error.message, data: { retryAfterMs: error.retryAfterMs } }))
+      }
+      const text = error instanceof ToolTimeout ? error.message : failureText(error)
+      return Effect.succeed({ content: [{ type: "text", text }], isError: true })
     }
 
     const runTool = (
@@ -265,111 +286,23 @@ export const make = (options: DispatcherOptions) =>
       id: RequestId,
       params: Record<string, unknown>,
       peer: Peer,
-      out: Outbound
+      out: Outbound,
+      use: InputRounds.InputUse
     ): Effect.Effect<Record<string, unknown>, ProtocolError> => {
-      const attempt = (handler: ToolHandler<unknown, unknown>): Attempt => (responses, userState) =>
-        Effect.matchCauseEffect(invoke(handler, args, new ToolCall(id, params._meta, peer, out, responses, userState)), {
+      const attempt: InputRounds.Attempt = (responses, userState) => {
+        const context = new ToolCall(id, params._meta, peer, out, responses, userState, use)
+        const loaded = tool.loaded()
+        const local = loaded !== undefined
+          ? Effect.suspend(() => invoke(loaded, args, context))
+          : Effect.flatMap(tool.handler, (handler) => invoke(handler, args, context))
+        return Effect.matchCauseEffect(executor.run(tool.job, args, local), {
           onSuccess: (value): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> =>
             value instanceof InputRequired ? Effect.succeed(value) : toCallToolResult(tool, value),
-          onFailure: (cause): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> => {
-            const need = cause.reasons.find((r) => Cause.isDieReason(r) && r.defect instanceof NeedInput)
-            if (need !== undefined && Cause.isDieReason(need)) {
-              const { key, request } = need.defect as NeedInput
-              return Effect.succeed(new InputRequired({ [key]: request }, userState))
-            }
-            const failure = cause.reasons.find(Cause.isFailReason)
-            if (failure !== undefined) {
-              const error = failure.error
-              const message = error instanceof ToolError || error instanceof Error ? error.message : String(error)
-              return Effect.succeed({ content: [{ type: "text", text: message }], isError: true })
-            }
-            return Effect.failCause(cause as Cause.Cause<never>)
-          }
+          onFailure: (cause) => runFailure(cause, userState)
         })
-      const run = (handler: ToolHandler<unknown, unknown>) =>
-        withInputRounds(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, attempt(handler))
-      const loaded = tool.loaded()
-      return loaded !== undefined ? run(loaded) : Effect.flatMap(tool.handler, run)
+      }
+      return inputRounds.run(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, attempt, use)
     }
-
-    /**
-     * Runs `attempt` until it stops asking for input. Stateless: answers `input_required` with a
-     * signed `requestState` carrying the responses so far. In a session: asks the client over the
-     * call's stream and runs again.
-     */
-    const withInputRounds = (
-      binding: string,
-      params: Record<string, unknown>,
-      peer: Peer,
-      out: Outbound,
-      attempt: Attempt
-    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
-      params.requestState === undefined && params.inputResponses === undefined
-        ? Effect.flatMap(attempt({}, undefined), (outcome) =>
-          outcome instanceof InputRequired ? inputRounds(binding, params, peer, out, attempt, outcome) : Effect.succeed(outcome))
-        : inputRounds(binding, params, peer, out, attempt, undefined)
-
-    /** The rounds after the first: verify the state, gather responses, answer or ask again. */
-    const inputRounds = (
-      binding: string,
-      params: Record<string, unknown>,
-      peer: Peer,
-      out: Outbound,
-      attempt: Attempt,
-      first: InputRequired | undefined
-    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
-      Effect.gen(function*() {
-        const state = yield* verifyState(params.requestState, binding)
-        const responses: Record<string, unknown> = { ...state?.r }
-        if (isObject(params.inputResponses)) Object.assign(responses, params.inputResponses)
-        let userState = state?.u
-        for (let round = 0; ; round++) {
-          const outcome = round === 0 && first !== undefined ? first : yield* attempt(responses, userState)
-          if (!(outcome instanceof InputRequired)) return outcome
-          for (const [key, request] of Object.entries(outcome.inputRequests)) {
-            const required = requiredCapabilityOf(request)
-            if (!covers(peer.clientCapabilities, required)) {
-              return yield* new ProtocolError({
-                code: McpErrorCode.MissingRequiredClientCapability,
-                message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
-                data: { requiredCapabilities: required }
-              })
-            }
-          }
-          if (peer.stateless || out.request === undefined || round >= MAX_SESSION_INPUT_ROUNDS) {
-            return yield* inputRequiredResult(outcome.inputRequests, { b: binding, r: responses, u: outcome.state })
-          }
-          Object.assign(responses, yield* askClient(outcome.inputRequests, out))
-          userState = outcome.state
-        }
-      })
-
-    const inputRequiredResult = (inputRequests: Readonly<Record<string, InputRequest>>, payload: StatePayload) =>
-      Effect.promise(() => codec.mint(payload)).pipe(
-        Effect.map((requestState) => ({ resultType: "input_required", inputRequests, requestState }))
-      )
-
-    const verifyState = (raw: unknown, binding: string): Effect.Effect<StatePayload | undefined, ProtocolError> => {
-      if (raw === undefined || raw === null) return Effect.succeed(undefined)
-      if (typeof raw !== "string") return Effect.fail(invalidRequestState)
-      return Effect.tryPromise({
-        try: () => codec.verify(raw, undefined as never), // the context is read only by `bind`, which is not configured
-        catch: () => invalidRequestState
-      }).pipe(
-        Effect.flatMap((payload) =>
-          isObject(payload) && payload.b === binding && isObject(payload.r)
-            ? Effect.succeed(payload as unknown as StatePayload)
-            : Effect.fail(invalidRequestState)
-        )
-      )
-    }
-
-    /** Over a session: sends each input request to the client and gathers the responses. */
-    const askClient = (inputRequests: Readonly<Record<string, InputRequest>>, out: Outbound) =>
-      Effect.forEach(Object.entries(inputRequests), ([key, request]) =>
-        out.request!(request.method, request.params).pipe(Effect.map((response) => [key, response] as const)), { concurrency: "unbounded" }).pipe(
-        Effect.map(Object.fromEntries)
-      )
 
     // ---- everything else ---------------------------------------------------------------------
 
@@ -391,11 +324,11 @@ export const make = (options: DispatcherOptions) =>
       if (!isObject(args) || Object.values(args).some((v) => typeof v !== "string")) {
         return Effect.fail(invalidParams("prompts/get arguments must be an object of strings"))
       }
-      return withInputRounds(`prompts/get|${name}|${peer.principal ?? ""}`, params!, peer, out, (responses, userState) =>
+      return inputRounds.run(`prompts/get|${name}|${peer.principal ?? ""}`, params!, peer, out, (responses, userState) =>
         prompts.get(name, args as Record<string, string>, { inputResponses: responses, requestState: userState }) as Effect.Effect<
           Record<string, unknown> | InputRequired,
           ProtocolError
-        >)
+        >, { asked: false })
     }
 
     const complete = (params: Record<string, unknown> | undefined) => {
@@ -404,7 +337,7 @@ export const make = (options: DispatcherOptions) =>
       if (!isObject(ref) || !isObject(argument) || typeof argument.name !== "string" || typeof argument.value !== "string") {
         return Effect.fail(invalidParams("completion/complete requires params.ref and params.argument {name, value}"))
       }
-      const context = isObject(params?.context) && isObject(params.context.arguments) ? params.context.arguments as Record<string, string> : {}
+      const context = isObject(params?.context) && isObject(params.context.arguments) ? stringsOf(params.context.arguments) : {}
       const values: Effect.Effect<ReadonlyArray<string>, ProtocolError> = ref.type === "ref/prompt" && typeof ref.name === "string"
         ? prompts.complete(ref.name, argument.name, argument.value, context)
         : ref.type === "ref/resource" && typeof ref.uri === "string"
@@ -422,7 +355,23 @@ export const make = (options: DispatcherOptions) =>
         ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
       }, peer, "public", listTtlMs)
 
+    /** Answers one request; a defect thrown while dispatching answers -32603 for this request alone. */
     const handle = (
+      id: RequestId,
+      method: string,
+      params: Record<string, unknown> | undefined,
+      peer: Peer,
+      out: Outbound
+    ): Answer | Effect.Effect<Answer> => {
+      try {
+        return dispatch(id, method, params, peer, out)
+      } catch (defect) {
+        options.onDefect?.(Cause.die(defect), method)
+        return errorAnswer(id, new ProtocolError({ code: ErrorCode.InternalError, message: "Internal error" }), peer.stateless)
+      }
+    }
+
+    const dispatch = (
       id: RequestId,
       method: string,
       params: Record<string, unknown> | undefined,
@@ -454,7 +403,7 @@ export const make = (options: DispatcherOptions) =>
           return ok(result(id, {}))
         case "logging/setLevel": {
           const level = params?.level
-          if (!isLoggingLevel(level)) return errorAnswer(id, invalidParams(`Invalid log level: ${String(level)}`), false)
+          if (!isLoggingLevel(level)) return errorAnswer(id, invalidParams(`Invalid log level: ${quote(level)}`), false)
           if (peer.session !== undefined) peer.session.logLevel = level
           return ok(result(id, {}))
         }
@@ -462,8 +411,21 @@ export const make = (options: DispatcherOptions) =>
         case "resources/unsubscribe": {
           const uri = params?.uri
           if (typeof uri !== "string") return errorAnswer(id, invalidParams(`${method} requires params.uri (a string)`), false)
-          if (method === "resources/subscribe") peer.session?.subscriptions.add(uri)
-          else peer.session?.subscriptions.delete(uri)
+          const subscriptions = peer.session?.subscriptions
+          if (method === "resources/unsubscribe") subscriptions?.delete(uri)
+          else if (subscriptions !== undefined && !subscriptions.has(uri)) {
+            if (uri.length > MAX_SUBSCRIPTION_URI_LENGTH) {
+              return errorAnswer(id, invalidParams(`resources/subscribe: the uri is longer than ${MAX_SUBSCRIPTION_URI_LENGTH} characters`), false)
+            }
+            if (subscriptions.size >= maxSubscriptions) {
+              return errorAnswer(id, new ProtocolError({
+                code: ErrorCode.ServerBusy,
+                message: `Too many resource subscriptions in this session (at most ${maxSubscriptions}); unsubscribe from one first`,
+                data: { maxSubscriptionsPerSession: maxSubscriptions }
+              }), false)
+            }
+            subscriptions.add(uri)
+          }
           return ok(result(id, {}))
         }
         default:
@@ -499,8 +461,10 @@ export const make = (options: DispatcherOptions) =>
     return Dispatcher.of({ handle, initializeResult, capabilities, onListChanged, serverInfo })
   })
 
-/** Both revisions answer an unknown resource with -32602 and `data.uri` (SEP-2164; -32002 is legacy). */
-const resourceMissing = (uri: string) => new ProtocolError({ code: ErrorCode.InvalidParams, message: "Resource not found", data: { uri } })
+/** Both revisions answer an unknown resource with -32602 and `data.uri` (SEP-2164; -32002 is legacy); a huge URI is not echoed whole. */
+const resourceMissing = (uri: string) =>
+  new ProtocolError({ code: ErrorCode.InvalidParams, message: "Resource not found", data: { uri: uri.length > MAX_SUBSCRIPTION_URI_LENGTH ? `${uri.slice(0, 100)}…` : uri } })
 
-const createRequestStateKey = (key: string | undefined) =>
-  createRequestStateCodec({ key: key ?? randomBytes(32).toString("base64url"), ttlSeconds: 600 })
+/** The string-valued entries of a client-sent object (completion context values must be strings). */
+const stringsOf = (record: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === "string"))

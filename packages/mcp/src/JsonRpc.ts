@@ -2,18 +2,19 @@
  * JSON-RPC 2.0 framing for MCP: message shapes, the standard error codes, and the one error type
  * every protocol failure travels as until the transport turns it into bytes.
  */
+import { ProtocolErrorCode } from "@modelcontextprotocol/server"
 import { Data } from "effect"
 
-/** Standard JSON-RPC error codes, plus the MCP-specific ones this server answers with. */
+/** Standard JSON-RPC error codes (the SDK's), plus the ones only Tenfold answers with. */
 export const ErrorCode = {
-  ParseError: -32700,
-  InvalidRequest: -32600,
-  MethodNotFound: -32601,
-  InvalidParams: -32602,
-  InternalError: -32603,
+  ParseError: ProtocolErrorCode.ParseError,
+  InvalidRequest: ProtocolErrorCode.InvalidRequest,
+  MethodNotFound: ProtocolErrorCode.MethodNotFound,
+  InvalidParams: ProtocolErrorCode.InvalidParams,
+  InternalError: ProtocolErrorCode.InternalError,
   /** MCP: the requested resource does not exist. */
-  ResourceNotFound: -32002,
-  /** Tenfold: admission control refused the call; the client may retry later. */
+  ResourceNotFound: ProtocolErrorCode.ResourceNotFound,
+  /** Tenfold: a bound was reached (admission, subscriptions); `data` says what and when to retry. */
   ServerBusy: -32000
 } as const
 
@@ -50,7 +51,19 @@ export const invalidParams = (message: string, data?: unknown) =>
 export const invalidRequest = (message: string) => new ProtocolError({ code: ErrorCode.InvalidRequest, message })
 
 export const methodNotFound = (method: string) =>
-  new ProtocolError({ code: ErrorCode.MethodNotFound, message: `Method not found: ${method}` })
+  new ProtocolError({ code: ErrorCode.MethodNotFound, message: `Method not found: ${quote(method)}` })
+
+/** Longest client-sent text an error message echoes. */
+export const MAX_ECHO_LENGTH = 100
+
+/**
+ * Client-sent text for an error message: quoted, cut at {@link MAX_ECHO_LENGTH}, never a client
+ * object's own `toString` (anything but a string is described by its type).
+ */
+export const quote = (value: unknown): string =>
+  typeof value === "string"
+    ? JSON.stringify(value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value)
+    : value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`
 
 /** A JSON object (not null, not an array): what params, `_meta` and results must be. */
 export const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)

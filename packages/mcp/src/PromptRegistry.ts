@@ -5,7 +5,7 @@
 import type { GetPromptResult } from "@modelcontextprotocol/server"
 import { Context, Effect, Layer } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
-import { invalidParams, type ProtocolError } from "./JsonRpc.ts"
+import { invalidParams, type ProtocolError, quote } from "./JsonRpc.ts"
 import type { InputRequired } from "./Tool.ts"
 
 /** What a prompt sees besides its arguments: multi-round-trip input gathered so far. */
@@ -62,7 +62,7 @@ export const make = (initial: ReadonlyArray<PromptDefinition> = [], options: { r
     catalog,
     get: (name, args, context) => {
       const prompt = catalog.get(name)
-      if (prompt === undefined) return Effect.fail(invalidParams(`Unknown prompt: ${name}`))
+      if (prompt === undefined) return Effect.fail(invalidParams(`Unknown prompt: ${quote(name)}`))
       const missing = (prompt.arguments ?? []).filter((a) => a.required === true && typeof args[a.name] !== "string")
       if (missing.length > 0) {
         return Effect.fail(invalidParams(`Missing required argument${missing.length > 1 ? "s" : ""} for prompt ${name}: ${missing.map((a) => a.name).join(", ")}`))

@@ -1,13 +1,24 @@
 /**
  * The protocol facts Tenfold speaks: revisions, `_meta` keys, revision-specific error codes and
- * the server's identity. Spec words are code words here.
+ * the server's identity. Spec words are code words here; constants the SDK defines come from it.
  */
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  LATEST_PROTOCOL_VERSION,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolErrorCode,
+  SERVER_INFO_META_KEY,
+  SUBSCRIPTION_ID_META_KEY
+} from "@modelcontextprotocol/server"
 
 /** The stateless revision: per-request `_meta` envelope, no initialize, no sessions. */
 export const STATELESS_REVISION = "2026-07-28"
 
 /** The newest session-based revision (initialize, Mcp-Session-Id, SSE streams). */
-export const SESSION_REVISION = "2025-11-25"
+export const SESSION_REVISION = LATEST_PROTOCOL_VERSION
 
 /** Session-based revisions accepted in `initialize`, newest first. */
 export const SESSION_REVISIONS: ReadonlyArray<string> = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
@@ -15,12 +26,12 @@ export const SESSION_REVISIONS: ReadonlyArray<string> = ["2025-11-25", "2025-06-
 export const STATELESS_REVISIONS: ReadonlyArray<string> = [STATELESS_REVISION]
 
 export const MetaKey = {
-  protocolVersion: "io.modelcontextprotocol/protocolVersion",
-  clientInfo: "io.modelcontextprotocol/clientInfo",
-  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
-  logLevel: "io.modelcontextprotocol/logLevel",
-  serverInfo: "io.modelcontextprotocol/serverInfo",
-  subscriptionId: "io.modelcontextprotocol/subscriptionId"
+  protocolVersion: PROTOCOL_VERSION_META_KEY,
+  clientInfo: CLIENT_INFO_META_KEY,
+  clientCapabilities: CLIENT_CAPABILITIES_META_KEY,
+  logLevel: LOG_LEVEL_META_KEY,
+  serverInfo: SERVER_INFO_META_KEY,
+  subscriptionId: SUBSCRIPTION_ID_META_KEY
 } as const
 
 /** Error codes defined by the 2026-07-28 revision and by Streamable HTTP sessions. */
@@ -28,9 +39,9 @@ export const McpErrorCode = {
   /** MCP-Protocol-Version header missing or different from `_meta`; Mcp-Method/Mcp-Name mismatch. */
   HeaderMismatch: -32020,
   /** The call needs a client capability the request's `_meta` does not declare. */
-  MissingRequiredClientCapability: -32021,
+  MissingRequiredClientCapability: ProtocolErrorCode.MissingRequiredClientCapability,
   /** The requested protocol version is not served here; `data` lists the supported ones. */
-  UnsupportedProtocolVersion: -32022,
+  UnsupportedProtocolVersion: ProtocolErrorCode.UnsupportedProtocolVersion,
   /** The Mcp-Session-Id names no live session. */
   SessionNotFound: -32001
 } as const
@@ -51,7 +62,7 @@ export const LIST_CHANGED_FILTER: Readonly<Record<string, string>> = {
   "notifications/resources/list_changed": "resourcesListChanged"
 }
 
-export type LoggingLevel = "debug" | "info" | "notice" | "warning" | "error" | "critical" | "alert" | "emergency"
+export type { LoggingLevel }
 
 const LEVELS: ReadonlyArray<LoggingLevel> = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 

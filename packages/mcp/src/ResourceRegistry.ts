@@ -6,7 +6,7 @@ import type { ReadResourceResult } from "@modelcontextprotocol/server"
 import { UriTemplate } from "@modelcontextprotocol/server"
 import { Context, Effect, Layer } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
-import { ErrorCode, ProtocolError } from "./JsonRpc.ts"
+import { ErrorCode, ProtocolError, quote } from "./JsonRpc.ts"
 
 export type ResourceContents = ReadResourceResult["contents"]
 
@@ -49,7 +49,7 @@ const metadataOf = (d: ResourceMetadata) => ({
 })
 
 export const resourceNotFound = (uri: string) =>
-  new ProtocolError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${uri}`, data: { uri } })
+  new ProtocolError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${quote(uri)}`, data: { uri } })
 
 /** The resource set: fixed resources, templates, and which URIs clients subscribed to. */
 export class ResourceRegistry extends Context.Service<ResourceRegistry, {

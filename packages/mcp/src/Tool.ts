@@ -1,10 +1,12 @@
 /**
  * How a tool is declared: an Effect Schema input (and optional output), annotations, and an
- * implementation that is either given inline or imported on the first call. The declaration is
- * all `tools/list` ever needs, so listing never loads an implementation.
+ * implementation that is given inline, imported on the first call, or named by module URL (so a
+ * worker thread can import it too). The declaration is all `tools/list` ever needs, so listing
+ * never loads an implementation.
  */
 import type { CallToolResult, ClientCapabilities, ContentBlock, ElicitRequestParams, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
 import type { Policy } from "@tenfold/cache"
+import type { Job } from "@tenfold/executor"
 import { Data, type Effect, type Schema } from "effect"
 import type { RequestId } from "./JsonRpc.ts"
 
@@ -121,6 +123,16 @@ export interface ToolDefinition<
   readonly handler?: ToolHandler<InputOf<I>, OutputOf<O>>
   /** Imports the implementation on the first call (use `() => import("./x.ts").then((m) => m.handler)`). */
   readonly load?: () => Promise<ToolHandler<InputOf<I>, OutputOf<O>>>
+  /**
+   * The implementation by module URL and export name (default `handler`): imported on the first
+   * call in-process, and importable by a worker thread when placement sends the tool there
+   * (e.g. `{ url: new URL("./hash.ts", import.meta.url) }`).
+   */
+  readonly module?: Job.ModuleRef
+  /** Longest a call may run before it is interrupted and answered as timed out (default: the executor's `toolTimeoutMs`; 0 = none). */
+  readonly timeoutMs?: number
+  /** A hint for placement: the tool is CPU-bound and belongs on a worker thread. */
+  readonly cpuBound?: boolean
 }
 
 /** Declares a tool with its types inferred from the schemas. */

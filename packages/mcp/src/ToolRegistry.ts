@@ -3,6 +3,7 @@
  * change; implementations are imported on first call. Embedding apps register their tools here.
  */
 import { Policy } from "@tenfold/cache"
+import { Job } from "@tenfold/executor"
 import { fromJsonSchema } from "@modelcontextprotocol/server"
 import { Context, Effect, Exit, Layer, Schema, type SchemaIssue } from "effect"
 import { Catalog } from "./internal/Catalog.ts"
@@ -31,6 +32,8 @@ export interface RegisteredTool {
   readonly loaded: () => ToolHandler<unknown, unknown> | undefined
   /** True once the implementation has been imported (for tests and diagnostics). */
   readonly isLoaded: () => boolean
+  /** What the executor runs: name, timeout, module and placement hint, fixed per tool. */
+  readonly job: Job.Job
 }
 
 export interface ToolRegistryOptions {
@@ -113,7 +116,7 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
   const encode = output === undefined ? undefined : Schema.encodeUnknownExit(output)
   let loaded: ToolHandler<unknown, unknown> | undefined = definition.handler as ToolHandler<unknown, unknown> | undefined
   let loading: Promise<ToolHandler<unknown, unknown>> | undefined
-  const load = definition.load as (() => Promise<ToolHandler<unknown, unknown>>) | undefined
+  const load = loaderOf(definition)
   const importOnce = Effect.tryPromise({
     try: () => {
       loading ??= load!().then((h) => (loaded = h))
@@ -166,8 +169,21 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
       ),
     handler: Effect.suspend(() => (loaded !== undefined ? Effect.succeed(loaded) : importOnce)),
     loaded: () => loaded,
-    isLoaded: () => loaded !== undefined
+    isLoaded: () => loaded !== undefined,
+    job: { name: definition.name, timeoutMs: definition.timeoutMs, module: definition.module, cpuBound: definition.cpuBound }
   }
+}
+
+/** How a tool's implementation is imported on its first call: its `load`, else its `module`. */
+const loaderOf = (definition: ToolDefinition): (() => Promise<ToolHandler<unknown, unknown>>) | undefined => {
+  if (definition.load !== undefined) return definition.load as () => Promise<ToolHandler<unknown, unknown>>
+  const module = definition.module
+  if (module === undefined) return undefined
+  return () =>
+    Job.importModule(module).then((handler) => {
+      if (typeof handler !== "function") throw new Error(`Tool ${definition.name}: export ${module.export ?? "handler"} of ${String(module.url)} is not a function`)
+      return handler as ToolHandler<unknown, unknown>
+    })
 }
 
 export type { SchemaIssue }
@@ -189,8 +205,8 @@ export class ToolRegistry extends Context.Service<ToolRegistry, {
 export const make = (tools: ReadonlyArray<ToolDefinition<any, any>> = [], options: ToolRegistryOptions = {}) => { // any: see register
   const catalog = new Catalog<RegisteredTool>("tools", options.pageSize ?? 100)
   const add = (definition: ToolDefinition) => {
-    if (definition.handler === undefined && definition.load === undefined) {
-      throw new Error(`Tool ${definition.name} has neither a handler nor a load function`)
+    if (definition.handler === undefined && definition.load === undefined && definition.module === undefined) {
+      throw new Error(`Tool ${definition.name} has no handler, load function or module`)
     }
     const tool = compile(definition, options)
     catalog.set(definition.name, tool, tool.wire)

@@ -51,6 +51,42 @@ describe("Catalog", () => {
     })
   })
 
+  describe("cursors a client made up", () => {
+    const encode = (text: string, encoding: BufferEncoding = "base64url") => Buffer.from(text).toString(encoding)
+
+    it("refuses every spelling of an offset but the one the catalog issues, and memoizes none of them", () => {
+      const catalog = catalogOf(25, 10)
+      const issued = page(catalog).nextCursor!
+      assert.strictEqual(issued, encode("o:10"))
+      const before = catalog.memoizedPages
+      const variants = [
+        ...["o:00", "o:0.0", "o:+0", "o:0e0", "o: 0", "o:0x0", "o:010", "o:10.0", "o:1e1", "o:10 "].map((t) => encode(t)),
+        encode("o:10", "base64"),
+        `${issued}=`,
+        `${issued}==`,
+        "x".repeat(10_000)
+      ]
+      for (const cursor of variants) {
+        const answer = catalog.pageJson(cursor, "}")
+        assert.instanceOf(answer, ProtocolError, `cursor ${cursor.slice(0, 20)}`)
+        assert.strictEqual((answer as ProtocolError).code, ErrorCode.InvalidParams)
+        assert.isBelow((answer as ProtocolError).message.length, 200)
+      }
+      assert.strictEqual(catalog.memoizedPages, before)
+      assert.deepStrictEqual(page(catalog, issued).items.map((i) => i.name)[0], "item11")
+    })
+
+    it("memoizes at most one page per offset and tail, however many requests name it", () => {
+      const catalog = catalogOf(25, 10)
+      let cursor: string | undefined
+      for (let i = 0; i < 3; i++) {
+        for (let repeat = 0; repeat < 5; repeat++) catalog.pageBytes(cursor, "}")
+        cursor = page(catalog, cursor).nextCursor
+      }
+      assert.strictEqual(catalog.memoizedPages, 3)
+    })
+  })
+
   describe("memoized pages", () => {
     it("serves the memoized page until a change, then recomputes it", () => {
       const catalog = catalogOf(3, 10)

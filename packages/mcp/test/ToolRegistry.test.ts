@@ -207,8 +207,8 @@ describe("ToolRegistry", () => {
       assert.isTrue(toolOf(make([Echo]), "echo").isLoaded())
     })
 
-    it("refuses a tool with neither handler nor load", () => {
-      assert.throws(() => make([{ name: "empty", description: "d", input: Schema.Struct({}) }]), /neither a handler nor a load/)
+    it("refuses a tool with no handler, load function or module", () => {
+      assert.throws(() => make([{ name: "empty", description: "d", input: Schema.Struct({}) }]), /no handler, load function or module/)
     })
   })
 

@@ -1,13 +1,17 @@
 /**
  * An ordered, named set of protocol items (tools, resources, templates, prompts) with cursor
- * pagination whose serialized pages are computed once per change, not once per request.
+ * pagination whose pages are serialized to bytes once per change, not once per request.
  */
-import { invalidParams, type ProtocolError } from "../JsonRpc.ts"
+import { invalidParams, type ProtocolError, quote } from "../JsonRpc.ts"
+
+/** Longer cursors are refused before decoding (ours are a dozen characters). */
+const MAX_CURSOR_LENGTH = 64
 
 export class Catalog<T> {
   readonly #items = new Map<string, T>()
   readonly #wire = new Map<string, unknown>()
-  readonly #pages = new Map<string, string>()
+  /** Serialized pages per tail, then per offset: at most (items / pageSize + 1) per tail. */
+  readonly #pages = new Map<string, Map<number, Buffer>>()
   readonly #listeners = new Set<() => void>()
   #version = 0
   readonly listKey: string
@@ -55,23 +59,36 @@ export class Catalog<T> {
   }
 
   /**
-   * The serialized result for one page: `{"<listKey>":[…],"nextCursor":…` + `tail`, where `tail`
-   * closes the object (and adds revision-specific fields). Memoized per (cursor, tail).
+   * The serialized page at `cursor` as UTF-8 bytes: `{"<listKey>":[…],"nextCursor":…` + `tail`,
+   * where `tail` closes the object (and adds revision-specific fields, or closes an enclosing
+   * response). Memoized per (tail, offset); a cursor this catalog did not issue is -32602.
    */
-  pageJson(cursor: string | undefined, tail: string): string | ProtocolError {
-    const memoKey = `${cursor ?? ""}\u0000${tail}`
-    const memo = this.#pages.get(memoKey)
-    if (memo !== undefined) return memo
+  pageBytes(cursor: string | undefined, tail: string): Buffer | ProtocolError {
     const offset = cursor === undefined ? 0 : decodeCursor(cursor)
-    if (offset === undefined || offset > this.#wire.size) return invalidParams(`Invalid cursor: ${cursor}`)
+    if (offset === undefined || offset > this.#wire.size) return invalidParams(`Invalid cursor: ${quote(cursor ?? "")}`)
+    let pages = this.#pages.get(tail)
+    if (pages === undefined) this.#pages.set(tail, pages = new Map())
+    const memo = pages.get(offset)
+    if (memo !== undefined) return memo
     const all = [...this.#wire.values()]
     const page = all.slice(offset, offset + this.pageSize)
     const next = offset + this.pageSize < all.length ? encodeCursor(offset + this.pageSize) : undefined
-    const json = `{${JSON.stringify(this.listKey)}:${JSON.stringify(page)}${
-      next === undefined ? "" : `,"nextCursor":${JSON.stringify(next)}`
-    }${tail}`
-    this.#pages.set(memoKey, json)
-    return json
+    const bytes = Buffer.from(`{${JSON.stringify(this.listKey)}:${JSON.stringify(page)}${next === undefined ? "" : `,"nextCursor":${JSON.stringify(next)}`}${tail}`)
+    pages.set(offset, bytes)
+    return bytes
+  }
+
+  /** {@link pageBytes} as text (for tests and diagnostics). */
+  pageJson(cursor: string | undefined, tail: string): string | ProtocolError {
+    const page = this.pageBytes(cursor, tail)
+    return page instanceof Uint8Array ? page.toString("utf8") : page
+  }
+
+  /** How many serialized pages are memoized now (bounded by pages × tails, whatever cursors clients send). */
+  get memoizedPages(): number {
+    let count = 0
+    for (const pages of this.#pages.values()) count += pages.size
+    return count
   }
 
   #changed(): void {
@@ -83,9 +100,11 @@ export class Catalog<T> {
 
 const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString("base64url")
 
+/** The offset a cursor names, or undefined unless it is exactly the cursor this catalog issues for it. */
 const decodeCursor = (cursor: string): number | undefined => {
+  if (cursor.length > MAX_CURSOR_LENGTH) return undefined
   const text = Buffer.from(cursor, "base64url").toString()
-  if (!text.startsWith("o:")) return undefined
-  const n = Number(text.slice(2))
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
+  if (!/^o:(0|[1-9][0-9]{0,14})$/.test(text)) return undefined
+  const offset = Number(text.slice(2))
+  return encodeCursor(offset) === cursor ? offset : undefined
 }

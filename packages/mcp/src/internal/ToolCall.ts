@@ -8,6 +8,7 @@ import type { Outbound, Peer } from "../Peer.ts"
 import { isObject, type RequestId } from "../JsonRpc.ts"
 import { levelPasses } from "../Protocol.ts"
 import { type InputRequest, type ToolContext, ToolError } from "../Tool.ts"
+import type { InputUse } from "./InputRounds.ts"
 
 /** Raised (as a defect) by `input` on a stateless call that has no response yet for its request. */
 export class NeedInput {
@@ -25,7 +26,7 @@ const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
   "roots/list": "roots"
 }
 
-
+/** The context of one run of a tool; marks the call as input-dependent as soon as the tool asks for input. */
 export class ToolCall implements ToolContext {
   readonly requestId: RequestId
   readonly inputResponses: Readonly<Record<string, unknown>>
@@ -33,6 +34,7 @@ export class ToolCall implements ToolContext {
   readonly #peer: Peer
   readonly #out: Outbound
   readonly #progressToken: unknown
+  readonly #use: InputUse
   #inputIndex = 0
 
   constructor(
@@ -41,13 +43,15 @@ export class ToolCall implements ToolContext {
     peer: Peer,
     out: Outbound,
     inputResponses: Readonly<Record<string, unknown>>,
-    requestState: unknown
+    requestState: unknown,
+    use: InputUse
   ) {
     this.requestId = requestId
     this.inputResponses = inputResponses
     this.requestState = requestState
     this.#peer = peer
     this.#out = out
+    this.#use = use
     this.#progressToken = isObject(meta) ? meta.progressToken : undefined
   }
 
@@ -85,6 +89,7 @@ export class ToolCall implements ToolContext {
   }
 
   input(request: InputRequest): Effect.Effect<Record<string, unknown>, ToolError> {
+    this.#use.asked = true
     const request_ = this.#out.request
     if (!this.#peer.stateless && request_ !== undefined) {
       if ((this.#peer.clientCapabilities as Record<string, unknown>)[CAPABILITY_OF_INPUT[request.method]] === undefined) {

@@ -1,0 +1,45 @@
+/**
+ * The one service every tool run goes through — foreground calls, cache refreshes, batch members,
+ * workflow steps, gateway calls — so timeouts, cancellation, admission and placement are decided
+ * in one place: admission first (bounded running + bounded queue, else `ServerBusy`), then the
+ * run, placed in-process or on a worker, interrupted at its timeout (`ToolTimeout`).
+ * Interrupting a run (client cancel, disconnect, shutdown) reaches the tool wherever it runs.
+ */
+import { Context, Effect, Layer } from "effect"
+import { Admission, type AdmissionOptions } from "./Admission.ts"
+import { type Job, type ServerBusy, ToolTimeout } from "./Job.ts"
+import { Placement } from "./Placement.ts"
+
+export interface ToolExecutorOptions {
+  /** Timeout of a tool that declares none (default 300000 ms; 0 = none). */
+  readonly defaultTimeoutMs?: number
+}
+
+export const DEFAULT_TIMEOUT_MS = 300_000
+
+/** Runs tools: admission, placement, timeout and cancellation for every run. */
+export class ToolExecutor extends Context.Service<ToolExecutor, {
+  /** Runs `effect` (the job's in-process run with `args`) under admission, placement and timeout. */
+  readonly run: <A, E, R>(job: Job, args: unknown, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerBusy | ToolTimeout, R>
+}>()("@tenfold/executor/ToolExecutor") {
+  /** The executor over whichever `Admission` and `Placement` are provided. */
+  static layer = (options: ToolExecutorOptions = {}) => Layer.effect(ToolExecutor, make(options))
+  /** The executor with the counting admission and in-process placement. */
+  static layerDefault = (options: ToolExecutorOptions & AdmissionOptions = {}) =>
+    ToolExecutor.layer(options).pipe(Layer.provide(Layer.merge(Admission.layer(options), Placement.layerInProcess)))
+}
+
+export const make = (options: ToolExecutorOptions = {}) =>
+  Effect.gen(function*() {
+    const admission = yield* Admission
+    const placement = yield* Placement
+    const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
+    const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
+      const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
+      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return effect
+      return Effect.timeoutOrElse(effect, { duration: timeoutMs, orElse: () => Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })) })
+    }
+    return ToolExecutor.of({
+      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
+    })
+  })

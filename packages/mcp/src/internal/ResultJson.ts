@@ -1,0 +1,56 @@
+/**
+ * Result JSON for the 2026-07-28 revision, built by splicing text rather than copying objects:
+ * `resultType`, the server identity in `_meta`, and the cache hints (`ttlMs`, `cacheScope`) are
+ * appended to an already-serialized result. One instance per dispatcher (the identity is fixed).
+ */
+import { MetaKey } from "../Protocol.ts"
+
+export type CacheScope = "public" | "private"
+
+/** The splicing functions for one server identity. */
+export interface ResultJson {
+  /** A stateless result: `resultType` and server identity added. */
+  readonly stateless: (value: Record<string, unknown>) => string
+  /**
+   * A cached result (`value` is its serialized JSON) for a stateless peer: with `ttlMs` counting
+   * down to `freshUntil` and `cacheScope`, unless `freshUntil` is 0 (not cached).
+   */
+  readonly cached: (value: string, scope: CacheScope, freshUntil: number, now: number) => string
+  /** The tail that closes a list page's JSON for a stateless peer (cache hints and identity). */
+  readonly cacheableTail: (scope: CacheScope, ttlMs: number) => string
+}
+
+export const make = (identity: Record<string, unknown>): ResultJson => {
+  const metaJson = JSON.stringify({ [MetaKey.serverInfo]: identity })
+  const completeTail = `,"resultType":"complete","_meta":${metaJson}}`
+  const metaTail = `,"_meta":${metaJson}}`
+
+  /** Adds `resultType` and the server identity by copying (only for results that carry `_meta`). */
+  const withIdentity = (value: Record<string, unknown>): Record<string, unknown> => ({
+    ...value,
+    resultType: value.resultType ?? "complete",
+    _meta: { ...(value._meta as object | undefined), [MetaKey.serverInfo]: identity }
+  })
+
+  const stateless = (value: Record<string, unknown>): string => {
+    if (value._meta !== undefined) return JSON.stringify(withIdentity(value))
+    const json = JSON.stringify(value)
+    const tail = "resultType" in value ? metaTail : completeTail
+    return json === "{}" ? `{${tail.slice(1)}` : json.slice(0, -1) + tail
+  }
+
+  const cached = (value: string, scope: CacheScope, freshUntil: number, now: number): string => {
+    const ttlMs = Math.max(0, Math.floor(freshUntil - now))
+    if (value.includes("\"_meta\":") || value.includes("\"resultType\":")) {
+      const parsed = JSON.parse(value) as Record<string, unknown>
+      return stateless(freshUntil > 0 ? { ...parsed, ttlMs, cacheScope: scope } : parsed)
+    }
+    const hints = freshUntil > 0 ? `"ttlMs":${ttlMs},"cacheScope":"${scope}",` : ""
+    return `${value.slice(0, -1)}${value.length > 2 ? "," : ""}${hints}${completeTail.slice(1)}`
+  }
+
+  const cacheableTail = (scope: CacheScope, ttlMs: number) =>
+    `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
+
+  return { stateless, cached, cacheableTail }
+}

@@ -1,0 +1,51 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as ResultJson from "../src/internal/ResultJson.ts"
+import { MetaKey } from "../src/Protocol.ts"
+
+const identity = { name: "t", version: "1" }
+const json = ResultJson.make(identity)
+const meta = { [MetaKey.serverInfo]: identity }
+
+describe("ResultJson", () => {
+  it("adds resultType and the server identity to a plain result, an empty one and one with a resultType", () => {
+    assert.deepStrictEqual(JSON.parse(json.stateless({ content: [] })), { content: [], resultType: "complete", _meta: meta })
+    assert.deepStrictEqual(JSON.parse(json.stateless({})), { resultType: "complete", _meta: meta })
+    assert.deepStrictEqual(JSON.parse(json.stateless({ resultType: "input_required" })), { resultType: "input_required", _meta: meta })
+  })
+
+  it("merges the identity into a result's own _meta", () => {
+    assert.deepStrictEqual(JSON.parse(json.stateless({ content: [], _meta: { mine: 1 } })), {
+      content: [],
+      resultType: "complete",
+      _meta: { mine: 1, ...meta }
+    })
+  })
+
+  it("states the remaining freshness and scope of a cached result, and none when it was not cached", () => {
+    assert.deepStrictEqual(JSON.parse(json.cached(`{"content":[]}`, "private", 10_500, 10_000)), {
+      content: [],
+      ttlMs: 500,
+      cacheScope: "private",
+      resultType: "complete",
+      _meta: meta
+    })
+    assert.deepStrictEqual(JSON.parse(json.cached(`{}`, "public", 0, 10_000)), { resultType: "complete", _meta: meta })
+    assert.deepStrictEqual(JSON.parse(json.cached(`{"content":[],"_meta":{"x":1}}`, "public", 10_001, 10_000)), {
+      content: [],
+      ttlMs: 1,
+      cacheScope: "public",
+      resultType: "complete",
+      _meta: { x: 1, ...meta }
+    })
+  })
+
+  it("closes a list page with cache hints and the identity", () => {
+    assert.deepStrictEqual(JSON.parse(`{"tools":[]${json.cacheableTail("public", 60_000)}`), {
+      tools: [],
+      resultType: "complete",
+      ttlMs: 60_000,
+      cacheScope: "public",
+      _meta: meta
+    })
+  })
+})
