@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto"
 import type { SessionState } from "./Peer.ts"
 import { EventStore } from "./EventStore.ts"
 import { type ClientRequests, makeState } from "./internal/ClientRequests.ts"
+import { Quota } from "./internal/Quota.ts"
 import type { SseStream } from "./internal/Sse.ts"
 import type { RequestId } from "./JsonRpc.ts"
 import type { LoggingLevel } from "./Protocol.ts"
@@ -16,6 +17,8 @@ import type { LoggingLevel } from "./Protocol.ts"
 export interface Session extends SessionState, ClientRequests {
   readonly protocolVersion: string
   readonly principal: string | undefined
+  /** Whose share of sessions this one counts against: the principal, or the client address without auth. */
+  readonly quotaKey: string
   readonly clientCapabilities: ClientCapabilities
   initialized: boolean
   lastSeen: number
@@ -32,16 +35,26 @@ export interface SessionsOptions {
   readonly idleMs?: number
   /** Refuse `initialize` beyond this many live sessions (default 10000). */
   readonly maxSessions?: number
+  /** Refuse `initialize` beyond this many live sessions of one principal or client address (default 1000). */
+  readonly maxSessionsPerPrincipal?: number
+}
+
+/** The session bounds in force. */
+export interface SessionLimits {
+  readonly maxSessions: number
+  readonly maxSessionsPerPrincipal: number
 }
 
 /** The live sessions of this instance. */
 export class Sessions extends Context.Service<Sessions, {
-  /** Creates a session, or returns undefined when `maxSessions` are live. */
+  /** Creates a session, or names the bound that refused it (the instance's, or the principal's share). */
   readonly create: (init: {
     readonly protocolVersion: string
     readonly principal: string | undefined
+    readonly quotaKey: string
     readonly clientCapabilities: ClientCapabilities
-  }) => Session | undefined
+  }) => Session | "total" | "perKey"
+  readonly limits: SessionLimits
   readonly get: (id: string) => Session | undefined
   /** Marks traffic on a session (it is not idle). */
   readonly touch: (session: Session) => void
@@ -72,7 +85,11 @@ export const make = (options: SessionsOptions = {}) =>
     const clock = yield* Clock.Clock
     const events = yield* EventStore
     const idleMs = options.idleMs ?? 600_000
-    const maxSessions = options.maxSessions ?? 10_000
+    const limits: SessionLimits = {
+      maxSessions: options.maxSessions ?? 10_000,
+      maxSessionsPerPrincipal: Math.min(options.maxSessionsPerPrincipal ?? 1000, options.maxSessions ?? 10_000)
+    }
+    const quota = new Quota(limits.maxSessions, limits.maxSessionsPerPrincipal)
     const live = new Map<string, Session>()
 
     const close = (id: string) =>
@@ -80,6 +97,7 @@ export const make = (options: SessionsOptions = {}) =>
         const session = live.get(id)
         if (session === undefined) return false
         live.delete(id)
+        quota.release(session.quotaKey)
         for (const resolve of session.pending.values()) resolve({ error: { code: -32001, message: "Session closed" } })
         session.pending.clear()
         yield* Effect.forEach([...session.inflight.values()], (fiber) => Fiber.interrupt(fiber), { discard: true })
@@ -94,7 +112,8 @@ export const make = (options: SessionsOptions = {}) =>
 
     return Sessions.of({
       create: (init) => {
-        if (live.size >= maxSessions) return undefined
+        const refused = quota.take(init.quotaKey)
+        if (refused !== undefined) return refused
         const session: Session = {
           id: randomUUID(),
           ...init,
@@ -110,6 +129,7 @@ export const make = (options: SessionsOptions = {}) =>
         live.set(session.id, session)
         return session
       },
+      limits,
       get: (id) => live.get(id),
       touch: (session) => {
         session.lastSeen = clock.currentTimeMillisUnsafe()

@@ -4,11 +4,11 @@ import { TestClock } from "effect/testing"
 import { EventNotFound, EventStore } from "../src/EventStore.ts"
 import { make, Sessions, type SessionsOptions } from "../src/Sessions.ts"
 
-const init = { protocolVersion: "2025-11-25", principal: "alice", clientCapabilities: { roots: {} } }
+const init = { protocolVersion: "2025-11-25", principal: "alice", quotaKey: "alice", clientCapabilities: { roots: {} } }
 
-const createOrFail = (sessions: Sessions["Service"]) => {
-  const session = sessions.create(init)
-  if (session === undefined) return assert.fail("expected a session")
+const createOrFail = (sessions: Sessions["Service"], as = init) => {
+  const session = sessions.create(as)
+  if (typeof session === "string") return assert.fail(`expected a session, refused by ${session}`)
   return session
 }
 
@@ -70,12 +70,25 @@ describe("Sessions", () => {
       Effect.gen(function*() {
         const sessions = yield* Sessions
         const first = createOrFail(sessions)
-        createOrFail(sessions)
-        assert.isUndefined(sessions.create(init))
+        createOrFail(sessions, { ...init, principal: "bob", quotaKey: "bob" })
+        assert.strictEqual(sessions.create(init), "total")
         assert.strictEqual(sessions.size(), 2)
         yield* sessions.close(first.id)
-        assert.isDefined(sessions.create(init))
+        assert.notTypeOf(sessions.create(init), "string")
       }).pipe(withSessions({ maxSessions: 2 })))
+
+    it.effect("refuses a principal past its share while others can still create sessions", () =>
+      Effect.gen(function*() {
+        const sessions = yield* Sessions
+        const first = createOrFail(sessions)
+        createOrFail(sessions)
+        assert.strictEqual(sessions.create(init), "perKey")
+        const bob = { ...init, principal: "bob", quotaKey: "bob" }
+        createOrFail(sessions, bob)
+        assert.strictEqual(sessions.create(bob), "total")
+        yield* sessions.close(first.id)
+        assert.notTypeOf(sessions.create(init), "string")
+      }).pipe(withSessions({ maxSessions: 3, maxSessionsPerPrincipal: 2 })))
   })
 
   describe("sweep", () => {

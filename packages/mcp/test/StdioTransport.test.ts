@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Schema } from "effect"
 import { PassThrough } from "node:stream"
 import { Dispatcher } from "../src/Dispatcher.ts"
+import { Notifications } from "../src/Notifications.ts"
 import { MetaKey } from "../src/Protocol.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { ResourceRegistry } from "../src/ResourceRegistry.ts"
@@ -20,6 +21,7 @@ const tools = [
 ]
 
 const TestLayer = StdioTransport.layer.pipe(
+  Layer.provideMerge(Notifications.layer()),
   Layer.provideMerge(Dispatcher.layer({ serverInfo: { name: "t", version: "1" } })),
   Layer.provideMerge(Layer.mergeAll(ToolRegistry.layer(tools), ResourceRegistry.layer(), PromptRegistry.layer()))
 )

@@ -34,8 +34,8 @@ export const ConfigInput = Schema.Struct({
   stdio: Schema.optionalKey(Schema.Boolean),
   /** Largest accepted request body in bytes (default 4 MiB). */
   maxBodyBytes: Schema.optionalKey(PositiveInt),
-  /** Extra allowed Origin values besides loopback ones (DNS-rebinding protection). */
-  allowedOrigins: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Extra allowed origins besides loopback ones, as full origins (`https://app.example.com`): scheme, host and port must match. */
+  allowedOrigins: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i)))),
   /** Extra allowed Host header values besides loopback ones. */
   allowedHosts: Schema.optionalKey(Schema.Array(Schema.String)),
   /** File of `token principal` lines; when set (or TENFOLD_TOKENS is), bearer auth is required. */
@@ -46,6 +46,22 @@ export const ConfigInput = Schema.Struct({
   sessionIdleMs: Schema.optionalKey(PositiveInt),
   /** Most concurrent 2025-11-25 sessions before `initialize` is refused (default 10000). */
   maxSessions: Schema.optionalKey(PositiveInt),
+  /** Most concurrent sessions of one principal (or client address without auth); 429 past it (default 1000). */
+  maxSessionsPerPrincipal: Schema.optionalKey(PositiveInt),
+  /** Most open `subscriptions/listen` streams on the instance; 503 past it (default 10000). */
+  maxListenStreams: Schema.optionalKey(PositiveInt),
+  /** Most open `subscriptions/listen` streams of one principal (or client address); 429 past it (default 100). */
+  maxListenStreamsPerPrincipal: Schema.optionalKey(PositiveInt),
+  /** Most tool calls and other requests running at once on the instance; ServerBusy past it (default 1000). */
+  maxInflightCalls: Schema.optionalKey(PositiveInt),
+  /** Time a client gets to send a request's headers, or its first request on a new connection (default 30000 ms). */
+  headersTimeoutMs: Schema.optionalKey(PositiveInt),
+  /** Time a client gets to send a whole request, headers and body (default 60000 ms); responses are not limited. */
+  requestTimeoutMs: Schema.optionalKey(PositiveInt),
+  /** Most open HTTP connections (default 1000); more are answered 503 and closed. */
+  maxConnections: Schema.optionalKey(PositiveInt),
+  /** Most open HTTP connections from one client address (default 200). */
+  maxConnectionsPerAddress: Schema.optionalKey(PositiveInt),
   /** Items per page of tools/resources/prompts lists (default 100). */
   pageSize: Schema.optionalKey(PositiveInt),
   /** Time a cancelled or shutting-down call gets to finish (default 10000 ms). */
@@ -63,7 +79,15 @@ export const ConfigInput = Schema.Struct({
   /** Default time a cached result stays fresh (default 60000 ms). */
   cacheTtlMs: Schema.optionalKey(Millis),
   /** Per-tool cache settings, overriding what tools declare (config file only). */
-  cacheTools: Schema.optionalKey(Schema.Record(Schema.String, ToolCacheConfig))
+  cacheTools: Schema.optionalKey(Schema.Record(Schema.String, ToolCacheConfig)),
+  /** Timeout of a tool call whose tool declares none (default 300000 ms; 0 = none). */
+  toolTimeoutMs: Schema.optionalKey(Millis),
+  /** Tool calls running at once (default 256); more wait in the queue. */
+  maxRunningTools: Schema.optionalKey(PositiveInt),
+  /** Tool calls waiting for a slot (default 1024); past it a call answers ServerBusy (-32000). */
+  maxQueuedTools: Schema.optionalKey(Millis),
+  /** `resources/subscribe` URIs one session may hold (default 1000). */
+  maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -79,6 +103,14 @@ export interface Config {
   readonly tokens: string | undefined
   readonly sessionIdleMs: number
   readonly maxSessions: number
+  readonly maxSessionsPerPrincipal: number
+  readonly maxListenStreams: number
+  readonly maxListenStreamsPerPrincipal: number
+  readonly maxInflightCalls: number
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly maxConnections: number
+  readonly maxConnectionsPerAddress: number
   readonly pageSize: number
   readonly shutdownGraceMs: number
   readonly cache: boolean
@@ -88,6 +120,10 @@ export interface Config {
   readonly cacheMemoryMaxEntries: number
   readonly cacheTtlMs: number
   readonly cacheTools: Readonly<Record<string, typeof ToolCacheConfig.Type>>
+  readonly toolTimeoutMs: number
+  readonly maxRunningTools: number
+  readonly maxQueuedTools: number
+  readonly maxSubscriptionsPerSession: number
 }
 
 export const defaults: Config = {
@@ -102,6 +138,14 @@ export const defaults: Config = {
   tokens: undefined,
   sessionIdleMs: 600_000,
   maxSessions: 10_000,
+  maxSessionsPerPrincipal: 1000,
+  maxListenStreams: 10_000,
+  maxListenStreamsPerPrincipal: 100,
+  maxInflightCalls: 1000,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 60_000,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 200,
   pageSize: 100,
   shutdownGraceMs: 10_000,
   cache: true,
@@ -110,7 +154,11 @@ export const defaults: Config = {
   cacheMemoryMaxBytes: 64 * 1024 * 1024,
   cacheMemoryMaxEntries: 100_000,
   cacheTtlMs: 60_000,
-  cacheTools: {}
+  cacheTools: {},
+  toolTimeoutMs: 300_000,
+  maxRunningTools: 256,
+  maxQueuedTools: 1024,
+  maxSubscriptionsPerSession: 1000
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -134,6 +182,14 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_TOKENS", "tokens", "string"],
   ["TENFOLD_SESSION_IDLE_MS", "sessionIdleMs", "number"],
   ["TENFOLD_MAX_SESSIONS", "maxSessions", "number"],
+  ["TENFOLD_MAX_SESSIONS_PER_PRINCIPAL", "maxSessionsPerPrincipal", "number"],
+  ["TENFOLD_MAX_LISTEN_STREAMS", "maxListenStreams", "number"],
+  ["TENFOLD_MAX_LISTEN_STREAMS_PER_PRINCIPAL", "maxListenStreamsPerPrincipal", "number"],
+  ["TENFOLD_MAX_INFLIGHT_CALLS", "maxInflightCalls", "number"],
+  ["TENFOLD_HEADERS_TIMEOUT_MS", "headersTimeoutMs", "number"],
+  ["TENFOLD_REQUEST_TIMEOUT_MS", "requestTimeoutMs", "number"],
+  ["TENFOLD_MAX_CONNECTIONS", "maxConnections", "number"],
+  ["TENFOLD_MAX_CONNECTIONS_PER_ADDRESS", "maxConnectionsPerAddress", "number"],
   ["TENFOLD_PAGE_SIZE", "pageSize", "number"],
   ["TENFOLD_SHUTDOWN_GRACE_MS", "shutdownGraceMs", "number"],
   ["TENFOLD_CACHE", "cache", "boolean"],
@@ -141,7 +197,11 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_CACHE_DIR", "cacheDir", "string"],
   ["TENFOLD_CACHE_MEMORY_MAX_BYTES", "cacheMemoryMaxBytes", "number"],
   ["TENFOLD_CACHE_MEMORY_MAX_ENTRIES", "cacheMemoryMaxEntries", "number"],
-  ["TENFOLD_CACHE_TTL_MS", "cacheTtlMs", "number"]
+  ["TENFOLD_CACHE_TTL_MS", "cacheTtlMs", "number"],
+  ["TENFOLD_TOOL_TIMEOUT_MS", "toolTimeoutMs", "number"],
+  ["TENFOLD_MAX_RUNNING_TOOLS", "maxRunningTools", "number"],
+  ["TENFOLD_MAX_QUEUED_TOOLS", "maxQueuedTools", "number"],
+  ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

@@ -7,8 +7,11 @@ import {
   Auth,
   Dispatcher,
   EventStore,
+  Health,
+  HttpRoutes,
   HttpServer,
   HttpTransport,
+  Notifications,
   PromptRegistry,
   type PromptDefinition,
   ResourceRegistry,
@@ -20,8 +23,9 @@ import {
   ToolRegistry
 } from "@tenfold/mcp"
 import { MemoryTier, PersistentTier, RedisTier, TieredCache } from "@tenfold/cache"
+import { ToolExecutor } from "@tenfold/executor"
 import type { Protocol } from "@tenfold/mcp"
-import { Cause, Effect, Layer } from "effect"
+import { Cause, Effect, Layer, Option } from "effect"
 import type { Config } from "./Config.ts"
 
 /** What a runtime serves besides its configuration. */
@@ -60,6 +64,13 @@ export const cacheLayer = (config: Config) => {
 }
 
 /**
+ * The tool executor as configured: the default timeout, the counting admission (running and
+ * queued bounds) and in-process placement; resource and scheduler packages replace the last two.
+ */
+export const executorLayer = (config: Config) =>
+  ToolExecutor.layerDefault({ defaultTimeoutMs: config.toolTimeoutMs, maxRunning: config.maxRunningTools, maxQueued: config.maxQueuedTools })
+
+/**
  * Every protocol service, configured: registries, result cache, dispatcher, sessions, event
  * store and both transports. Listening on a port is separate ({@link serveHttp}) so tests and embedding apps
  * can mount `HttpTransport.handle` on a server of their own.
@@ -75,9 +86,10 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
   )
   const dispatcher = Dispatcher.layer({
     serverInfo: registrations.serverInfo ?? defaultServerInfo,
+    maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
     onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`)
-  }).pipe(Layer.provideMerge(registries), Layer.provideMerge(cacheLayer(config)))
-  const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions }).pipe(
+  }).pipe(Layer.provideMerge(registries), Layer.provideMerge(cacheLayer(config)), Layer.provideMerge(executorLayer(config)))
+  const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions, maxSessionsPerPrincipal: config.maxSessionsPerPrincipal }).pipe(
     Layer.provideMerge(EventStore.layerMemory())
   )
   const http = Layer.unwrap(
@@ -85,16 +97,45 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
       HttpTransport.layer({
         path: config.path,
         maxBodyBytes: config.maxBodyBytes,
-        dnsRebindingProtection: isLoopback(config.host) || config.allowedHosts.length > 0,
         allowedHosts: config.allowedHosts,
         allowedOrigins: config.allowedOrigins,
-        tokens
+        tokens,
+        maxInflightCalls: config.maxInflightCalls,
+        maxListenStreams: config.maxListenStreams,
+        maxListenStreamsPerPrincipal: config.maxListenStreamsPerPrincipal
       })
     )
   )
-  return Layer.mergeAll(http, StdioTransport.layer).pipe(Layer.provideMerge(Layer.merge(dispatcher, sessions)))
+  const health = Layer.mergeAll(Health.routes, redisReadiness).pipe(Layer.provideMerge(Layer.merge(Health.layer, HttpRoutes.layer)))
+  return Layer.mergeAll(http, StdioTransport.layer, health).pipe(
+    Layer.provideMerge(Notifications.layer()),
+    Layer.provideMerge(Layer.merge(dispatcher, sessions))
+  )
 }
 
-/** Listens on `config.host:config.port` with the runtime's HTTP transport. */
+/** `/readyz` fails while the Redis tier (L2) is configured but unavailable. */
+const redisReadiness = Layer.effectDiscard(Effect.gen(function*() {
+  const redis = yield* Effect.serviceOption(RedisTier)
+  if (Option.isSome(redis)) yield* Health.use((health) => health.register("redis", Effect.sync(() => redis.value.available())))
+}))
+
+/**
+ * Listens on `config.host:config.port` with the runtime's HTTP transport, and warns (one line on
+ * stderr) when the address is reachable from other hosts while no bearer tokens are configured.
+ */
 export const serveHttp = (config: Config) =>
-  HttpServer.layer({ host: config.host, port: config.port, shutdownGraceMs: config.shutdownGraceMs })
+  HttpServer.layer({
+    host: config.host,
+    port: config.port,
+    shutdownGraceMs: config.shutdownGraceMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress
+  }).pipe(Layer.tap(() =>
+    Effect.sync(() => {
+      if (!isLoopback(config.host) && config.tokens === undefined && config.tokensFile === undefined) {
+        console.error(`tenfold: warning: listening on ${config.host} (not loopback) without bearer tokens; anyone who can reach it may call every tool (set --tokens-file or TENFOLD_TOKENS)`)
+      }
+    })
+  ))

@@ -25,6 +25,14 @@ const options = {
   "session-idle-ms": { type: "string" },
   "page-size": { type: "string" },
   "shutdown-grace-ms": { type: "string" },
+  "max-sessions-per-principal": { type: "string" },
+  "max-listen-streams": { type: "string" },
+  "max-listen-streams-per-principal": { type: "string" },
+  "max-inflight-calls": { type: "string" },
+  "headers-timeout-ms": { type: "string" },
+  "request-timeout-ms": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-connections-per-address": { type: "string" },
   redis: { type: "string" },
   "cache-dir": { type: "string" },
   "no-cache": { type: "boolean" },
@@ -48,6 +56,18 @@ Options:
   --session-idle-ms <n>     Close 2025-11-25 sessions idle this long (default 600000)
   --page-size <n>           Items per tools/resources/prompts list page (default 100)
   --shutdown-grace-ms <n>   On SIGINT/SIGTERM, time calls in flight get to finish (default 10000)
+  --max-sessions-per-principal <n>
+                            2025-11-25 sessions one principal (or client address) may hold
+                            (default 1000; the instance holds --max-sessions, TENFOLD_MAX_SESSIONS)
+  --max-listen-streams <n>  Open subscriptions/listen streams on the instance (default 10000)
+  --max-listen-streams-per-principal <n>
+                            ... of one principal or client address (default 100)
+  --max-inflight-calls <n>  Calls running at once; past it ServerBusy -32000 (default 1000)
+  --headers-timeout-ms <n>  Time to send request headers, or a first request (default 30000)
+  --request-timeout-ms <n>  Time to send a whole request, headers and body (default 60000)
+  --max-connections <n>     Open HTTP connections (default 1000)
+  --max-connections-per-address <n>
+                            Open HTTP connections from one client address (default 200)
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
   --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
@@ -82,7 +102,15 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
       maxBodyBytes: toNumber("max-body-bytes", parsed["max-body-bytes"]),
       sessionIdleMs: toNumber("session-idle-ms", parsed["session-idle-ms"]),
       pageSize: toNumber("page-size", parsed["page-size"]),
-      shutdownGraceMs: toNumber("shutdown-grace-ms", parsed["shutdown-grace-ms"])
+      shutdownGraceMs: toNumber("shutdown-grace-ms", parsed["shutdown-grace-ms"]),
+      maxSessionsPerPrincipal: toNumber("max-sessions-per-principal", parsed["max-sessions-per-principal"]),
+      maxListenStreams: toNumber("max-listen-streams", parsed["max-listen-streams"]),
+      maxListenStreamsPerPrincipal: toNumber("max-listen-streams-per-principal", parsed["max-listen-streams-per-principal"]),
+      maxInflightCalls: toNumber("max-inflight-calls", parsed["max-inflight-calls"]),
+      headersTimeoutMs: toNumber("headers-timeout-ms", parsed["headers-timeout-ms"]),
+      requestTimeoutMs: toNumber("request-timeout-ms", parsed["request-timeout-ms"]),
+      maxConnections: toNumber("max-connections", parsed["max-connections"]),
+      maxConnectionsPerAddress: toNumber("max-connections-per-address", parsed["max-connections-per-address"])
     }
     const flags: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(numbers)) {

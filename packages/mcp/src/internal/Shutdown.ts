@@ -2,15 +2,10 @@
  * Shutting a transport down: calls in flight get a grace period, then are interrupted; the
  * transport answers each interrupted one with this message.
  */
-import { Effect, Fiber } from "effect"
+import { Effect, FiberSet } from "effect"
 
 export const SHUTDOWN_MESSAGE = "The server is shutting down; the call was cancelled"
 
-/** Waits for `running` to finish for at most `graceMs`, then interrupts what is left. */
-export const drain = (running: ReadonlyArray<Fiber.Fiber<unknown, unknown>>, graceMs: number) =>
-  Effect.forEach(running, (f) => Fiber.await(f), { discard: true, concurrency: "unbounded" }).pipe(
-    Effect.timeoutOrElse({
-      duration: graceMs,
-      orElse: () => Effect.forEach(running, (f) => Fiber.interrupt(f), { discard: true })
-    })
-  )
+/** Waits for the calls in `running` to finish for at most `graceMs`, then interrupts what is left. */
+export const drain = <A, E>(running: FiberSet.FiberSet<A, E>, graceMs: number) =>
+  FiberSet.awaitEmpty(running).pipe(Effect.timeoutOrElse({ duration: graceMs, orElse: () => FiberSet.clear(running) }))

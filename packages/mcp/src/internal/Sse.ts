@@ -14,21 +14,41 @@ export const SSE_HEADERS = {
 export const frame = (message: string, eventId?: string): string =>
   eventId === undefined ? `event: message\ndata: ${message}\n\n` : `event: message\nid: ${eventId}\ndata: ${message}\n\n`
 
+/** Stores one message of a stream and returns its event id (the event store, seen from a stream). */
+export type RecordEvent = (streamId: string, message: string) => Promise<string>
+
+/** Writes the messages of one SSE stream in order, whichever HTTP connection currently carries it. */
 export class SseStream {
   readonly streamId: string
   #res: ServerResponse | undefined
   #closed = false
-  readonly #record: ((streamId: string, message: string) => Promise<string>) | undefined
+  #failed = false
+  readonly #record: RecordEvent | undefined
+  readonly #onError: (error: unknown) => void
   #tail: Promise<unknown> = Promise.resolve()
 
   /**
    * `record`, when given, stores each message and returns its event id; writes stay in order
-   * even though storing is asynchronous.
+   * even though storing is asynchronous. When storing fails, `onError` gets the error and the
+   * stream ends (a client that resumes gets what was stored before).
    */
-  constructor(streamId: string, res: ServerResponse, record?: (streamId: string, message: string) => Promise<string>) {
+  constructor(streamId: string, res: ServerResponse, record?: RecordEvent, onError: (error: unknown) => void = () => {}) {
     this.streamId = streamId
     this.#res = res
     this.#record = record
+    this.#onError = onError
+  }
+
+  /** Queues `step` after everything queued so far; a failure ends the stream instead of escaping. */
+  #then(step: () => unknown): void {
+    this.#tail = this.#tail.then(step).catch((error: unknown) => {
+      if (this.#failed) return
+      this.#failed = true
+      this.#closed = true
+      this.#onError(error)
+      this.#res?.end()
+      this.#res = undefined
+    })
   }
 
   get connected(): boolean {
@@ -56,9 +76,11 @@ export class SseStream {
       return
     }
     const record = this.#record
-    this.#tail = this.#tail.then(() => record(this.streamId, message)).then((eventId) => {
-      this.#res?.write(frame(message, eventId))
-    })
+    this.#then(() =>
+      record(this.streamId, message).then((eventId) => {
+        this.#res?.write(frame(message, eventId))
+      })
+    )
   }
 
   /**
@@ -68,9 +90,11 @@ export class SseStream {
   prime(retryMs: number): void {
     const record = this.#record
     if (record === undefined || this.#closed) return
-    this.#tail = this.#tail.then(() => record(this.streamId, "")).then((eventId) => {
-      this.#res?.write(`id: ${eventId}\nretry: ${retryMs}\ndata: \n\n`)
-    })
+    this.#then(() =>
+      record(this.streamId, "").then((eventId) => {
+        this.#res?.write(`id: ${eventId}\nretry: ${retryMs}\ndata: \n\n`)
+      })
+    )
   }
 
   /**
@@ -79,7 +103,7 @@ export class SseStream {
    */
   release(): void {
     const res = this.#res
-    this.#tail = this.#tail.then(() => {
+    this.#then(() => {
       res?.end()
       if (this.#res === res) this.#res = undefined
     })

@@ -1,0 +1,167 @@
+/**
+ * 2026-07-28 over HTTP: stateless requests that carry the `_meta` envelope. Checks the envelope
+ * against the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers, runs
+ * the call, and serves `subscriptions/listen` streams (bounded in total and per principal).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Dispatcher } from "../Dispatcher.ts"
+import { ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId } from "../JsonRpc.ts"
+import type { Notification } from "../Notifications.ts"
+import { LIST_CHANGED_FILTER, McpErrorCode, MetaKey } from "../Protocol.ts"
+import type { ToolRegistry } from "../ToolRegistry.ts"
+import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./Envelope.ts"
+import { type Calls, Exchange, outboundOf, type StreamSupport } from "./Exchange.ts"
+import { decodeHeaderValue, header, headerText } from "./Headers.ts"
+import type { Quota } from "./Quota.ts"
+import { reply, replyBusy, replyError, replyProtocolError } from "./Reply.ts"
+import { SSE_HEADERS, SseStream } from "./Sse.ts"
+
+const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
+
+interface ListenStream {
+  readonly id: RequestId
+  readonly sse: SseStream
+  readonly filter: Record<string, unknown>
+}
+
+export interface StatelessDeps {
+  readonly dispatcher: Dispatcher["Service"]
+  readonly tools: ToolRegistry["Service"]
+  readonly calls: Calls
+  readonly support: StreamSupport
+  /** Bounds `subscriptions/listen` streams in total and per principal. */
+  readonly listenQuota: Quota
+  readonly clientRequestTimeoutMs: number
+}
+
+/** The 2026-07-28 handler of one transport, with its listen streams. */
+export const make = (deps: StatelessDeps) => {
+  const { calls, dispatcher, listenQuota, support, tools } = deps
+  const listeners = new Set<ListenStream>()
+
+  /** Checks the `Mcp-Param-*` headers a tool's `x-mcp-header` arguments require; undefined when they agree. */
+  const paramHeaderMismatch = (req: IncomingMessage, name: string, args: unknown) => {
+    const tool = tools.catalog.get(name)
+    if (tool === undefined || tool.paramHeaders.length === 0) return undefined
+    for (const { argument, header: headerName } of tool.paramHeaders) {
+      const expected = headerText(isObject(args) ? args[argument] : undefined)
+      if (expected === undefined) continue
+      const raw = header(req, headerName)
+      const value = raw === undefined ? undefined : decodeHeaderValue(raw)
+      if (value !== expected) {
+        return {
+          message: raw === undefined
+            ? `Bad Request: the ${headerName} header is required for argument ${argument}`
+            : value === undefined
+            ? `Bad Request: the ${headerName} header is not valid base64`
+            : `Bad Request: the ${headerName} header and argument ${argument} disagree`,
+          data: { header: raw ?? "(missing)", body: `arguments.${argument}` }
+        }
+      }
+    }
+    return undefined
+  }
+
+  const listen = (res: ServerResponse, id: RequestId, params: Record<string, unknown> | undefined, quotaKey: string) => {
+    const requested = params?.notifications
+    if (!isObject(requested)) {
+      return reply(res, 200, errorBytes(id, ErrorCode.InvalidParams, "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter"))
+    }
+    const refused = listenQuota.take(quotaKey)
+    if (refused === "perKey") return replyBusy(res, 429, id, `this client already holds ${listenQuota.maxPerKey} subscriptions/listen streams`, "maxListenStreamsPerPrincipal")
+    if (refused === "total") return replyBusy(res, 503, id, `${listenQuota.max} subscriptions/listen streams are open on this instance`, "maxListenStreams")
+    const filter: Record<string, unknown> = {}
+    for (const key of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"]) {
+      if (requested[key] === true) filter[key] = true
+    }
+    if (Array.isArray(requested.resourceSubscriptions) && requested.resourceSubscriptions.length > 0) {
+      filter.resourceSubscriptions = requested.resourceSubscriptions.filter((u) => typeof u === "string")
+    }
+    res.writeHead(200, SSE_HEADERS)
+    const stream: ListenStream = { id, sse: new SseStream(`listen/${String(id)}`, res, undefined, support.onError), filter }
+    stream.sse.send(notification("notifications/subscriptions/acknowledged", { _meta: { [MetaKey.subscriptionId]: id }, notifications: filter }))
+    listeners.add(stream)
+    res.on("close", () => {
+      listeners.delete(stream)
+      listenQuota.release(quotaKey)
+      void stream.sse.end()
+    })
+  }
+
+  /** Handles one 2026-07-28 message (already classified as a request or notification). */
+  const handle = (req: IncomingMessage, res: ServerResponse, message: Record<string, unknown>, principal: string | undefined, quotaKey: string) => {
+    const id = isRequestId(message.id) ? message.id : null
+    const method = message.method as string
+    const params = message.params as Record<string, unknown> | undefined
+    const meta = params?._meta
+    const versionHeader = header(req, "mcp-protocol-version")
+    if (!isObject(meta) || !(MetaKey.protocolVersion in meta)) {
+      if (method === "initialize") {
+        return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: initialize (the 2025-11-25 handshake) was sent with the MCP-Protocol-Version header ${versionHeader}`)
+      }
+      return replyError(res, 400, id, ErrorCode.InvalidParams, `Invalid params: the MCP-Protocol-Version header names protocol revision ${versionHeader}, but the request is missing the required _meta envelope`, { envelope: { missing: ["_meta." + MetaKey.protocolVersion] } })
+    }
+    const missing = missingKeys(meta)
+    if (missing.length > 0) return replyProtocolError(res, 400, id, incomplete(missing))
+    const version = meta[MetaKey.protocolVersion] as string
+    if (versionHeader !== undefined && versionHeader !== version) {
+      return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the MCP-Protocol-Version header (${versionHeader}) and _meta protocolVersion (${version}) disagree`, { mismatch: { header: versionHeader, body: version } })
+    }
+    const methodHeader = header(req, "mcp-method")
+    if (methodHeader !== undefined && methodHeader !== method) {
+      return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the Mcp-Method header (${methodHeader}) and the body method (${method}) disagree`, { mismatch: { header: methodHeader, body: method } })
+    }
+    const unsupported = unsupportedVersion(version)
+    if (unsupported !== undefined) return replyProtocolError(res, 400, id, unsupported)
+    if (id === null) {
+      // notifications: cancellation over HTTP is closing the response stream, so nothing to do
+      res.writeHead(202).end()
+      return
+    }
+    if (versionHeader === undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, "Bad Request: the MCP-Protocol-Version header is required", { mismatch: { header: "(missing)", body: version } })
+    if (methodHeader === undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, "Bad Request: the Mcp-Method header is required", { mismatch: { header: "(missing)", body: method } })
+    const nameField = NAME_FIELD[method]
+    if (nameField !== undefined && typeof params?.[nameField] === "string") {
+      const raw = header(req, "mcp-name")
+      const value = raw === undefined ? undefined : decodeHeaderValue(raw)
+      if (value !== params[nameField]) {
+        return replyError(res, 400, id, McpErrorCode.HeaderMismatch, raw === undefined ? "Bad Request: the Mcp-Name header is required" : `Bad Request: the Mcp-Name header (${raw}) and params.${nameField} disagree`, { mismatch: { header: raw ?? "(missing)", body: String(params[nameField]) } })
+      }
+    }
+    if (method === "tools/call" && typeof params?.name === "string") {
+      const mismatch = paramHeaderMismatch(req, params.name, params.arguments)
+      if (mismatch !== undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, mismatch.message, { mismatch: mismatch.data })
+    }
+    if (method === "subscriptions/listen") return listen(res, id, params, quotaKey)
+    const exchange = new Exchange(res, undefined, support)
+    calls.run(dispatcher.handle(id, method, params, peerOf(meta, principal), outboundOf(exchange, deps.clientRequestTimeoutMs)), exchange, id)
+  }
+
+  /** Sends a notification to every listen stream whose filter asks for it. */
+  const deliver = (n: Notification) => {
+    for (const stream of listeners) {
+      if (n._tag === "ListChanged") {
+        const key = LIST_CHANGED_FILTER[n.method]
+        if (key !== undefined && stream.filter[key] === true) {
+          stream.sse.send(notification(n.method, { _meta: { [MetaKey.subscriptionId]: stream.id } }))
+        }
+      } else if (n._tag === "ResourceUpdated") {
+        const subs = stream.filter.resourceSubscriptions
+        if (Array.isArray(subs) && subs.includes(n.uri)) {
+          stream.sse.send(notification("notifications/resources/updated", { uri: n.uri, _meta: { [MetaKey.subscriptionId]: stream.id } }))
+        }
+      }
+    }
+  }
+
+  const keepAlive = () => {
+    for (const stream of listeners) stream.sse.keepAlive()
+  }
+
+  const close = () => {
+    for (const stream of listeners) void stream.sse.end()
+    listeners.clear()
+  }
+
+  return { handle, deliver, keepAlive, close, listening: () => listeners.size }
+}
