@@ -4,7 +4,6 @@
  * listen streams, calls in flight) and the health routes behind the same gate.
  */
 import { ResourceRegistry } from "@tenfold/mcp"
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { modernBody, modernHeaders, raw, type RunningServer, startServer } from "./support.ts"
 
@@ -164,7 +163,7 @@ describe("bounds", () => {
         headers: { ...modernHeaders("subscriptions/listen"), authorization: `Bearer ${token}` },
         body: modernBody(1, "subscriptions/listen", { notifications: { toolsListChanged: true } })
       })
-      return { status: r.status, retryAfter: r.headers.get("retry-after"), body: r.status === 200 ? undefined : await r.json() }
+      return { status: r.status, retryAfter: r.headers.get("retry-after"), body: r.status === 200 ? undefined : json(await r.text()) }
     }
     try {
       expect((await listen("a")).status).toBe(200)
@@ -172,7 +171,7 @@ describe("bounds", () => {
       const third = await listen("a")
       expect(third.status).toBe(429)
       expect(third.retryAfter).not.toBeNull()
-      expect(third.body.error).toMatchObject({ code: -32000, data: { retryAfterMs: expect.any(Number) } })
+      expect(third.body?.error).toMatchObject({ code: -32000, data: { retryAfterMs: expect.any(Number) } })
       expect((await listen("b")).status).toBe(200)
       expect((await listen("b")).status).toBe(503)
     } finally {

@@ -101,7 +101,7 @@ describe("connections per client address", () => {
           socket.once("connect", () => resolve({ socket, answer }))
         })
       ))
-      const outcomes = await Promise.all(sockets.map((s) => Promise.race([s.answer, new Promise<undefined>((done) => setTimeout(done, 2000))])))
+      const outcomes = await Promise.all(sockets.map((s) => Promise.race([s.answer, new Promise<undefined>((done) => setTimeout(() => done(undefined), 2000))])))
       const refused = outcomes.filter((answer) => answer !== undefined)
       expect(refused.length).toBe(5)
       for (const answer of refused) expect(answer).toMatch(/^HTTP\/1\.1 503/)

@@ -109,8 +109,6 @@ export class Dispatcher extends Context.Service<Dispatcher, {
   readonly initializeResult: (requestedVersion: unknown) => { readonly protocolVersion: string; readonly result: Record<string, unknown> }
   /** The capabilities this server declares. */
   readonly capabilities: Record<string, unknown>
-  /** Calls `listener` with the list-changed notification method whenever a list changes. */
-  readonly onListChanged: (listener: (method: string) => void) => () => void
   readonly serverInfo: ServerInfo
 }>()("@tenfold/mcp/Dispatcher") {
   static layer = (options: DispatcherOptions) => Layer.effect(Dispatcher, make(options))
@@ -448,17 +446,7 @@ export const make = (options: DispatcherOptions) =>
       }
     }
 
-    const onListChanged = (listener: (method: string) => void) => {
-      const stops = [
-        tools.catalog.onChange(() => listener("notifications/tools/list_changed")),
-        prompts.catalog.onChange(() => listener("notifications/prompts/list_changed")),
-        resources.resources.onChange(() => listener("notifications/resources/list_changed")),
-        resources.templates.onChange(() => listener("notifications/resources/list_changed"))
-      ]
-      return () => stops.forEach((stop) => stop())
-    }
-
-    return Dispatcher.of({ handle, initializeResult, capabilities, onListChanged, serverInfo })
+    return Dispatcher.of({ handle, initializeResult, capabilities, serverInfo })
   })
 
 /** Both revisions answer an unknown resource with -32602 and `data.uri` (SEP-2164; -32002 is legacy); a huge URI is not echoed whole. */

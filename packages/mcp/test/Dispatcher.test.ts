@@ -667,22 +667,4 @@ describe("Dispatcher", () => {
         }, session())).code, ErrorCode.InvalidParams)
       }).pipe(Effect.provide(TestLayer)))
   })
-
-  describe("list changes", () => {
-    it.effect("notifies listeners with the list_changed method of the list that changed", () =>
-      Effect.gen(function*() {
-        const dispatcher = yield* Dispatcher
-        const registry = yield* ToolRegistry
-        const prompts = yield* PromptRegistry
-        const seen: Array<string> = []
-        const stop = dispatcher.onListChanged((method) => void seen.push(method))
-        yield* registry.remove("echo")
-        yield* prompts.remove("greet")
-        stop()
-        yield* registry.remove("blocks")
-        assert.deepStrictEqual(seen, ["notifications/tools/list_changed", "notifications/prompts/list_changed"])
-      }).pipe(Effect.provide(Dispatcher.layer({ serverInfo: { name: "t", version: "0" } }).pipe(
-        Layer.provideMerge(Layer.mergeAll(ToolRegistry.layer(tools), ResourceRegistry.layer(), PromptRegistry.layer(prompts)))
-      ))))
-  })
 })
