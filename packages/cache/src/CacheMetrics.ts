@@ -9,6 +9,9 @@ export const hits = Metric.counter("tenfold_cache_hits_total", { description: "C
 export const misses = Metric.counter("tenfold_cache_misses_total", { description: "Cache lookups a tier could not answer" })
 export const evictions = Metric.counter("tenfold_cache_evictions_total", { description: "Entries a tier dropped to stay within its bounds" })
 export const errors = Metric.counter("tenfold_cache_errors_total", { description: "Tier operations that failed and were skipped (fail-open)" })
+export const refreshFailures = Metric.counter("tenfold_cache_refresh_failures_total", {
+  description: "Background refreshes (stale-while-revalidate) whose computation failed; the stale value stayed"
+})
 export const bytes = Metric.gauge("tenfold_cache_bytes", { description: "Bytes a tier holds" })
 export const entries = Metric.gauge("tenfold_cache_entries", { description: "Entries a tier holds" })
 export const accessTime = Metric.histogram("tenfold_cache_access_ms", {

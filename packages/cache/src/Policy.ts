@@ -4,6 +4,8 @@
  * configured. Private results (the default) are keyed by principal, so no user reads another's.
  */
 import { Duration } from "effect"
+import { type CacheKey, make as makeKey } from "./CacheKey.ts"
+import { sha256 } from "./internal/digest.ts"
 
 /** What a tool declares (or configuration overrides) about caching its results. */
 export interface CacheOptions {
@@ -56,20 +58,93 @@ export const resolve = (options: {
   }
 }
 
-/** JSON with object keys sorted at every depth, so equal arguments give equal keys. */
-export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  const keys = Object.keys(value).sort()
-  let out = "{"
-  for (let i = 0; i < keys.length; i++) {
-    const v = (value as Record<string, unknown>)[keys[i]!]
-    if (v === undefined) continue
-    out += `${out.length > 1 ? "," : ""}${JSON.stringify(keys[i])}:${canonicalJson(v)}`
-  }
-  return out + "}"
+/** Deepest nesting of arrays and objects a key is built for; deeper arguments run uncached. */
+export const MAX_DEPTH = 64
+/** Longest canonical form (UTF-16 units) a key is built for; longer arguments run uncached. */
+export const MAX_CANONICAL_LENGTH = 1024 * 1024
+/** Canonical forms longer than this are replaced in the key by their SHA-256, so L1 keys stay small. */
+export const HASH_ABOVE_LENGTH = 256
+
+/** The canonical form under construction, with the units it may still grow by. */
+interface Writer {
+  out: string
 }
 
-/** The key of one tool call: tool, scope (public, or the principal) and canonical arguments. */
-export const key = (tool: string, policy: CachePolicy, principal: string | undefined, args: unknown): string =>
-  `${tool}\u0000${policy.scope === "public" ? "*" : `@${principal ?? ""}`}\u0000${canonicalJson(args ?? {})}`
+/** Appends `value` at nesting `depth`; false when it is not JSON or goes past a bound. */
+const write = (writer: Writer, value: unknown, depth: number): boolean => {
+  switch (typeof value) {
+    case "string":
+      // JSON.stringify never shortens a string: a too-long one is refused before it is copied
+      if (value.length > MAX_CANONICAL_LENGTH - writer.out.length) return false
+      writer.out += JSON.stringify(value)
+      break
+    case "number":
+      writer.out += Number.isFinite(value) ? String(value) : "null"
+      break
+    case "boolean":
+      writer.out += value ? "true" : "false"
+      break
+    case "object": {
+      if (value === null) {
+        writer.out += "null"
+        break
+      }
+      if (depth >= MAX_DEPTH) return false
+      // every element or member adds at least two units ("0," or "{}"), so a count alone can refuse
+      if (Array.isArray(value)) {
+        if (2 * value.length > MAX_CANONICAL_LENGTH - writer.out.length) return false
+        writer.out += "["
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) writer.out += ","
+          const element: unknown = value[i]
+          if (element === undefined) writer.out += "null"
+          else if (!write(writer, element, depth + 1)) return false
+        }
+        writer.out += "]"
+        break
+      }
+      const keys = Object.keys(value)
+      if (4 * keys.length > MAX_CANONICAL_LENGTH - writer.out.length) return false
+      keys.sort()
+      writer.out += "{"
+      let first = true
+      for (const key of keys) {
+        const member: unknown = (value as Record<string, unknown>)[key]
+        if (member === undefined) continue
+        if (!first) writer.out += ","
+        first = false
+        if (!write(writer, key, depth + 1)) return false
+        writer.out += ":"
+        if (!write(writer, member, depth + 1)) return false
+      }
+      writer.out += "}"
+      break
+    }
+    default:
+      return false // undefined, bigint, function, symbol: not JSON
+  }
+  return writer.out.length <= MAX_CANONICAL_LENGTH
+}
+
+/**
+ * JSON with object keys sorted at every depth, so equal arguments give equal keys; undefined when
+ * `value` is not JSON, nests deeper than MAX_DEPTH or is longer than MAX_CANONICAL_LENGTH.
+ * Bounded in stack and output, and never throws, whatever a client sent.
+ */
+export const canonicalJson = (value: unknown): string | undefined => {
+  const writer: Writer = { out: "" }
+  try {
+    return write(writer, value, 0) ? writer.out : undefined
+  } catch {
+    return undefined // a Proxy or a throwing getter: not something a JSON parser produces
+  }
+}
+
+/** The key of one tool call: tool, scope (public, or the principal) and canonical arguments (hashed when long). Undefined: the arguments cannot be keyed, run the call uncached. */
+export const key = (tool: string, policy: CachePolicy, principal: string | undefined, args: unknown): CacheKey | undefined => {
+  const canonical = canonicalJson(args ?? {})
+  if (canonical === undefined) return undefined
+  const scope = policy.scope === "public" ? "*" : `@${principal ?? ""}`
+  const exact = canonical.length > HASH_ABOVE_LENGTH ? `#${sha256(canonical)}` : canonical
+  return makeKey(`${tool}\u0000${scope}\u0000${exact}`, tool, scope, args)
+}

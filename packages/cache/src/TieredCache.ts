@@ -4,8 +4,9 @@
  * lock when L2 is on), stale-while-revalidate, grace on failure, and per-tier metrics.
  * No call ever fails because a cache tier failed: tiers answer "miss" instead.
  */
-import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Metric, Option } from "effect"
+import { Cause, Clock, Context, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option } from "effect"
 import * as CacheMetrics from "./CacheMetrics.ts"
+import type { CacheKey } from "./CacheKey.ts"
 import type { CacheTier, TierName } from "./CacheTier.ts"
 import type { Entry } from "./Entry.ts"
 import { MemoryTier } from "./MemoryTier.ts"
@@ -32,13 +33,10 @@ export interface Served {
   readonly freshUntil: number
 }
 
-/** One computation in flight for a key, and how many callers wait for it. */
-interface Flight<E> {
-  readonly done: Deferred.Deferred<Served, E>
-  fiber: Fiber.Fiber<unknown> | undefined
+/** One computation in flight for a key (a fiber of the layer's set), and how many callers wait for it. */
+interface Flight {
+  readonly fiber: Fiber.Fiber<unknown, unknown>
   waiters: number
-  /** A background refresh is never interrupted for lack of waiters. */
-  readonly background: boolean
 }
 
 export interface TieredCacheOptions {
@@ -57,22 +55,24 @@ export interface Peeked {
 export class TieredCache extends Context.Service<TieredCache, {
   /** The tiers in use, fastest first. */
   readonly tiers: ReadonlyArray<TierName>
-  /** L1 only, synchronously: what the hot path answers from without running any Effect. */
-  readonly peek: (key: string, policy: CachePolicy) => Peeked | undefined
   /**
-   * The value under `key` from the fastest tier that has it fresh, or `compute`'s, stored through
-   * the tiers. Concurrent misses for one key share one computation.
+   * The one entry point of a cached call (stale-while-revalidate): a `Served` at once for a fresh
+   * L1 hit, and for a stale one within `staleWhileRevalidate` (a background refresh is started);
+   * otherwise an Effect that looks in the lower tiers and runs `compute` once for all concurrent
+   * callers. `compute` is only run on that miss path or by the refresh.
    */
-  readonly getOrSet: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
+  readonly serve: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Served | Effect.Effect<Served, E>
+  /** L1 only, synchronously (superseded by `serve`; kept until every caller uses it). */
+  readonly peek: (key: CacheKey, policy: CachePolicy) => Peeked | undefined
   /**
    * The miss path of `getOrSet`, for a caller whose own `peek` already found nothing usable in
    * L1: L2, L4, then one shared computation (the hot path peeks synchronously first).
    */
-  readonly fill: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
+  readonly fill: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
   /** Recomputes `key` in the background (stale-while-revalidate); joins a computation already running. */
-  readonly refresh: <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<void>
+  readonly refresh: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<void>
   /** Removes `key` from every tier (and, through Redis, from every instance's L1). */
-  readonly delete: (key: string) => Effect.Effect<void>
+  readonly delete: (key: CacheKey) => Effect.Effect<void>
 }>()("@tenfold/cache/TieredCache") {
   /** Uses MemoryTier, plus RedisTier and PersistentTier when they are provided. */
   static layer = (options: TieredCacheOptions = {}) => Layer.effect(TieredCache, make(options))
@@ -88,7 +88,9 @@ export const make = (options: TieredCacheOptions = {}) =>
     const lower: ReadonlyArray<CacheTier> = [redis, sqlite].filter((t) => t !== undefined)
     const lockTtlMs = options.lockTtlMs ?? 10_000
     const lockPollMs = options.lockPollMs ?? 25
-    const inflight = new Map<string, Flight<unknown>>()
+    const flights = new Map<string, Flight>()
+    // flights and refreshes live as long as the layer: closing it interrupts them
+    const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.currentTimeMillisUnsafe()
 
     // each series built once: building one costs more than updating it
@@ -108,9 +110,9 @@ export const make = (options: TieredCacheOptions = {}) =>
       yield* Effect.addFinalizer(() => Effect.sync(stop))
     }
 
-    const peek = (key: string, policy: CachePolicy): Peeked | undefined => {
+    const peek = (key: CacheKey, policy: CachePolicy): Peeked | undefined => {
       const t = now()
-      const entry = memory.peek(key, t)
+      const entry = memory.peek(key.id, t)
       if (entry !== undefined) {
         if (t < entry.freshUntil) {
           memoryHit.updateUnsafe(1, context)
@@ -126,10 +128,10 @@ export const make = (options: TieredCacheOptions = {}) =>
     }
 
     /** Looks in one lower tier, timing it. */
-    const lookIn = (tier: CacheTier, key: string) =>
+    const lookIn = (tier: CacheTier, key: CacheKey) =>
       Effect.suspend(() => {
         const started = performance.now()
-        return tier.get(key).pipe(
+        return tier.get(key.id).pipe(
           Effect.tap((entry) =>
             Effect.all([
               Metric.update(accessTime(tier.name), performance.now() - started),
@@ -140,13 +142,13 @@ export const make = (options: TieredCacheOptions = {}) =>
       })
 
     /** Copies an entry found in a slower tier into the faster ones. */
-    const promote = (key: string, entry: Entry, foundIn: TierName) =>
+    const promote = (key: CacheKey, entry: Entry, foundIn: TierName) =>
       Effect.gen(function*() {
-        memory.put(key, entry)
-        if (foundIn === "sqlite" && redis !== undefined) yield* redis.set(key, entry)
+        memory.put(key.id, entry)
+        if (foundIn === "sqlite" && redis !== undefined) yield* redis.set(key.id, entry)
       })
 
-    const store = (key: string, policy: CachePolicy, value: string) =>
+    const store = (key: CacheKey, policy: CachePolicy, value: string) =>
       Effect.gen(function*() {
         if (Buffer.byteLength(value) > policy.maxBytes) return 0
         const t = now()
@@ -155,18 +157,18 @@ export const make = (options: TieredCacheOptions = {}) =>
           freshUntil: t + policy.ttlMs,
           staleUntil: t + policy.ttlMs + Math.max(policy.staleWhileRevalidateMs, policy.graceMs)
         }
-        memory.put(key, entry)
-        yield* Effect.forEach(lower, (tier) => tier.set(key, entry), { discard: true, concurrency: "unbounded" })
+        memory.put(key.id, entry)
+        yield* Effect.forEach(lower, (tier) => tier.set(key.id, entry), { discard: true, concurrency: "unbounded" })
         return entry.freshUntil
       })
 
     /** Waits for another instance's computation (it holds the lock) to land in Redis. */
-    const awaitLeader = (key: string) =>
+    const awaitLeader = (key: CacheKey) =>
       Effect.gen(function*() {
         const deadline = now() + lockTtlMs
         while (now() < deadline) {
           yield* Effect.sleep(lockPollMs)
-          const entry = yield* redis!.get(key)
+          const entry = yield* redis!.get(key.id)
           if (entry !== undefined && now() < entry.freshUntil) return entry
         }
         return undefined
@@ -177,7 +179,7 @@ export const make = (options: TieredCacheOptions = {}) =>
      * the freshest stale one comes back as the grace fallback. Runs in the caller's fiber: a hit
      * costs one lookup, not a shared computation.
      */
-    const lookLower = (key: string, fallback: Entry | undefined) =>
+    const lookLower = (key: CacheKey, fallback: Entry | undefined) =>
       Effect.gen(function*() {
         for (const tier of lower) {
           const entry = yield* lookIn(tier, key)
@@ -192,15 +194,15 @@ export const make = (options: TieredCacheOptions = {}) =>
       })
 
     /** The computing part of a miss, run once per key at a time (single-flight). */
-    const resolve = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
+    const resolve = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
       Effect.gen(function*() {
         // a lock coordinates instances: with Redis down or no other instance listening, there is none to take
         const coordinate = redis !== undefined && redis.available() && redis.instances() > 1
-        const lock = coordinate ? yield* redis.lock(key, lockTtlMs) : undefined
+        const lock = coordinate ? yield* redis.lock(key.id, lockTtlMs) : undefined
         if (coordinate && lock === undefined) {
           const led = yield* awaitLeader(key)
           if (led !== undefined) {
-            memory.put(key, led)
+            memory.put(key.id, led)
             return { value: led.value, source: "redis", freshUntil: led.freshUntil } satisfies Served
           }
         }
@@ -208,7 +210,7 @@ export const make = (options: TieredCacheOptions = {}) =>
         return yield* computeAndStore(key, policy, compute, fallback).pipe(Effect.ensuring(lock?.release ?? Effect.void))
       })
 
-    const computeAndStore = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
+    const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
       Effect.gen(function*() {
         const computed = yield* Effect.exit(compute)
         const usable = fallback !== undefined && now() < fallback.staleUntil ? fallback : undefined
@@ -225,83 +227,98 @@ export const make = (options: TieredCacheOptions = {}) =>
       })
 
     /**
-     * Joins the computation in flight for `key`, or starts one in its own fiber: a caller that goes
-     * away (a cancelled request) does not cancel the answer of the others. When the last caller
-     * waiting for a foreground computation goes away, the computation is interrupted too.
+     * The computation in flight for `key`, or a new one forked into the layer's fiber set: a caller
+     * that goes away (a cancelled request) does not cancel the answer of the others.
      */
-    const singleFlight = <E>(
-      key: string,
-      policy: CachePolicy,
-      compute: Effect.Effect<Computed, E>,
-      background: boolean,
-      fallback: Entry | undefined
-    ) =>
-      Effect.gen(function*() {
-        const running = inflight.get(key)
-        if (running !== undefined) return running as Flight<E>
-        const done = yield* Deferred.make<Served, E>()
-        const flight: Flight<E> = { done, fiber: undefined, waiters: 0, background }
-        inflight.set(key, flight as Flight<unknown>)
-        flight.fiber = yield* resolve(key, policy, compute, fallback).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) => Deferred.done(done, exit)),
-          Effect.ensuring(Effect.sync(() => inflight.get(key) === flight && inflight.delete(key))),
-          Effect.forkDetach
-        )
-        return flight
+    const flightFor = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined): Flight => {
+      const running = flights.get(key.id)
+      if (running !== undefined) return running
+      const flight: Flight = { fiber: runFork(resolve(key, policy, compute, fallback)), waiters: 0 }
+      if (flight.fiber.pollUnsafe() !== undefined) return flight
+      flights.set(key.id, flight)
+      flight.fiber.addObserver(() => {
+        if (flights.get(key.id) === flight) flights.delete(key.id)
       })
+      return flight
+    }
 
-    const wait = <E>(key: string, flight: Flight<E>): Effect.Effect<Served, E> =>
-      Effect.suspend(() => {
-        flight.waiters++
-        return Deferred.await(flight.done).pipe(
-          Effect.onExit(() =>
-            Effect.suspend(() => {
-              flight.waiters--
-              if (flight.waiters > 0 || flight.background || flight.fiber === undefined) return Effect.void
-              if (inflight.get(key) === flight) inflight.delete(key)
-              return Effect.asVoid(Fiber.interrupt(flight.fiber))
-            })
+    /**
+     * Joins the computation in flight for `key` (or starts it), as effect's own `Cache` does: every
+     * waiter gets the flight's exit (an interrupted flight answers its waiters with the
+     * interruption); when the last waiter goes away, the flight is detached (new callers start
+     * afresh) and interrupted. Joining is uninterruptible up to the wait itself, so no waiter is
+     * lost between starting a flight and counting itself.
+     */
+    const join = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined): Effect.Effect<Served, E> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const flight = flightFor(key, policy, compute, fallback)
+          flight.waiters++
+          return restore(Fiber.join(flight.fiber as Fiber.Fiber<Served, E>)).pipe(
+            Effect.onExit(() =>
+              Effect.suspend(() => {
+                flight.waiters--
+                if (flight.waiters > 0 || flight.fiber.pollUnsafe() !== undefined) return Effect.void
+                if (flights.get(key.id) === flight) flights.delete(key.id)
+                return Fiber.interrupt(flight.fiber)
+              })
+            )
           )
-        )
-      })
+        })
+      )
 
-    const getOrSet = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<Served, E> =>
-      Effect.suspend(() => {
-        const peeked = peek(key, policy)
-        if (peeked !== undefined) {
-          const served: Served = { value: peeked.entry.value, source: peeked.fresh ? "memory" : "stale", freshUntil: peeked.entry.freshUntil }
-          return peeked.fresh ? Effect.succeed(served) : Effect.as(refresh(key, policy, compute), served)
+    /** The miss path: L2, L4, then one shared computation; `stale` is L1's entry past its freshness, kept for grace. */
+    const fill = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, stale: Entry | undefined): Effect.Effect<Served, E> =>
+      Effect.flatMap(lookLower(key, stale), ({ fallback, served }) =>
+        served !== undefined ? Effect.succeed(served) : join(key, policy, compute, fallback))
+
+    /**
+     * Starts a background refresh of `key` (stale-while-revalidate) unless a computation already
+     * runs: it takes a fresher value from L2/L4 if another instance has one, else waits for the
+     * computation as one of its waiters. A failure is logged and counted.
+     */
+    const refresh = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>): void => {
+      if (flights.has(key.id)) return
+      runFork(
+        Effect.flatMap(lookLower(key, undefined), ({ served }) =>
+          served !== undefined ? Effect.void : Effect.asVoid(join(key, policy, compute, undefined))).pipe(
+            Effect.catchCause((cause) =>
+              Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logWarning("TieredCache: a background refresh failed; the stale value stays", cause).pipe(
+                Effect.andThen(Metric.update(CacheMetrics.refreshFailures, 1))
+              )
+            )
+          )
+      )
+    }
+
+    const serve = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Served | Effect.Effect<Served, E> => {
+      const t = now()
+      const entry = memory.peek(key.id, t)
+      if (entry !== undefined) {
+        if (t < entry.freshUntil) {
+          memoryHit.updateUnsafe(1, context)
+          return { value: entry.value, source: "memory", freshUntil: entry.freshUntil }
         }
-        return fill(key, policy, compute)
-      })
-
-    const fill = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<Served, E> =>
-      Effect.flatMap(lookLower(key, memory.peek(key)), ({ fallback, served }) =>
-        served !== undefined
-          ? Effect.succeed(served)
-          : Effect.flatMap(singleFlight(key, policy, compute, false, fallback), (flight) => wait(key, flight)))
-
-    /** A refresh runs in the background: it first takes a fresher value from L2/L4 if another instance has one. */
-    const refresh = <E>(key: string, policy: CachePolicy, compute: Effect.Effect<Computed, E>): Effect.Effect<void> =>
-      inflight.has(key)
-        ? Effect.void
-        : Effect.forkDetach(
-          Effect.flatMap(lookLower(key, undefined), ({ served }) =>
-            served !== undefined ? Effect.void : Effect.flatMap(singleFlight(key, policy, compute, true, undefined), (flight) => Deferred.await(flight.done)))
-            .pipe(Effect.ignore)
-        ).pipe(Effect.asVoid)
+        if (t < entry.freshUntil + policy.staleWhileRevalidateMs) {
+          memoryHit.updateUnsafe(1, context)
+          refresh(key, policy, compute)
+          return { value: entry.value, source: "stale", freshUntil: entry.freshUntil }
+        }
+      }
+      memoryMiss.updateUnsafe(1, context)
+      return fill(key, policy, compute, entry)
+    }
 
     return TieredCache.of({
       tiers: ["memory", ...lower.map((t) => t.name)],
+      serve,
       peek,
-      getOrSet,
-      fill,
-      refresh,
+      fill: (key, policy, compute) => fill(key, policy, compute, memory.peek(key.id)),
+      refresh: (key, policy, compute) => Effect.sync(() => refresh(key, policy, compute)),
       delete: (key) =>
         Effect.gen(function*() {
-          memory.remove(key)
-          yield* Effect.forEach(lower, (tier) => tier.delete(key), { discard: true, concurrency: "unbounded" })
+          memory.remove(key.id)
+          yield* Effect.forEach(lower, (tier) => tier.delete(key.id), { discard: true, concurrency: "unbounded" })
         })
     })
   })

@@ -9,6 +9,7 @@ import { MemoryTier } from "../src/MemoryTier.ts"
 import { PersistentTier } from "../src/PersistentTier.ts"
 import type { CachePolicy } from "../src/Policy.ts"
 import { TieredCache } from "../src/TieredCache.ts"
+import { keyOf, serve } from "./support/serve.ts"
 
 const policy = (overrides: Partial<CachePolicy> = {}): CachePolicy => ({
   ttlMs: 1000,
@@ -39,11 +40,27 @@ describe("TieredCache", () => {
     Effect.gen(function*() {
       const cache = yield* TieredCache
       const { compute, runs } = yield* counting
-      const first = yield* cache.getOrSet("k", policy(), compute)
-      const second = yield* cache.getOrSet("k", policy(), compute)
+      const first = yield* serve(cache, keyOf("k"), policy(), compute)
+      const second = yield* serve(cache, keyOf("k"), policy(), compute)
       assert.deepStrictEqual([first.source, second.source], ["computed", "memory"])
       assert.strictEqual(second.value, "\"value-1\"")
       assert.strictEqual(yield* Ref.get(runs), 1)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("serve answers L1 hits synchronously, fresh and stale (starting the refresh), and misses with an Effect", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const { compute, runs } = yield* counting
+      const swr = policy({ staleWhileRevalidateMs: 5000 })
+      const miss = cache.serve(keyOf("k"), swr, compute)
+      assert.isTrue(Effect.isEffect(miss))
+      assert.strictEqual(yield* Ref.get(runs), 0, "compute runs only when the miss Effect runs")
+      yield* (miss as Effect.Effect<unknown>)
+      assert.deepStrictEqual(cache.serve(keyOf("k"), swr, compute), { value: "\"value-1\"", source: "memory", freshUntil: 1000 })
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual(cache.serve(keyOf("k"), swr, compute), { value: "\"value-1\"", source: "stale", freshUntil: 1000 })
+      yield* settled(Ref.get(runs).pipe(Effect.map((n) => n === 2)))
+      assert.deepStrictEqual(cache.serve(keyOf("k"), swr, compute), { value: "\"value-2\"", source: "memory", freshUntil: 3000 })
     }).pipe(Effect.provide(MemoryOnly)))
 
   it.effect("counts one L1 miss and one L1 hit for a miss followed by a hit", () =>
@@ -51,8 +68,8 @@ describe("TieredCache", () => {
       const cache = yield* TieredCache
       const count = (metric: typeof CacheMetrics.hits) => Metric.value(CacheMetrics.forTier(metric, "memory")).pipe(Effect.map((s) => s.count))
       const [hits, misses] = [yield* count(CacheMetrics.hits), yield* count(CacheMetrics.misses)]
-      yield* cache.getOrSet("counted", policy(), Effect.succeed({ value: "1", cacheable: true }))
-      yield* cache.getOrSet("counted", policy(), Effect.succeed({ value: "1", cacheable: true }))
+      yield* serve(cache, keyOf("counted"), policy(), Effect.succeed({ value: "1", cacheable: true }))
+      yield* serve(cache, keyOf("counted"), policy(), Effect.succeed({ value: "1", cacheable: true }))
       assert.deepStrictEqual([(yield* count(CacheMetrics.hits)) - hits, (yield* count(CacheMetrics.misses)) - misses], [1, 1])
     }).pipe(Effect.provide(MemoryOnly)))
 
@@ -61,7 +78,7 @@ describe("TieredCache", () => {
       const cache = yield* TieredCache
       const runs = yield* Ref.make(0)
       const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("20 millis")), Effect.as({ value: "\"v\"", cacheable: true }))
-      const fiber = yield* Effect.forkChild(Effect.all(Array.from({ length: 100 }, () => cache.getOrSet("k", policy(), slow)), { concurrency: "unbounded" }))
+      const fiber = yield* Effect.forkChild(Effect.all(Array.from({ length: 100 }, () => serve(cache, keyOf("k"), policy(), slow)), { concurrency: "unbounded" }))
       yield* TestClock.adjust("20 millis")
       const served = yield* Fiber.join(fiber)
       assert.strictEqual(yield* Ref.get(runs), 1)
@@ -72,11 +89,11 @@ describe("TieredCache", () => {
     Effect.gen(function*() {
       const cache = yield* TieredCache
       const { compute, runs } = yield* counting
-      yield* cache.getOrSet("k", policy(), compute)
+      yield* serve(cache, keyOf("k"), policy(), compute)
       yield* TestClock.adjust("999 millis")
-      assert.strictEqual((yield* cache.getOrSet("k", policy(), compute)).source, "memory")
+      assert.strictEqual((yield* serve(cache, keyOf("k"), policy(), compute)).source, "memory")
       yield* TestClock.adjust("1 millis")
-      const after = yield* cache.getOrSet("k", policy(), compute)
+      const after = yield* serve(cache, keyOf("k"), policy(), compute)
       assert.deepStrictEqual([after.source, after.value], ["computed", "\"value-2\""])
       assert.strictEqual(yield* Ref.get(runs), 2)
     }).pipe(Effect.provide(MemoryOnly)))
@@ -86,13 +103,13 @@ describe("TieredCache", () => {
       const cache = yield* TieredCache
       const { compute, runs } = yield* counting
       const swr = policy({ staleWhileRevalidateMs: 5000 })
-      yield* cache.getOrSet("k", swr, compute)
+      yield* serve(cache, keyOf("k"), swr, compute)
       yield* TestClock.adjust("2 seconds")
-      const stale = yield* cache.getOrSet("k", swr, compute)
+      const stale = yield* serve(cache, keyOf("k"), swr, compute)
       assert.deepStrictEqual([stale.source, stale.value], ["stale", "\"value-1\""])
       yield* settled(Ref.get(runs).pipe(Effect.map((n) => n === 2)))
       assert.strictEqual(yield* Ref.get(runs), 2)
-      const fresh = yield* cache.getOrSet("k", swr, compute)
+      const fresh = yield* serve(cache, keyOf("k"), swr, compute)
       assert.deepStrictEqual([fresh.source, fresh.value], ["memory", "\"value-2\""])
     }).pipe(Effect.provide(MemoryOnly)))
 
@@ -100,24 +117,24 @@ describe("TieredCache", () => {
     Effect.gen(function*() {
       const cache = yield* TieredCache
       const graced = policy({ graceMs: 60_000 })
-      yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"good\"", cacheable: true }))
+      yield* serve(cache, keyOf("k"), graced, Effect.succeed({ value: "\"good\"", cacheable: true }))
       yield* TestClock.adjust("10 seconds")
-      const failed = yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
+      const failed = yield* serve(cache, keyOf("k"), graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
       assert.deepStrictEqual([failed.source, failed.value], ["stale", "\"good\""])
-      const died = yield* cache.getOrSet("k", graced, Effect.die("boom"))
+      const died = yield* serve(cache, keyOf("k"), graced, Effect.die("boom"))
       assert.strictEqual(died.value, "\"good\"")
       yield* TestClock.adjust("60 seconds")
-      const gone = yield* cache.getOrSet("k", graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
+      const gone = yield* serve(cache, keyOf("k"), graced, Effect.succeed({ value: "\"error\"", cacheable: false, failed: true }))
       assert.deepStrictEqual([gone.source, gone.value], ["computed", "\"error\""])
     }).pipe(Effect.provide(MemoryOnly)))
 
   it.effect("does not store results that are not cacheable or too large", () =>
     Effect.gen(function*() {
       const cache = yield* TieredCache
-      yield* cache.getOrSet("a", policy(), Effect.succeed({ value: "\"error\"", cacheable: false }))
-      yield* cache.getOrSet("b", policy({ maxBytes: 4 }), Effect.succeed({ value: "\"too large\"", cacheable: true }))
-      assert.isUndefined(cache.peek("a", policy()))
-      assert.isUndefined(cache.peek("b", policy()))
+      yield* serve(cache, keyOf("a"), policy(), Effect.succeed({ value: "\"error\"", cacheable: false }))
+      yield* serve(cache, keyOf("b"), policy({ maxBytes: 4 }), Effect.succeed({ value: "\"too large\"", cacheable: true }))
+      assert.isUndefined(cache.peek(keyOf("a"), policy()))
+      assert.isUndefined(cache.peek(keyOf("b"), policy()))
     }).pipe(Effect.provide(MemoryOnly)))
 
   it.effect("interrupts the computation when its only caller goes away", () =>
@@ -130,7 +147,7 @@ describe("TieredCache", () => {
         Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)),
         Effect.as({ value: "x", cacheable: true })
       )
-      const caller = yield* Effect.forkChild(cache.getOrSet("k", policy(), never))
+      const caller = yield* Effect.forkChild(serve(cache, keyOf("k"), policy(), never))
       yield* Deferred.await(started)
       yield* Fiber.interrupt(caller)
       yield* Deferred.await(interrupted)
@@ -140,8 +157,8 @@ describe("TieredCache", () => {
     Effect.gen(function*() {
       const cache = yield* TieredCache
       const slow = Effect.sleep("1 second").pipe(Effect.as({ value: "\"done\"", cacheable: true }))
-      const leaving = yield* Effect.forkChild(cache.getOrSet("k", policy(), slow))
-      const staying = yield* Effect.forkChild(cache.getOrSet("k", policy(), slow))
+      const leaving = yield* Effect.forkChild(serve(cache, keyOf("k"), policy(), slow))
+      const staying = yield* Effect.forkChild(serve(cache, keyOf("k"), policy(), slow))
       yield* Effect.yieldNow
       yield* Fiber.interrupt(leaving)
       yield* TestClock.adjust("1 second")
@@ -154,12 +171,12 @@ describe("TieredCache", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       const withL4 = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), PersistentTier.layer({ dir }))))
       const { compute, runs } = yield* counting
-      yield* TieredCache.use((cache) => cache.getOrSet("k", policy(), compute)).pipe(Effect.provide(withL4))
+      yield* TieredCache.use((cache) => serve(cache, keyOf("k"), policy(), compute)).pipe(Effect.provide(withL4))
       // a new process: empty memory, same directory
       const sources = yield* Effect.gen(function*() {
         const cache = yield* TieredCache
-        const a = yield* cache.getOrSet("k", policy(), compute)
-        const b = yield* cache.getOrSet("k", policy(), compute)
+        const a = yield* serve(cache, keyOf("k"), policy(), compute)
+        const b = yield* serve(cache, keyOf("k"), policy(), compute)
         return [a.source, b.source]
       }).pipe(Effect.provide(withL4))
       assert.deepStrictEqual(sources, ["sqlite", "memory"])

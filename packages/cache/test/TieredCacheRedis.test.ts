@@ -8,6 +8,7 @@ import { MemoryTier } from "../src/MemoryTier.ts"
 import type { CachePolicy } from "../src/Policy.ts"
 import { RedisTier } from "../src/RedisTier.ts"
 import { TieredCache } from "../src/TieredCache.ts"
+import { keyOf, serve } from "./support/serve.ts"
 import * as RedisServer from "./support/RedisServer.ts"
 
 const policy: CachePolicy = { ttlMs: 60_000, staleWhileRevalidateMs: 0, graceMs: 0, scope: "public", maxBytes: 1024 }
@@ -39,10 +40,10 @@ describe("TieredCache over a shared Redis", () => {
       const redis = yield* withRedis
       const a = yield* instance(redis.url)
       const b = yield* instance(redis.url)
-      assert.strictEqual((yield* a.cache.getOrSet("k", policy, value("from A"))).source, "computed")
-      const fromB = yield* b.cache.getOrSet("k", policy, value("from B"))
+      assert.strictEqual((yield* serve(a.cache, keyOf("k"), policy, value("from A"))).source, "computed")
+      const fromB = yield* serve(b.cache, keyOf("k"), policy, value("from B"))
       assert.deepStrictEqual([fromB.source, fromB.value], ["redis", "\"from A\""])
-      assert.strictEqual((yield* b.cache.getOrSet("k", policy, value("from B"))).source, "memory")
+      assert.strictEqual((yield* serve(b.cache, keyOf("k"), policy, value("from B"))).source, "memory")
     }).pipe(Effect.scoped))
 
   it.live("invalidates the other instance's L1 when a key is set or deleted", () =>
@@ -50,19 +51,19 @@ describe("TieredCache over a shared Redis", () => {
       const redis = yield* withRedis
       const a = yield* instance(redis.url)
       const b = yield* instance(redis.url)
-      yield* a.cache.getOrSet("k", policy, value("v1"))
-      yield* b.cache.getOrSet("k", policy, value("unused"))
+      yield* serve(a.cache, keyOf("k"), policy, value("v1"))
+      yield* serve(b.cache, keyOf("k"), policy, value("unused"))
       assert.isDefined(b.memory.peek("k"))
-      yield* a.cache.delete("k")
+      yield* a.cache.delete(keyOf("k"))
       yield* eventually(() => b.memory.peek("k") === undefined)
-      yield* b.cache.getOrSet("k", policy, value("v2"))
-      yield* a.cache.getOrSet("other", policy, value("x"))
+      yield* serve(b.cache, keyOf("k"), policy, value("v2"))
+      yield* serve(a.cache, keyOf("other"), policy, value("x"))
       assert.isDefined(b.memory.peek("k"))
       // a later write of the same key on A (another computation) drops B's copy too
-      yield* a.cache.delete("k")
-      yield* a.cache.getOrSet("k", policy, value("v3"))
+      yield* a.cache.delete(keyOf("k"))
+      yield* serve(a.cache, keyOf("k"), policy, value("v3"))
       yield* eventually(() => b.memory.peek("k") === undefined)
-      assert.strictEqual((yield* b.cache.getOrSet("k", policy, value("unused"))).value, "\"v3\"")
+      assert.strictEqual((yield* serve(b.cache, keyOf("k"), policy, value("unused"))).value, "\"v3\"")
     }).pipe(Effect.scoped))
 
   it.live("runs one computation for concurrent misses on two instances (Redis lock)", () =>
@@ -74,8 +75,8 @@ describe("TieredCache over a shared Redis", () => {
       const runs = yield* Ref.make(0)
       const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("200 millis")), Effect.as({ value: "\"once\"", cacheable: true }))
       const served = yield* Effect.all([
-        ...Array.from({ length: 10 }, () => a.cache.getOrSet("hot", policy, slow)),
-        ...Array.from({ length: 10 }, () => b.cache.getOrSet("hot", policy, slow))
+        ...Array.from({ length: 10 }, () => serve(a.cache, keyOf("hot"), policy, slow)),
+        ...Array.from({ length: 10 }, () => serve(b.cache, keyOf("hot"), policy, slow))
       ], { concurrency: "unbounded" })
       assert.strictEqual(yield* Ref.get(runs), 1)
       assert.isTrue(served.every((s) => s.value === "\"once\""))
@@ -89,12 +90,12 @@ describe("TieredCache over a shared Redis", () => {
       const locksTaken = () => Effect.promise(async () => Number(/cmdstat_set:calls=(\d+)/.exec(await counter.info("commandstats"))?.[1] ?? 0))
       yield* eventually(() => a.redis.instances() === 1)
       const setsBefore = yield* locksTaken()
-      yield* a.cache.getOrSet("solo", policy, value("x"))
+      yield* serve(a.cache, keyOf("solo"), policy, value("x"))
       assert.strictEqual((yield* locksTaken()) - setsBefore, 1) // the value only, no SET NX lock
       yield* instance(redis.url)
       yield* eventually(() => a.redis.instances() >= 2) // the newcomer said hello
       const setsThen = yield* locksTaken()
-      yield* a.cache.getOrSet("duo", policy, value("y"))
+      yield* serve(a.cache, keyOf("duo"), policy, value("y"))
       assert.strictEqual((yield* locksTaken()) - setsThen, 2) // the lock and the value
     }).pipe(Effect.scoped))
 
@@ -104,15 +105,15 @@ describe("TieredCache over a shared Redis", () => {
       const a = yield* instance(redis.url)
       const b = yield* instance(redis.url)
       yield* Effect.promise(() => redis.stop())
-      const down = yield* Effect.all(Array.from({ length: 20 }, (_, i) => a.cache.getOrSet(`k${i % 5}`, policy, value(`v${i % 5}`))))
+      const down = yield* Effect.all(Array.from({ length: 20 }, (_, i) => serve(a.cache, keyOf(`k${i % 5}`), policy, value(`v${i % 5}`))))
       assert.deepStrictEqual(down.map((s) => s.value), Array.from({ length: 20 }, (_, i) => `"v${i % 5}"`))
       yield* Effect.promise(() => redis.restart())
       let source = ""
       for (let i = 0; i < 250 && source !== "redis"; i++) {
-        yield* a.cache.delete("after")
-        yield* a.cache.getOrSet("after", policy, value("back"))
+        yield* a.cache.delete(keyOf("after"))
+        yield* serve(a.cache, keyOf("after"), policy, value("back"))
         b.memory.remove("after")
-        source = (yield* b.cache.getOrSet("after", policy, value("not from redis"))).source
+        source = (yield* serve(b.cache, keyOf("after"), policy, value("not from redis"))).source
         if (source !== "redis") yield* Effect.sleep("20 millis")
       }
       assert.strictEqual(source, "redis")
