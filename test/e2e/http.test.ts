@@ -53,7 +53,7 @@ describe.each(REVISIONS)("over HTTP, revision $name", ({ name, options }) => {
   })
 
   it("rejects an unknown tool", async () => {
-    await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toThrow(/Unknown tool: no_such_tool/)
+    await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toThrow(/Unknown tool: "?no_such_tool"?/)
   })
 
   it("streams progress notifications before the result", async () => {

@@ -21,12 +21,12 @@ describe("Notifications", () => {
       yield* ResourceRegistry.use((r) => r.register({ uri: "mem://a", name: "a", read: (uri) => Effect.succeed([{ uri, text: "" }]) }))
       yield* ResourceRegistry.use((r) => r.updated("mem://a"))
       const seen = yield* PubSub.takeAll(subscription)
-      assert.deepStrictEqual(seen, [
+      assert.deepStrictEqual<ReadonlyArray<Notification>>(seen, [
         { _tag: "ListChanged", method: "notifications/tools/list_changed" },
         { _tag: "ListChanged", method: "notifications/prompts/list_changed" },
         { _tag: "ListChanged", method: "notifications/resources/list_changed" },
         { _tag: "ResourceUpdated", uri: "mem://a" }
-      ] satisfies ReadonlyArray<Notification>)
+      ])
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect("delivers what is published to every subscriber, logs included", () =>
