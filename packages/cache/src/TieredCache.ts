@@ -37,6 +37,8 @@ export interface Served {
 interface Flight {
   readonly fiber: Fiber.Fiber<unknown, unknown>
   waiters: number
+  /** A refresh wants its result: it runs to the end whoever else leaves. */
+  pinned: boolean
 }
 
 export interface TieredCacheOptions {
@@ -233,7 +235,7 @@ export const make = (options: TieredCacheOptions = {}) =>
     const flightFor = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined): Flight => {
       const running = flights.get(key.id)
       if (running !== undefined) return running
-      const flight: Flight = { fiber: runFork(resolve(key, policy, compute, fallback)), waiters: 0 }
+      const flight: Flight = { fiber: runFork(resolve(key, policy, compute, fallback)), waiters: 0, pinned: false }
       if (flight.fiber.pollUnsafe() !== undefined) return flight
       flights.set(key.id, flight)
       flight.fiber.addObserver(() => {
@@ -278,7 +280,15 @@ export const make = (options: TieredCacheOptions = {}) =>
      * computation as one of its waiters. A failure is logged and counted.
      */
     const refresh = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>): void => {
-      if (flights.has(key.id)) return
+      const running = flights.get(key.id)
+      if (running !== undefined) {
+        // the refresh is one more waiter, for good: the computation goes on if its callers leave
+        if (!running.pinned) {
+          running.pinned = true
+          running.waiters++
+        }
+        return
+      }
       runFork(
         Effect.flatMap(lookLower(key, undefined), ({ served }) =>
           served !== undefined ? Effect.void : Effect.asVoid(join(key, policy, compute, undefined))).pipe(

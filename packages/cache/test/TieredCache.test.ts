@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Metric, Ref } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Metric, Ref, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -8,7 +8,7 @@ import * as CacheMetrics from "../src/CacheMetrics.ts"
 import { MemoryTier } from "../src/MemoryTier.ts"
 import { PersistentTier } from "../src/PersistentTier.ts"
 import type { CachePolicy } from "../src/Policy.ts"
-import { TieredCache } from "../src/TieredCache.ts"
+import { type Served, TieredCache } from "../src/TieredCache.ts"
 import { keyOf, serve } from "./support/serve.ts"
 
 const policy = (overrides: Partial<CachePolicy> = {}): CachePolicy => ({
@@ -164,6 +164,78 @@ describe("TieredCache", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(staying)).value, "\"done\"")
     }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("closing the layer interrupts a computation in flight and answers its waiters", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const cache = Context.get(yield* Layer.buildWithScope(MemoryOnly, scope), TieredCache)
+      const interrupted = yield* Deferred.make<void>()
+      const slow = Effect.sleep("1 hour").pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)), Effect.as({ value: "x", cacheable: true }))
+      const waiters = yield* Effect.forEach([1, 2], () => Effect.forkChild(serve(cache, keyOf("k"), policy(), slow)))
+      yield* Effect.yieldNow
+      yield* Scope.close(scope, Exit.void)
+      yield* Deferred.await(interrupted).pipe(Effect.timeout("1 second"), Effect.forkChild, Effect.andThen((f) => TestClock.adjust("1 second").pipe(Effect.andThen(Fiber.join(f)))))
+      for (const waiter of waiters) {
+        const exit = yield* Fiber.await(waiter)
+        assert.isTrue(Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause))
+      }
+    }))
+
+  it.effect("answers every waiter of a computation that interrupts itself", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const gate = yield* Deferred.make<void>()
+      const selfInterrupting = Deferred.await(gate).pipe(Effect.andThen(Effect.interrupt), Effect.as({ value: "x", cacheable: true }))
+      const waiters = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(serve(cache, keyOf("k"), policy(), selfInterrupting)))
+      yield* Effect.yieldNow
+      yield* Deferred.succeed(gate, undefined)
+      const exits = yield* Effect.forEach(waiters, Fiber.await).pipe(Effect.timeout("1 second"), Effect.forkChild, Effect.andThen((f) => TestClock.adjust("1 second").pipe(Effect.andThen(Fiber.join(f)))))
+      assert.isTrue(exits.every((exit) => Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause)))
+      // the key is free again: the next caller computes
+      assert.strictEqual((yield* serve(cache, keyOf("k"), policy(), Effect.succeed({ value: "\"next\"", cacheable: true }))).value, "\"next\"")
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("a refresh that joins a foreground computation keeps it alive when the foreground caller leaves", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const { runs } = yield* counting
+      const slow = Ref.updateAndGet(runs, (n) => n + 1).pipe(
+        Effect.tap(() => Effect.sleep("1 second")),
+        Effect.map((n) => ({ value: `"value-${n}"`, cacheable: true }))
+      )
+      const swr = policy({ staleWhileRevalidateMs: 60_000 })
+      yield* serve(cache, keyOf("k"), swr, Effect.succeed({ value: "\"value-0\"", cacheable: true }))
+      yield* TestClock.adjust("2 seconds")
+      // one caller does not tolerate the stale value (a foreground miss), the next one does (a refresh)
+      const foreground = yield* Effect.forkChild(serve(cache, keyOf("k"), policy({ graceMs: 60_000 }), slow))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* serve(cache, keyOf("k"), swr, slow)).source, "stale")
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(foreground)
+      yield* TestClock.adjust("1 second")
+      const memory = yield* MemoryTier
+      yield* settled(Effect.sync(() => memory.peek("k")?.value === "\"value-1\""))
+      assert.deepStrictEqual(memory.peek("k"), { value: "\"value-1\"", freshUntil: 4000, staleUntil: 64_000 })
+      assert.strictEqual(yield* Ref.get(runs), 1)
+    }).pipe(Effect.provide(MemoryOnly)))
+
+  it.effect("logs and counts a failed background refresh, and keeps the stale value", () =>
+    Effect.gen(function*() {
+      const logs: Array<string> = []
+      const capture = Logger.make(({ logLevel, message }) => void logs.push(`${logLevel}: ${String(message)}`))
+      const cache = Context.get(yield* Layer.build(MemoryOnly.pipe(Layer.provide(Logger.layer([capture])))), TieredCache)
+      const failures = Metric.value(CacheMetrics.refreshFailures).pipe(Effect.map((s) => s.count))
+      const before = yield* failures
+      const swr = policy({ staleWhileRevalidateMs: 60_000 })
+      yield* serve(cache, keyOf("k"), swr, Effect.succeed({ value: "\"good\"", cacheable: true }))
+      yield* TestClock.adjust("2 seconds")
+      const served = yield* serve(cache, keyOf("k"), swr, Effect.fail("tool broke"))
+      assert.strictEqual(served.value, "\"good\"")
+      yield* settled(Effect.map(failures, (n) => n > before))
+      assert.strictEqual((yield* failures) - before, 1)
+      assert.isTrue(logs.some((line) => line.startsWith("Warn") && line.includes("refresh failed")), logs.join("\n"))
+      assert.strictEqual((cache.serve(keyOf("k"), swr, Effect.fail("unused")) as Served).value, "\"good\"")
+    }))
 
   it.effect("promotes an entry found in L4 into memory", () =>
     Effect.gen(function*() {
