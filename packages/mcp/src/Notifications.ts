@@ -65,9 +65,9 @@ export const make = (options: NotificationsOptions = {}) =>
 export const forEach = (notifications: Notifications["Service"], deliver: (notification: Notification) => void) =>
   Effect.gen(function*() {
     const subscription = yield* notifications.subscribe
-    yield* Effect.forkScoped(PubSub.take(subscription).pipe(
-      Effect.flatMap((notification) => Effect.sync(() => deliver(notification))),
-      Effect.catchCause((cause) => Effect.logError("a notification could not be delivered", cause)),
-      Effect.forever
-    ))
+    const deliverOne = (notification: Notification) =>
+      Effect.sync(() => deliver(notification)).pipe(
+        Effect.catchCause((cause) => Effect.logError("a notification could not be delivered", cause))
+      )
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(PubSub.take(subscription), deliverOne)))
   })

@@ -6,9 +6,10 @@ import { Notifications } from "../src/Notifications.ts"
 import { MetaKey } from "../src/Protocol.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { ResourceRegistry } from "../src/ResourceRegistry.ts"
-import { StdioTransport } from "../src/StdioTransport.ts"
+import { type StdioOptions, StdioTransport } from "../src/StdioTransport.ts"
 import * as Tool from "../src/Tool.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
+import { below, THROWING_METHOD } from "./support/Fixtures.ts"
 
 const tools = [
   Tool.make({ name: "echo", description: "Echoes text", input: Schema.Struct({ text: Schema.String }), handler: ({ text }) => Effect.succeed(text) }),
@@ -26,10 +27,13 @@ const TestLayer = StdioTransport.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(ToolRegistry.layer(tools), ResourceRegistry.layer(), PromptRegistry.layer()))
 )
 
+/** Over the fixture dispatcher that throws for `test/throw`. */
+const ThrowingLayer = StdioTransport.layer.pipe(Layer.provideMerge(below()))
+
 const meta = { [MetaKey.protocolVersion]: "2026-07-28", [MetaKey.clientCapabilities]: {} }
 
 /** A stdio connection over in-memory streams: send lines, await answer lines. */
-const connect = (options?: { readonly shutdownGraceMs?: number }) =>
+const connect = (options?: StdioOptions) =>
   Effect.gen(function*() {
     const stdio = yield* StdioTransport
     const input = new PassThrough()
@@ -107,6 +111,45 @@ describe("StdioTransport", () => {
       assert.deepStrictEqual(lines.map((l) => l.id), [8])
       yield* c.end
       yield* Fiber.join(c.fiber)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("answers -32603 to a line whose handling throws, for that line alone, in both revisions", () =>
+    Effect.gen(function*() {
+      const c = yield* connect()
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: THROWING_METHOD, params: { _meta: meta } })
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: THROWING_METHOD })
+      yield* c.send({ jsonrpc: "2.0", id: 3, method: "ping" })
+      const lines = yield* c.until(3)
+      assert.deepStrictEqual(lines.map((l) => [l.id, l.error?.code]), [[1, -32603], [2, -32603], [3, undefined]])
+      yield* c.end
+      yield* Fiber.join(c.fiber)
+    }).pipe(Effect.provide(ThrowingLayer)))
+
+  it.live("answers ServerBusy with a retry hint past maxInflightCalls", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxInflightCalls: 1 })
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait", arguments: { ms: 100 } } })
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "wait", arguments: { ms: 1 } } })
+      const lines = yield* c.until(2)
+      assert.deepStrictEqual(lines[0].error, {
+        code: -32000,
+        message: "Server busy: 1 calls are in flight on this connection; retry later",
+        data: { retryAfterMs: 1000, limit: "maxInflightCalls" }
+      })
+      assert.strictEqual(lines[1].id, 1)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("forwards server log messages to an initialized session whose level admits them", () =>
+    Effect.gen(function*() {
+      const c = yield* connect()
+      yield* c.send({ jsonrpc: "2.0", method: "notifications/initialized" })
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: "logging/setLevel", params: { level: "warning" } })
+      yield* c.until(1)
+      const notifications = yield* Notifications
+      yield* notifications.publish({ _tag: "Log", level: "info", data: "not shown" })
+      yield* notifications.publish({ _tag: "Log", level: "error", logger: "disk", data: "full" })
+      const lines = yield* c.until(2)
+      assert.deepStrictEqual(lines[1], { jsonrpc: "2.0", method: "notifications/message", params: { level: "error", logger: "disk", data: "full" } })
     }).pipe(Effect.provide(TestLayer)))
 
   it.live("lets a call in flight finish when the connection is interrupted (shutdown)", () =>
