@@ -20,15 +20,15 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   })
 
 /** Starts the binary on a free port and resolves with its URL once it says it is serving. */
-const serve = (args: ReadonlyArray<string> = []) =>
-  new Promise<{ child: ChildProcess; url: string; exit: Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "--port", "0", ...args])
+const serve = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
+  new Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, "--port", "0", ...args], { env: { ...process.env, ...env } })
     const exit = new Promise<number | null>((r) => child.on("close", r))
     let stderr = ""
     child.stderr.on("data", (d: Buffer) => {
       stderr += d
       const m = /serving MCP on (\S+)/.exec(stderr)
-      if (m !== null) resolve({ child, url: m[1]!, exit })
+      if (m !== null) resolve({ child, url: m[1]!, exit, stderr })
     })
     child.on("close", () => reject(new Error(`exited before serving: ${stderr}`)))
   })
@@ -64,6 +64,25 @@ describe("the tenfold binary", () => {
     expect(JSON.parse(r.body).result.structuredContent.words).toBe(3)
     child.kill("SIGTERM")
     expect(await exit).toBe(0)
+  })
+
+  it("warns once at start when bound beyond loopback without tokens, and keeps Host checks on", async () => {
+    const open = await serve(["--host", "0.0.0.0"])
+    try {
+      const warnings = open.stderr.split("\n").filter((line) => line.includes("warning"))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain("without bearer tokens")
+      const url = open.url.replace("0.0.0.0", "127.0.0.1")
+      const foreign = await raw(url, { headers: { ...modernHeaders("tools/list"), host: "attacker.example" }, body: modernBody(1, "tools/list") })
+      expect(foreign.status).toBe(403)
+    } finally {
+      open.child.kill("SIGTERM")
+      await open.exit
+    }
+    const secured = await serve(["--host", "0.0.0.0"], { TENFOLD_TOKENS: "t=alice" })
+    secured.child.kill("SIGTERM")
+    await secured.exit
+    expect(secured.stderr).not.toContain("warning")
   })
 
   it("writes nothing but JSON-RPC lines to stdout in --stdio mode", async () => {
