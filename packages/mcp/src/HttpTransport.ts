@@ -133,16 +133,15 @@ export const make = (options: HttpTransportOptions = {}) =>
       session.post(req, res, body, principal, quotaKey)
     }
 
-    /** Reads the body, then handles the message; whatever throws answers -32603 for this request alone. */
-    const onPost = (req: IncomingMessage, res: ServerResponse, principal: string | undefined) =>
-      Gate.readJson(req, res, maxBodyBytes, (body) => {
-        try {
-          onMessage(req, res, body, principal)
-        } catch (error) {
-          onDefect(error)
-          replyDefect(res, isObject(body) && isRequestId(body.id) ? body.id : null)
-        }
-      })
+    /** Handles one parsed body; whatever throws answers -32603 for this request alone. */
+    const onBody: Gate.OnBody = (req, res, body, principal) => {
+      try {
+        onMessage(req, res, body, principal)
+      } catch (error) {
+        onDefect(error)
+        replyDefect(res, isObject(body) && isRequestId(body.id) ? body.id : null)
+      }
+    }
 
     const serve = (req: IncomingMessage, res: ServerResponse, principal: string | undefined): void => {
       if (calls.shuttingDown()) {
@@ -150,7 +149,7 @@ export const make = (options: HttpTransportOptions = {}) =>
       }
       switch (req.method) {
         case "POST":
-          return onPost(req, res, principal)
+          return Gate.readJson(req, res, maxBodyBytes, principal, onBody)
         case "GET":
           return session.get(req, res, principal)
         case "DELETE":

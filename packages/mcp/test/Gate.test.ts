@@ -10,7 +10,7 @@ const gated = (options: Gate.GateOptions, maxBodyBytes = 64) =>
     const { url } = yield* serve((req, res) => {
       const principal = gate(req, res)
       if (principal === Gate.DENIED) return
-      Gate.readJson(req, res, maxBodyBytes, (body) => res.writeHead(200).end(JSON.stringify({ principal: principal ?? null, body })))
+      Gate.readJson(req, res, maxBodyBytes, principal, (_, __, body, admitted) => res.writeHead(200).end(JSON.stringify({ principal: admitted ?? null, body })))
     })
     return url
   })

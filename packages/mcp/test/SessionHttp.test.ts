@@ -31,7 +31,7 @@ const sessionServer = Effect.gen(function*() {
     const principal = req.headers["x-principal"] as string | undefined
     if (req.method === "GET") return handler.get(req, res, principal)
     if (req.method === "DELETE") return handler.remove(req, res, principal)
-    Gate.readJson(req, res, 1_000_000, (body) =>
+    Gate.readJson(req, res, 1_000_000, principal, (_, __, body) =>
       Array.isArray(body)
         ? handler.batch(req, res, body, principal)
         : handler.post(req, res, body as Record<string, unknown>, principal, principal ?? "anonymous"))

@@ -24,7 +24,7 @@ const statelessServer = (listenQuota = new Quota(10, 10)) =>
       clientRequestTimeoutMs: 1000
     })
     const { url } = yield* serve((req, res) =>
-      Gate.readJson(req, res, 1_000_000, (body) => handler.handle(req, res, body as Record<string, unknown>, undefined, "client"))
+      Gate.readJson(req, res, 1_000_000, undefined, (_, __, body) => handler.handle(req, res, body as Record<string, unknown>, undefined, "client"))
     )
     return { url, handler }
   })

@@ -90,6 +90,9 @@ export const make = (options: GateOptions) => {
   }
 }
 
+/** What receives a parsed body: a function made once, so reading a body allocates no closure for it. */
+export type OnBody = (req: IncomingMessage, res: ServerResponse, body: unknown, principal: string | undefined) => void
+
 /**
  * Reads a POSTed JSON body of at most `maxBodyBytes` and hands the parsed value to `onBody`;
  * answers 415 (media type other than application/json, parameters allowed), 413 and 400 itself.
@@ -98,7 +101,8 @@ export const readJson = (
   req: IncomingMessage,
   res: ServerResponse,
   maxBodyBytes: number,
-  onBody: (body: unknown) => void
+  principal: string | undefined,
+  onBody: OnBody
 ): void => {
   if (!isJsonContentType(req.headers["content-type"])) {
     req.resume()
@@ -125,7 +129,7 @@ export const readJson = (
     } catch {
       return replyError(res, 400, null, ErrorCode.ParseError, "Parse error: the request body is not valid JSON")
     }
-    onBody(body)
+    onBody(req, res, body, principal)
   })
 }
 
