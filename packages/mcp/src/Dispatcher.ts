@@ -3,7 +3,7 @@
  * 2026-07-28 revision and 2025-11-25 sessions. The hot path of a tool call reads top to bottom
  * in `callTool`. Transports own the wire (HTTP, stdio) and hand each parsed message here.
  */
-import { type Peeked, Policy, TieredCache } from "@tenfold/cache"
+import { Policy, TieredCache } from "@tenfold/cache"
 import { ServerBusy, ToolExecutor, ToolTimeout } from "@tenfold/executor"
 import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import {
@@ -163,13 +163,7 @@ export const make = (options: DispatcherOptions) =>
       const cursor = params?.cursor
       if (cursor !== undefined && typeof cursor !== "string") return errorAnswer(id, invalidParams("cursor must be a string"), peer.stateless)
       const page = catalog.pageBytes(cursor, peer.stateless ? statelessListTail : sessionListTail)
-      if (!(page instanceof Uint8Array)) return errorAnswer(id, page, peer.stateless)
-      const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`
-      const headBytes = Buffer.byteLength(head)
-      const body = Buffer.allocUnsafe(headBytes + page.byteLength)
-      body.write(head, 0)
-      page.copy(body, headBytes)
-      return ok(body)
+      return page instanceof Uint8Array ? ok(ResultJson.responseBytes(id, page)) : errorAnswer(id, page, peer.stateless)
     }
 
     /** Turns a failed handling into its error answer: the ProtocolError, or -32603 for a defect (logged). */
@@ -205,51 +199,63 @@ export const make = (options: DispatcherOptions) =>
       }
       // a call answering an input round depends on the client's answers: never read or written
       const policy = cache === undefined || InputRounds.carriesInput(params) ? undefined : tool.policy
-      // a cached entry exists only for arguments that decoded before, so a hit needs no decoding
       // undefined also when the arguments cannot be keyed (too deep, too long): the call runs uncached
       const key = policy === undefined ? undefined : Policy.key(name, policy, peer.principal, params!.arguments)
-      const hit = key === undefined ? undefined : cache!.peek(key, policy!)
-      if (hit?.fresh === true) return ok(resultBytes(id, cachedJson(hit.entry.value, peer, policy!, hit.entry.freshUntil)))
-      const decoded = tool.decodeArguments(params?.arguments)
+      if (key === undefined) return uncachedCall(id, tool, params!, peer, out)
+      return cachedCall(id, tool, params!, policy!, key, peer, out)
+    }
+
+    /** Decodes the arguments and runs the tool; a bad argument answers -32602 naming the field. */
+    const uncachedCall = (id: RequestId, tool: RegisteredTool, params: Record<string, unknown>, peer: Peer, out: Outbound): Effect.Effect<Answer> => {
+      const decoded = tool.decodeArguments(params.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
-      if (key === undefined) return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params!, peer, out, { asked: false }))
-      return cachedCall(id, policy!, key, peer, (use, way) => runTool(tool, decoded.value, id, params!, peer, way ?? out, use), hit)
+      return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params, peer, out, { asked: false }))
     }
 
     /** Keys whose last computation asked the client for input, so a caller that only waited on it runs its own. */
     const inputDependent = new Set<string>()
+    const MAX_INPUT_DEPENDENT_KEYS = 10_000
 
     /**
-     * A call of a cached tool that L1 could not answer fresh: a stale entry (within
-     * stale-while-revalidate) answers at once and starts a background refresh; a miss runs the
-     * tool once for all concurrent callers, through L2 and L4. A result that needed client input
-     * is not stored, and is not handed to the callers that only waited on it.
+     * A call of a cached tool, through the cache's one entry point: a fresh L1 hit answers at once
+     * (no Effect runs, no decoding: an entry exists only for arguments that decoded before); a
+     * stale one within stale-while-revalidate answers at once while the tool runs again in the
+     * background (with no way back to this client); a miss decodes and runs the tool once for all
+     * concurrent callers. A result that needed client input is not stored, and is not handed to
+     * the callers that only waited on it: they run the tool themselves.
      */
     const cachedCall = (
       id: RequestId,
+      tool: RegisteredTool,
+      params: Record<string, unknown>,
       policy: Policy.CachePolicy,
       key: CacheKey,
       peer: Peer,
-      run: (use: InputRounds.InputUse, way?: Outbound) => Effect.Effect<Record<string, unknown>, ProtocolError>,
-      stale: Peeked | undefined
+      out: Outbound
     ): Answer | Effect.Effect<Answer> => {
-      const compute = (use: InputRounds.InputUse, way?: Outbound) =>
-        Effect.map(run(use, way), (value) => {
-          if (use.asked) {
-            if (inputDependent.size >= 10_000) inputDependent.clear()
+      let foreground = false
+      let ran = false
+      const compute = Effect.suspend(() => {
+        ran = foreground
+        const decoded = tool.decodeArguments(params.arguments)
+        if (Exit.isFailure(decoded)) return Effect.failCause(decoded.cause)
+        const use: InputRounds.InputUse = { asked: false }
+        return Effect.map(runTool(tool, decoded.value, id, params, peer, foreground ? out : detached, use), (value) => {
+          if (!use.asked) inputDependent.delete(key.id)
+          else {
+            if (inputDependent.size >= MAX_INPUT_DEPENDENT_KEYS) inputDependent.clear()
             inputDependent.add(key.id)
-          } else inputDependent.delete(key.id)
+          }
           return { value: JSON.stringify(value), cacheable: !use.asked && value.isError !== true && value.resultType === undefined, failed: value.isError === true }
         })
-      if (stale !== undefined) {
-        return Effect.as(cache!.refresh(key, policy, compute({ asked: false }, detached)), ok(resultBytes(id, cachedJson(stale.entry.value, peer, policy, stale.entry.freshUntil))))
-      }
-      const use: InputRounds.InputUse = { asked: false }
-      let ran = false
-      return cache!.fill(key, policy, Effect.suspend(() => ((ran = true), compute(use)))).pipe(
+      })
+      const served = cache!.serve(key, policy, compute)
+      if (!Effect.isEffect(served)) return ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))
+      foreground = true
+      return served.pipe(
         Effect.flatMap((served) =>
           !ran && served.freshUntil === 0 && inputDependent.has(key.id)
-            ? answerWith(id, peer, "tools/call")(run({ asked: false }))
+            ? uncachedCall(id, tool, params, peer, out)
             : Effect.succeed(ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
         ),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))

@@ -170,6 +170,24 @@ describe("Dispatcher hardening", () => {
         }
       }).pipe(Effect.provide(layerWith())))
 
+    it.effect("2025-11-25: a caller that only waited on an input-dependent run asks its own client", () =>
+      Effect.gen(function*() {
+        const slowYes = {
+          asked: 0,
+          notify: () => {},
+          request: () => Effect.sync(() => slowYes.asked++).pipe(Effect.andThen(Effect.sleep(100)), Effect.as({ action: "accept", content: { ok: true } }))
+        }
+        const no = answering({ ok: false })
+        const first = yield* Effect.forkChild(call("confirmElicit", { item: "gate" }, session(), slowYes))
+        yield* Effect.yieldNow
+        const second = yield* Effect.forkChild(call("confirmElicit", { item: "gate" }, session(), no))
+        yield* Effect.yieldNow
+        yield* TestClock.adjust(100)
+        assert.deepStrictEqual((yield* Fiber.join(first)).result.content, [{ type: "text", text: `gate: {"ok":true}` }])
+        assert.deepStrictEqual((yield* Fiber.join(second)).result.content, [{ type: "text", text: `gate: {"ok":false}` }])
+        assert.strictEqual(no.asked, 1)
+      }).pipe(Effect.provide(layerWith())))
+
     it.effect("a call carrying inputResponses or requestState neither reads nor writes the cache", () =>
       Effect.gen(function*() {
         counted = 0

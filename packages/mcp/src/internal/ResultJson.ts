@@ -3,6 +3,7 @@
  * `resultType`, the server identity in `_meta`, and the cache hints (`ttlMs`, `cacheScope`) are
  * appended to an already-serialized result. One instance per dispatcher (the identity is fixed).
  */
+import type { RequestId } from "../JsonRpc.ts"
 import { MetaKey } from "../Protocol.ts"
 
 export type CacheScope = "public" | "private"
@@ -53,4 +54,34 @@ export const make = (identity: Record<string, unknown>): ResultJson => {
     `,"resultType":"complete","ttlMs":${ttlMs},"cacheScope":"${scope}","_meta":${metaJson}}`
 
   return { stateless, cached, cacheableTail }
+}
+
+/** Responses are carved from slabs this large, so a large answer costs a copy, not an allocation. */
+const SLAB_BYTES = 1024 * 1024
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+let used = 0
+
+/**
+ * The bytes of a success response around a precomputed result: the id spliced in front of
+ * `resultAndClose` (the result's bytes followed by the `}` that closes the response). Carved
+ * from a shared slab (a region is never reused: the slab is dropped once full), so a list of any
+ * size costs one copy and no allocation of its own.
+ */
+export const responseBytes = (id: RequestId, resultAndClose: Uint8Array): Buffer => {
+  const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`
+  const headBytes = Buffer.byteLength(head)
+  const size = headBytes + resultAndClose.byteLength
+  let out: Buffer
+  if (size > SLAB_BYTES / 4) out = Buffer.allocUnsafeSlow(size)
+  else {
+    if (used + size > SLAB_BYTES) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+      used = 0
+    }
+    out = slab.subarray(used, used + size)
+    used += (size + 7) & ~7
+  }
+  out.write(head, 0)
+  out.set(resultAndClose, headBytes)
+  return out
 }
