@@ -10,6 +10,16 @@ import { check, type HttpAnswer, isBusy } from "./Expect.ts"
 import { type HttpCase, SESSION, TOKEN } from "./HttpCases.ts"
 import { crashLine, type Failure, fold } from "./Report.ts"
 
+/**
+ * Environment of every fuzzed server: L1 bounded small and the V8 heap capped, so that neither a
+ * configured cache nor garbage V8 has not yet collected hides growth in RSS — a leak shows as
+ * growth, or ends the process (out of memory), which the run reports as a crash.
+ */
+export const FUZZ_SERVER_ENV: Readonly<Record<string, string>> = {
+  TENFOLD_CACHE_MEMORY_MAX_BYTES: String(8 * 1024 * 1024),
+  NODE_OPTIONS: "--max-old-space-size=192 --max-semi-space-size=4"
+}
+
 /** Largest answer body kept for checking. */
 const MAX_ANSWER = 16 * 1024 * 1024
 

@@ -5,7 +5,7 @@
  */
 import { startStdio, type TenfoldProcess } from "../support/TenfoldProcess.ts"
 import { malformedResponse } from "./Expect.ts"
-import type { RssSample } from "./HttpRun.ts"
+import { FUZZ_SERVER_ENV, type RssSample } from "./HttpRun.ts"
 import { crashLine, type Failure, fold } from "./Report.ts"
 import type { StdioCase } from "./StdioCases.ts"
 
@@ -21,8 +21,7 @@ interface Live {
 const INIT = `{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"fuzz","version":"1"}}}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n`
 
 const launch = (): Live => {
-  // L1 is bounded by configuration; a small bound keeps its legitimate growth out of the RSS budget
-  const proc = startStdio({ env: { TENFOLD_CACHE_MEMORY_MAX_BYTES: String(8 * 1024 * 1024) } })
+  const proc = startStdio({ env: FUZZ_SERVER_ENV })
   const live: Live = { proc, byId: new Map(), nulls: [], garbage: [], wake: () => {} }
   let buffer = ""
   proc.child.stdout.on("data", (d: Buffer) => {

@@ -8,18 +8,17 @@
 import { describe, expect, it } from "vitest"
 import { startHttp } from "../support/TenfoldProcess.ts"
 import { httpCase, TOKENS_ENV } from "./HttpCases.ts"
-import { type RssSample, runHttp } from "./HttpRun.ts"
+import { FUZZ_SERVER_ENV, type RssSample, runHttp } from "./HttpRun.ts"
 import { memorySteps } from "./MemoryCases.ts"
 import { fuzzSeed, Random } from "./Random.ts"
 import { summarize } from "./Report.ts"
 
 const CASES = Number(process.env.FUZZ_HTTP_CASES ?? 20_000)
 const MB = 1024 * 1024
-/** Resident memory a run may add: caches are bounded (L1 64 MiB by default), nothing else may grow. */
+/** Resident memory a run may add after its warm-up: L1 is bounded at 8 MiB here, nothing else may grow. */
 const RSS_BOUND = 150 * MB
 
-/** L1 is bounded by configuration; a small bound keeps its legitimate growth out of the RSS budget. */
-const start = () => startHttp({ env: { TENFOLD_TOKENS: TOKENS_ENV, TENFOLD_CACHE_MEMORY_MAX_BYTES: String(8 * MB) } })
+const start = () => startHttp({ env: { ...FUZZ_SERVER_ENV, TENFOLD_TOKENS: TOKENS_ENV } })
 
 const options = { start, concurrency: 16, timeoutMs: 15_000, sessions: 4, maxCrashes: 20 }
 
