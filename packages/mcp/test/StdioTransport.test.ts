@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Schema } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { PassThrough } from "node:stream"
 import { Dispatcher } from "../src/Dispatcher.ts"
 import { Notifications } from "../src/Notifications.ts"
@@ -7,19 +7,8 @@ import { MetaKey } from "../src/Protocol.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { ResourceRegistry } from "../src/ResourceRegistry.ts"
 import { type StdioOptions, StdioTransport } from "../src/StdioTransport.ts"
-import * as Tool from "../src/Tool.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
-import { below, THROWING_METHOD } from "./support/Fixtures.ts"
-
-const tools = [
-  Tool.make({ name: "echo", description: "Echoes text", input: Schema.Struct({ text: Schema.String }), handler: ({ text }) => Effect.succeed(text) }),
-  Tool.make({
-    name: "wait",
-    description: "Answers after `ms` milliseconds",
-    input: Schema.Struct({ ms: Schema.Int }),
-    handler: ({ ms }) => Effect.sleep(ms).pipe(Effect.as(`waited ${ms}`))
-  })
-]
+import { below, THROWING_METHOD, tools } from "./support/Fixtures.ts"
 
 const TestLayer = StdioTransport.layer.pipe(
   Layer.provideMerge(Notifications.layer()),
