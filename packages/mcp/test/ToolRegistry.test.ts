@@ -207,6 +207,33 @@ describe("ToolRegistry", () => {
       assert.isTrue(toolOf(make([Echo]), "echo").isLoaded())
     })
 
+    it.effect("imports a tool named by module URL on its first call, and describes its job for the executor", () =>
+      Effect.gen(function*() {
+        const url = new URL("./fixture/moduleTool.ts", import.meta.url)
+        const tool = toolOf(make([Tool.make({
+          name: "shout",
+          description: "d",
+          input: Schema.Struct({ text: Schema.String }),
+          module: { url, export: "shout" },
+          timeoutMs: 250,
+          cpuBound: true
+        })]), "shout")
+        assert.isFalse(tool.isLoaded())
+        assert.deepStrictEqual(tool.job, { name: "shout", timeoutMs: 250, module: { url, export: "shout" }, cpuBound: true })
+        const handler = yield* tool.handler
+        assert.isTrue(tool.isLoaded())
+        assert.strictEqual(yield* handler({ text: "hi" }, undefined as never), "HI")
+      }))
+
+    it.effect("answers -32603 for a module export that is missing or not a function", () =>
+      Effect.gen(function*() {
+        const url = new URL("./fixture/moduleTool.ts", import.meta.url)
+        for (const name of ["missing", "notAFunction"]) {
+          const tool = toolOf(make([Tool.make({ name, description: "d", input: Schema.Struct({}), module: { url, export: name } })]), name)
+          assert.strictEqual((yield* Effect.flip(tool.handler)).code, ErrorCode.InternalError)
+        }
+      }))
+
     it("refuses a tool with no handler, load function or module", () => {
       assert.throws(() => make([{ name: "empty", description: "d", input: Schema.Struct({}) }]), /no handler, load function or module/)
     })
