@@ -62,7 +62,15 @@ describe("Config", () => {
           TENFOLD_SESSION_IDLE_MS: "5000",
           TENFOLD_MAX_SESSIONS: "3",
           TENFOLD_PAGE_SIZE: "10",
-          TENFOLD_SHUTDOWN_GRACE_MS: "0"
+          TENFOLD_SHUTDOWN_GRACE_MS: "0",
+          TENFOLD_MAX_SESSIONS_PER_PRINCIPAL: "2",
+          TENFOLD_MAX_LISTEN_STREAMS: "20",
+          TENFOLD_MAX_LISTEN_STREAMS_PER_PRINCIPAL: "4",
+          TENFOLD_MAX_INFLIGHT_CALLS: "50",
+          TENFOLD_HEADERS_TIMEOUT_MS: "1000",
+          TENFOLD_REQUEST_TIMEOUT_MS: "2000",
+          TENFOLD_MAX_CONNECTIONS: "100",
+          TENFOLD_MAX_CONNECTIONS_PER_ADDRESS: "10"
         })
         assert.deepStrictEqual(config, {
           host: "0.0.0.0",
@@ -76,7 +84,15 @@ describe("Config", () => {
           sessionIdleMs: 5000,
           maxSessions: 3,
           pageSize: 10,
-          shutdownGraceMs: 0
+          shutdownGraceMs: 0,
+          maxSessionsPerPrincipal: 2,
+          maxListenStreams: 20,
+          maxListenStreamsPerPrincipal: 4,
+          maxInflightCalls: 50,
+          headersTimeoutMs: 1000,
+          requestTimeoutMs: 2000,
+          maxConnections: 100,
+          maxConnectionsPerAddress: 10
         })
       }))
 
@@ -95,7 +111,11 @@ describe("Config", () => {
       ["TENFOLD_STDIO", "yes", "stdio"],
       ["TENFOLD_PATH", "mcp", "path"],
       ["TENFOLD_PAGE_SIZE", "0", "pageSize"],
-      ["TENFOLD_SHUTDOWN_GRACE_MS", "-1", "shutdownGraceMs"]
+      ["TENFOLD_SHUTDOWN_GRACE_MS", "-1", "shutdownGraceMs"],
+      ["TENFOLD_ALLOWED_ORIGINS", "app.example.com", "allowedOrigins"],
+      ["TENFOLD_ALLOWED_ORIGINS", "https://app.example.com/path", "allowedOrigins"],
+      ["TENFOLD_MAX_SESSIONS_PER_PRINCIPAL", "0", "maxSessionsPerPrincipal"],
+      ["TENFOLD_HEADERS_TIMEOUT_MS", "soon", "headersTimeoutMs"]
     ]
     for (const [name, value, field] of invalid) {
       it.effect(`rejects ${name}=${JSON.stringify(value)} naming ${field}`, () =>
