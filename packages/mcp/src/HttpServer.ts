@@ -11,6 +11,7 @@ import { Health } from "./Health.ts"
 import { HttpRoutes } from "./HttpRoutes.ts"
 import { HttpTransport } from "./HttpTransport.ts"
 import { DENIED } from "./internal/Gate.ts"
+import { pathOf } from "./internal/Headers.ts"
 import { Quota } from "./internal/Quota.ts"
 import { replyError, RETRY_AFTER_MS, TRANSPORT_ERROR } from "./internal/Reply.ts"
 
@@ -64,14 +65,13 @@ export const make = (options: HttpServerOptions) =>
     const fresh = new WeakSet<Socket>()
     let listening = false
 
+    /** Routes one request: the MCP endpoint first (the hot path), then the route table; all behind the gate. */
     const route = (req: IncomingMessage, res: ServerResponse): void => {
       if (fresh.delete(req.socket)) req.socket.setTimeout(0)
       try {
-        const url = req.url ?? "/"
-        const q = url.indexOf("?")
-        const pathname = q === -1 ? url : url.slice(0, q)
-        const found = pathname === transport.path ? undefined : routes?.find(pathname)
-        if (pathname !== transport.path && found === undefined) {
+        const path = pathOf(req.url)
+        const found = path === transport.path ? undefined : routes?.find(path)
+        if (found === undefined && path !== transport.path) {
           return replyError(res, 404, null, TRANSPORT_ERROR, `Not Found: the MCP endpoint is ${transport.path}`)
         }
         const principal = transport.gate(req, res)

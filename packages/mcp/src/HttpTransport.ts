@@ -14,7 +14,7 @@ import { Dispatcher } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
 import { makeCalls, type StreamSupport } from "./internal/Exchange.ts"
 import * as Gate from "./internal/Gate.ts"
-import { header } from "./internal/Headers.ts"
+import { header, pathOf } from "./internal/Headers.ts"
 import { Quota } from "./internal/Quota.ts"
 import { replyDefect, replyError, TRANSPORT_ERROR } from "./internal/Reply.ts"
 import * as SessionHttp from "./internal/SessionHttp.ts"
@@ -70,7 +70,7 @@ export class HttpTransport extends Context.Service<HttpTransport, {
   static layer = (options: HttpTransportOptions = {}) => Layer.effect(HttpTransport, make(options))
 }
 
-/** Session ids are refused on stateless requests; so is a modern version header without a session. */
+/** A revision at or after the stateless one (dated revisions compare as strings). */
 const isModernVersion = (v: string) => v >= STATELESS_REVISION
 
 export const make = (options: HttpTransportOptions = {}) =>
@@ -166,9 +166,7 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       try {
-        const url = req.url ?? "/"
-        const q = url.indexOf("?")
-        if ((q === -1 ? url : url.slice(0, q)) !== path) return replyError(res, 404, null, TRANSPORT_ERROR, `Not Found: the MCP endpoint is ${path}`)
+        if (pathOf(req.url) !== path) return replyError(res, 404, null, TRANSPORT_ERROR, `Not Found: the MCP endpoint is ${path}`)
         const principal = gate(req, res)
         if (principal !== Gate.DENIED) serve(req, res, principal)
       } catch (error) {

@@ -15,6 +15,13 @@ export const header = (req: IncomingMessage, name: string): string | undefined =
   return value.length > 0 && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1))) ? value.replace(/^[ \t]+|[ \t]+$/g, "") : value
 }
 
+/** The path of a request target, without its query (`/mcp?x=1` → `/mcp`); allocates only when there is a query. */
+export const pathOf = (url: string | undefined): string => {
+  if (url === undefined) return "/"
+  const q = url.indexOf("?")
+  return q === -1 ? url : url.slice(0, q)
+}
+
 /** Remembers the verdict on the last few hundred Host/Origin values (clients repeat theirs on every request). */
 export const memoize = <A>(check: (value: string | undefined) => A): ((value: string | undefined) => A) => {
   const seen = new Map<string | undefined, A>()

@@ -3,7 +3,7 @@
  * `Mcp-Session-Id` header carries it, the GET stream receives notifications not tied to a request
  * (resumable with `Last-Event-ID`), DELETE ends it, and JSON-RPC batches are answered together.
  */
-import { Effect } from "effect"
+import { Cause, Effect } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Dispatcher } from "../Dispatcher.ts"
 import type { EventStore } from "../EventStore.ts"
@@ -15,7 +15,7 @@ import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { type Calls, Exchange, jsonOnly, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { acceptsAny, header } from "./Headers.ts"
-import { reply, replyBusy, replyError, TRANSPORT_ERROR } from "./Reply.ts"
+import { reply, replyBusy, replyDefect, replyError, TRANSPORT_ERROR } from "./Reply.ts"
 import { frame, SSE_HEADERS, SseStream } from "./Sse.ts"
 
 /** Most messages one batch may hold. */
@@ -202,7 +202,12 @@ export const make = (deps: SessionDeps) => {
           res.on("close", () => stream.detach(res))
         }
       }),
-      Effect.catchCause((cause) => Effect.sync(() => deps.onDefect(cause)).pipe(Effect.andThen(Effect.sync(() => res.headersSent ? res.end() : replyError(res, 500, null, ErrorCode.InternalError, "Internal error")))))
+      Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          deps.onDefect(Cause.squash(cause))
+          replyDefect(res, null)
+        })
+      )
     ))
   }
 
