@@ -24,7 +24,7 @@ export const ToolCacheConfig = Schema.Union([
 
 /** Everything a deployment can set; every field is optional and has a documented default. */
 export const ConfigInput = Schema.Struct({
-  /** Address to bind (default 127.0.0.1). Loopback binds get DNS-rebinding protection. */
+  /** Address to bind (default 127.0.0.1). Host/Origin are checked on every bind (DNS rebinding). */
   host: Schema.optionalKey(Schema.String),
   /** TCP port (default 3000; 0 picks a free one). */
   port: Schema.optionalKey(Port),

@@ -45,8 +45,9 @@ export const helpText = `tenfold — a high-performance MCP server (Streamable H
 Usage: tenfold [options]
 
 Options:
-  --host <address>          Address to bind (default 127.0.0.1). Loopback binds check
-                            Host/Origin against DNS rebinding.
+  --host <address>          Address to bind (default 127.0.0.1). Host and Origin are checked
+                            on every bind (loopback names plus TENFOLD_ALLOWED_HOSTS /
+                            TENFOLD_ALLOWED_ORIGINS); beyond loopback without tokens, a warning
   -p, --port <port>         TCP port (default 3000; 0 picks a free port)
   --path <path>             HTTP path of the MCP endpoint (default /mcp)
   --stdio                   Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP
@@ -76,7 +77,7 @@ Options:
   -v, --version             Show the version
 
 Environment (overridden by flags, override the config file):
-${Config.environmentVariables.map(({ name, field }) => `  ${name.padEnd(26)} ${field}`).join("\n")}
+${Config.environmentVariables.map(({ name, field }) => `  ${name.padEnd(40)} ${field}`).join("\n")}
 
 Protocol: MCP 2026-07-28 (stateless, _meta envelope) and 2025-11-25 (sessions) on one endpoint.
 Example:  tenfold --port 8080      then POST http://127.0.0.1:8080/mcp
