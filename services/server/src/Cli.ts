@@ -47,7 +47,8 @@ Usage: tenfold [options]
 Options:
   --host <address>          Address to bind (default 127.0.0.1). Host and Origin are checked
                             on every bind (loopback names plus TENFOLD_ALLOWED_HOSTS /
-                            TENFOLD_ALLOWED_ORIGINS); beyond loopback without tokens, a warning
+                            TENFOLD_ALLOWED_ORIGINS); it warns when bound beyond loopback
+                            without tokens
   -p, --port <port>         TCP port (default 3000; 0 picks a free port)
   --path <path>             HTTP path of the MCP endpoint (default /mcp)
   --stdio                   Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP
