@@ -95,7 +95,8 @@ export const make = (options: HttpServerOptions) =>
       const address = socket.remoteAddress ?? ""
       if (connections.take(address) !== undefined) {
         socket.on("error", () => {})
-        socket.end(REFUSED)
+        // closed once the refusal is written, so nothing it sends is ever handled
+        socket.end(REFUSED, () => socket.destroy())
         return
       }
       socket.once("close", () => connections.release(address))
