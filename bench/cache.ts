@@ -19,7 +19,7 @@
  * (default 2), BENCH_ROUNDS (HTTP rounds, default 2); BENCH_ZIPF_REQUESTS (default 100000),
  * BENCH_ZIPF_KEYS (10000), BENCH_ZIPF_S (1.0), BENCH_ZIPF_SEED (42), BENCH_ZIPF_L1 (L1 max entries, 1000).
  */
-import { CacheKey, MemoryTier, PersistentTier, Policy, RedisTier, TieredCache } from "@tenfold/cache"
+import { CacheKey, CacheTiers, MemoryTier, PersistentTier, Policy, RedisTier, TieredCache } from "@tenfold/cache"
 import type { Computed, Served } from "@tenfold/cache"
 import { BentoCache, bentostore } from "bentocache"
 import { memoryDriver } from "bentocache/drivers/memory"
@@ -94,12 +94,15 @@ const serveEffect = <E>(cache: TieredCache["Service"], key: CacheKey.CacheKey, c
   })
 
 /** Builds a Tenfold cache layer in its own scope; returns the TieredCache and MemoryTier services. */
-const tenfold = async (tiers: { readonly maxEntries?: number; readonly redisUrl?: string; readonly prefix?: string; readonly dir?: string }) => {
-  const layer = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(
-    MemoryTier.layer(tiers.maxEntries === undefined ? {} : { maxEntries: tiers.maxEntries }),
-    tiers.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: tiers.redisUrl, ...(tiers.prefix === undefined ? {} : { prefix: tiers.prefix }) }),
-    tiers.dir === undefined ? Layer.empty : PersistentTier.layer({ dir: tiers.dir })
-  )))
+const tenfold = async (tiers: { readonly maxEntries?: number; readonly redisUrl?: string; readonly namespace?: string; readonly dir?: string }) => {
+  const layer = TieredCache.layer().pipe(
+    Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier])),
+    Layer.provideMerge(Layer.mergeAll(
+      MemoryTier.layer(tiers.maxEntries === undefined ? {} : { maxEntries: tiers.maxEntries }),
+      tiers.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: tiers.redisUrl, ...(tiers.namespace === undefined ? {} : { namespace: tiers.namespace }) }),
+      tiers.dir === undefined ? Layer.empty : PersistentTier.layer({ dir: tiers.dir })
+    ))
+  )
   const scope = Effect.runSync(Scope.make())
   let closed = false
   const close = async () => {
@@ -259,8 +262,8 @@ try {
     // Two instances of each: a writer, and a reader with its own (empty) L1 for the L2 hits. Both
     // libraries publish invalidations on Redis (Tenfold always; bentocache through its Redis bus,
     // its way of keeping instances' L1s in sync), and both use one prefix of their own.
-    const t1 = await tenfold({ redisUrl: url, prefix: "tenfold-bench:" })
-    const t2 = await tenfold({ redisUrl: url, prefix: "tenfold-bench:" })
+    const t1 = await tenfold({ redisUrl: url, namespace: "bench" })
+    const t2 = await tenfold({ redisUrl: url, namespace: "bench" })
     const b1 = bento({ serialize: true, redisPort: redis!.port, prefix: "bento-bench" })
     const b2 = bento({ serialize: true, redisPort: redis!.port, prefix: "bento-bench" })
     let factoryCalls = 0
@@ -499,8 +502,8 @@ try {
     const redisUrl = redis!.url
     const dir = tempDir("zipf")
     const configs = [
-      { name: `L1 (${l1}) + L2 Redis + L4 SQLite`, tiers: { maxEntries: l1, redisUrl, prefix: "zipf:", dir } },
-      { name: `  same, restarted: L1 and Redis empty, L4 kept`, tiers: { maxEntries: l1, redisUrl, prefix: "zipf:", dir } },
+      { name: `L1 (${l1}) + L2 Redis + L4 SQLite`, tiers: { maxEntries: l1, redisUrl, namespace: "zipf", dir } },
+      { name: `  same, restarted: L1 and Redis empty, L4 kept`, tiers: { maxEntries: l1, redisUrl, namespace: "zipf", dir } },
       { name: `L1 (${l1}) + L4 SQLite (no --redis)`, tiers: { maxEntries: l1, dir: tempDir("zipf-l4") } },
       { name: `L1 (${l1}) alone`, tiers: { maxEntries: l1 } }
     ]
@@ -510,9 +513,10 @@ try {
       await redis!.client().flushall()
       const { cache, close } = await tenfold(config.tiers)
       const counts = { memory: 0, redis: 0, sqlite: 0, computed: 0, stale: 0 }
+      const sources = counts as Record<string, number>
       const started = performance.now()
       await Effect.runPromise(Effect.gen(function*() {
-        for (const key of sequence) counts[(yield* serveEffect(cache, keyed(key), computeFor(key))).source]++
+        for (const key of sequence) sources[(yield* serveEffect(cache, keyed(key), computeFor(key))).source]! += 1
       }))
       const ms = performance.now() - started
       await close()

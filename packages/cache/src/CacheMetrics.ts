@@ -19,5 +19,13 @@ export const accessTime = Metric.histogram("tenfold_cache_access_ms", {
   boundaries: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 25, 50, 100, 250]
 })
 
+export const redisStateChanges = Metric.counter("tenfold_cache_redis_state_changes_total", {
+  description: "Changes of the Redis connection's state (attribute state: lost, unreachable at start, back)"
+})
+export const redisUp = Metric.gauge("tenfold_cache_redis_up", { description: "1 while the Redis connection is up, 0 while it is lost" })
+export const busSubscribeFailures = Metric.counter("tenfold_cache_bus_subscribe_failures_total", {
+  description: "Failed SUBSCRIBEs of the Redis invalidation bus (each is retried)"
+})
+
 /** The series of `metric` for one tier. */
 export const forTier = <Input, State>(metric: Metric.Metric<Input, State>, tier: TierName) => Metric.withAttributes(metric, { tier })

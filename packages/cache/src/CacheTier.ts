@@ -1,18 +1,24 @@
 /**
- * The one interface every cache tier implements. A tier never fails its caller: a tier that
- * cannot answer (Redis down, a corrupt database) answers "miss" and the call goes on.
+ * The one interface every cache tier below L1 implements (Redis, SQLite, later a semantic tier),
+ * and that L1 implements too. A tier never fails its caller: a tier that cannot answer (Redis
+ * down, a corrupt database) answers "miss" and the call goes on.
  */
 import type { Effect } from "effect"
+import type { CacheKey } from "./CacheKey.ts"
 import type { Entry } from "./Entry.ts"
+import type { CachePolicy } from "./Policy.ts"
 
-/** The tiers, fastest first: L1 memory, L2 Redis, L4 SQLite. */
-export type TierName = "memory" | "redis" | "sqlite"
+/** A tier's name, the `tier` attribute of its metrics and the `source` of its answers: "memory", "redis", "sqlite", … (an open set). */
+export type TierName = string
 
 export interface CacheTier {
   readonly name: TierName
-  /** The entry under `key`, or undefined (absent, expired, or the tier is unavailable). */
-  readonly get: (key: string) => Effect.Effect<Entry | undefined>
+  /**
+   * The entry for `key`, or undefined (absent, expired, or the tier is unavailable). An exact tier
+   * looks up `key.id` (or `key.digest`); a semantic one may answer for a near key, using `policy`.
+   */
+  readonly get: (key: CacheKey, policy: CachePolicy) => Effect.Effect<Entry | undefined>
   /** Stores `entry` until its `staleUntil`; a failure is swallowed (and counted) by the tier. */
-  readonly set: (key: string, entry: Entry) => Effect.Effect<void>
-  readonly delete: (key: string) => Effect.Effect<void>
+  readonly set: (key: CacheKey, entry: Entry, policy: CachePolicy) => Effect.Effect<void>
+  readonly delete: (key: CacheKey) => Effect.Effect<void>
 }

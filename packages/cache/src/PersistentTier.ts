@@ -5,7 +5,7 @@
  * counted in `tenfold_cache_errors_total` and answered as a miss.
  */
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Schedule } from "effect"
-import { existsSync, mkdirSync, renameSync } from "node:fs"
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs"
 import { join } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import * as CacheMetrics from "./CacheMetrics.ts"
@@ -14,7 +14,7 @@ import { decode, encode, type Entry } from "./Entry.ts"
 
 /** Where the persistent tier keeps its database and how often it drops expired rows. */
 export interface PersistentTierOptions {
-  /** Directory of the database file `cache.sqlite`; created if missing, may be shared by instances. */
+  /** Directory of the database file `cache.sqlite`; created (mode 0700) if missing, may be shared by instances. */
   readonly dir: string
   /** How often rows past their stale time are deleted; default 1 minute. */
   readonly sweepInterval?: Duration.Input
@@ -87,11 +87,11 @@ export const make = (options: PersistentTierOptions) =>
       name: "sqlite",
       get: (key) =>
         guarded<Entry | undefined>("get", undefined, () => {
-          const row = store.get.get(key, clock.currentTimeMillisUnsafe())
+          const row = store.get.get(key.id, clock.currentTimeMillisUnsafe())
           return row?.value instanceof Uint8Array ? decode(row.value) : undefined
         }),
-      set: (key, entry) => guarded("set", undefined, () => void store.set.run(key, encode(entry), entry.staleUntil)),
-      delete: (key) => guarded("delete", undefined, () => void store.delete.run(key)),
+      set: (key, entry) => guarded("set", undefined, () => void store.set.run(key.id, encode(entry), entry.staleUntil)),
+      delete: (key) => guarded("delete", undefined, () => void store.delete.run(key.id)),
       sweep
     })
   })
@@ -131,7 +131,10 @@ const openOrReplace = (dir: string, clock: Clock.Clock) =>
  * the file was damaged and has been renamed out of the way.
  */
 const open = (dir: string, file: string, now: number): Store => {
-  mkdirSync(dir, { recursive: true })
+  // only this user reads cached results: a directory we create is 0700, the database 0600 (SQLite gives its -wal and -shm the database's mode)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  closeSync(openSync(file, "a", 0o600))
+  tighten(file)
   const database = new DatabaseSync(file)
   try {
     database.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
@@ -160,6 +163,15 @@ const open = (dir: string, file: string, now: number): Store => {
     } finally {
       database.close()
     }
+  }
+}
+
+/** Makes a database an earlier version created with the default mode 0600; one owned by another user stays as it is (it is still usable). */
+const tighten = (file: string) => {
+  try {
+    chmodSync(file, 0o600)
+  } catch {
+    // not ours to change: the owner chose its mode
   }
 }
 

@@ -1,18 +1,20 @@
 /**
- * The tiered cache: L1 memory → L2 Redis → L4 SQLite, with promotion to the faster tiers on a
- * hit, single-flight (one computation per key per process, and per cluster with a short Redis
- * lock when L2 is on), stale-while-revalidate, grace on failure, and per-tier metrics.
+ * The tiered cache: L1 memory, then the `CacheTiers` in order (e.g. Redis, SQLite), with promotion
+ * into the faster tiers on a hit, single-flight (one computation per key per process, and per
+ * cluster with a `CacheLock` when other instances are on the `CacheBus`), stale-while-revalidate,
+ * grace on failure, and per-tier metrics. It names no backend: tiers, bus and lock are services.
  * No call ever fails because a cache tier failed: tiers answer "miss" instead.
  */
 import { Cause, Clock, Context, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option } from "effect"
-import * as CacheMetrics from "./CacheMetrics.ts"
+import { CacheBus } from "./CacheBus.ts"
 import type { CacheKey } from "./CacheKey.ts"
+import { CacheLock } from "./CacheLock.ts"
+import * as CacheMetrics from "./CacheMetrics.ts"
 import type { CacheTier, TierName } from "./CacheTier.ts"
+import { CacheTiers } from "./CacheTiers.ts"
 import type { Entry } from "./Entry.ts"
 import { MemoryTier } from "./MemoryTier.ts"
-import { PersistentTier } from "./PersistentTier.ts"
 import type { CachePolicy } from "./Policy.ts"
-import { RedisTier } from "./RedisTier.ts"
 
 /** What a computation produced: the serialized value, and whether it may be cached. */
 export interface Computed {
@@ -23,7 +25,7 @@ export interface Computed {
   readonly failed?: boolean
 }
 
-/** Where an answer came from. */
+/** Where an answer came from: a tier's name, or the computation, or a stale entry. */
 export type Source = TierName | "computed" | "stale"
 
 export interface Served {
@@ -44,14 +46,8 @@ interface Flight {
 export interface TieredCacheOptions {
   /** How long a cross-instance single-flight lock is held at most (default 10 s). */
   readonly lockTtlMs?: number
-  /** How often a follower instance looks for the leader's result in Redis (default 25 ms). */
+  /** How often a follower instance looks for the leader's result in the shared tiers (default 25 ms). */
   readonly lockPollMs?: number
-}
-
-/** A usable L1 entry for the hot path: fresh, or stale but within stale-while-revalidate. */
-export interface Peeked {
-  readonly entry: Entry
-  readonly fresh: boolean
 }
 
 export class TieredCache extends Context.Service<TieredCache, {
@@ -64,20 +60,20 @@ export class TieredCache extends Context.Service<TieredCache, {
    * callers. `compute` is only run on that miss path or by the refresh.
    */
   readonly serve: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Served | Effect.Effect<Served, E>
-  /** L1 only, synchronously (superseded by `serve`; kept until every caller uses it). */
-  readonly peek: (key: CacheKey, policy: CachePolicy) => Peeked | undefined
-  /**
-   * The miss path of `getOrSet`, for a caller whose own `peek` already found nothing usable in
-   * L1: L2, L4, then one shared computation (the hot path peeks synchronously first).
-   */
-  readonly fill: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<Served, E>
-  /** Recomputes `key` in the background (stale-while-revalidate); joins a computation already running. */
-  readonly refresh: <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>) => Effect.Effect<void>
-  /** Removes `key` from every tier (and, through Redis, from every instance's L1). */
+  /** Removes `key` from every tier and, through the bus, from every instance's L1. */
   readonly delete: (key: CacheKey) => Effect.Effect<void>
 }>()("@tenfold/cache/TieredCache") {
-  /** Uses MemoryTier, plus RedisTier and PersistentTier when they are provided. */
+  /** Uses MemoryTier as L1, plus `CacheTiers`, `CacheBus` and `CacheLock` when they are provided. */
   static layer = (options: TieredCacheOptions = {}) => Layer.effect(TieredCache, make(options))
+}
+
+/** The metric series of every tier, built once: building one costs more than updating it. */
+const seriesOf = (tiers: ReadonlyArray<TierName>) => {
+  const of = (metric: Metric.Metric<number, unknown>) => new Map(tiers.map((tier) => [tier, CacheMetrics.forTier(metric, tier)]))
+  const hits = of(CacheMetrics.hits as Metric.Metric<number, unknown>)
+  const misses = of(CacheMetrics.misses as Metric.Metric<number, unknown>)
+  const accessTimes = of(CacheMetrics.accessTime as Metric.Metric<number, unknown>)
+  return (tier: TierName) => ({ hit: hits.get(tier)!, miss: misses.get(tier)!, accessTime: accessTimes.get(tier)! })
 }
 
 export const make = (options: TieredCacheOptions = {}) =>
@@ -85,146 +81,113 @@ export const make = (options: TieredCacheOptions = {}) =>
     const clock = yield* Clock.Clock
     const context = yield* Effect.context<never>()
     const memory = yield* MemoryTier
-    const redis = Option.getOrUndefined(yield* Effect.serviceOption(RedisTier))
-    const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(PersistentTier))
-    const lower: ReadonlyArray<CacheTier> = [redis, sqlite].filter((t) => t !== undefined)
+    const lower = Option.getOrElse(yield* Effect.serviceOption(CacheTiers), (): ReadonlyArray<CacheTier> => [])
+    const bus = Option.getOrUndefined(yield* Effect.serviceOption(CacheBus))
+    const lock = Option.getOrUndefined(yield* Effect.serviceOption(CacheLock))
     const lockTtlMs = options.lockTtlMs ?? 10_000
     const lockPollMs = options.lockPollMs ?? 25
     const flights = new Map<string, Flight>()
     // flights and refreshes live as long as the layer: closing it interrupts them
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.currentTimeMillisUnsafe()
+    const tiers = ["memory", ...lower.map((tier) => tier.name)]
+    const series = seriesOf(tiers)
+    const memorySeries = series("memory")
+    const lowerSeries = lower.map((tier) => series(tier.name))
 
-    // each series built once: building one costs more than updating it
-    const series = (metric: Metric.Metric<number, unknown>) => {
-      const byTier = { memory: CacheMetrics.forTier(metric, "memory"), redis: CacheMetrics.forTier(metric, "redis"), sqlite: CacheMetrics.forTier(metric, "sqlite") }
-      return (tier: TierName) => byTier[tier]
-    }
-    const hit = series(CacheMetrics.hits as Metric.Metric<number, unknown>)
-    const miss = series(CacheMetrics.misses as Metric.Metric<number, unknown>)
-    const accessTime = series(CacheMetrics.accessTime as Metric.Metric<number, unknown>)
-    const memoryHit = hit("memory")
-    const memoryMiss = miss("memory")
-
-    if (redis !== undefined) {
-      // another instance changed a key, or we reconnected and may have missed messages
-      const stop = redis.onInvalidate((key) => (key === undefined ? memory.clear() : memory.remove(key)))
+    if (bus !== undefined) {
+      // another instance changed a key, or we may have missed messages
+      const stop = bus.subscribe((digest) => (digest === undefined ? memory.clear() : memory.removeDigest(digest)))
       yield* Effect.addFinalizer(() => Effect.sync(stop))
     }
 
-    const peek = (key: CacheKey, policy: CachePolicy): Peeked | undefined => {
-      const t = now()
-      const entry = memory.peek(key.id, t)
-      if (entry !== undefined) {
-        if (t < entry.freshUntil) {
-          memoryHit.updateUnsafe(1, context)
-          return { entry, fresh: true }
+    /** The lower tier `index` (and those after it) for `key`: a fresh entry is promoted and served; else the freshest stale one is kept as the grace fallback. */
+    const lookFrom = (index: number, key: CacheKey, policy: CachePolicy, fallback: Entry | undefined): Effect.Effect<{ readonly served?: Served; readonly fallback: Entry | undefined }> => {
+      if (index === lower.length) return Effect.succeed({ fallback })
+      const tier = lower[index]!
+      const metrics = lowerSeries[index]!
+      const started = performance.now()
+      return Effect.flatMap(tier.get(key, policy), (entry) => {
+        metrics.accessTime.updateUnsafe(performance.now() - started, context)
+        ;(entry === undefined ? metrics.miss : metrics.hit).updateUnsafe(1, context)
+        if (entry !== undefined && now() < entry.freshUntil) {
+          const served: Served = { value: entry.value, source: tier.name, freshUntil: entry.freshUntil }
+          memory.put(key, entry)
+          return index === 0 ? Effect.succeed({ served, fallback }) : Effect.as(setIn(0, index, key, entry, policy), { served, fallback })
         }
-        if (t < entry.freshUntil + policy.staleWhileRevalidateMs) {
-          memoryHit.updateUnsafe(1, context)
-          return { entry, fresh: false }
-        }
-      }
-      memoryMiss.updateUnsafe(1, context)
-      return undefined
+        const freshest = entry !== undefined && (fallback === undefined || entry.staleUntil > fallback.staleUntil) ? entry : fallback
+        return lookFrom(index + 1, key, policy, freshest)
+      })
     }
 
-    /** Looks in one lower tier, timing it. */
-    const lookIn = (tier: CacheTier, key: CacheKey) =>
+    /** Stores `entry` in lower tiers `from` to `to` (exclusive), together. */
+    const setIn = (from: number, to: number, key: CacheKey, entry: Entry, policy: CachePolicy) =>
+      Effect.forEach(lower.slice(from, to), (tier) => tier.set(key, entry, policy), { discard: true, concurrency: "unbounded" })
+
+    /**
+     * Stores a computed value in every tier; the lower tiers' writes, the bus message and the lock
+     * release go out together (one round trip on a shared Redis), in that order on the wire.
+     */
+    const store = (key: CacheKey, policy: CachePolicy, value: string, release: Effect.Effect<void>) =>
       Effect.suspend(() => {
-        const started = performance.now()
-        return tier.get(key.id).pipe(
-          Effect.tap((entry) =>
-            Effect.all([
-              Metric.update(accessTime(tier.name), performance.now() - started),
-              Metric.update(entry === undefined ? miss(tier.name) : hit(tier.name), 1)
-            ], { discard: true })
-          )
-        )
-      })
-
-    /** Copies an entry found in a slower tier into the faster ones. */
-    const promote = (key: CacheKey, entry: Entry, foundIn: TierName) =>
-      Effect.gen(function*() {
-        memory.put(key.id, entry)
-        if (foundIn === "sqlite" && redis !== undefined) yield* redis.set(key.id, entry)
-      })
-
-    const store = (key: CacheKey, policy: CachePolicy, value: string) =>
-      Effect.gen(function*() {
-        if (Buffer.byteLength(value) > policy.maxBytes) return 0
+        if (Buffer.byteLength(value) > policy.maxBytes) return Effect.as(release, 0)
         const t = now()
         const entry: Entry = {
           value,
           freshUntil: t + policy.ttlMs,
           staleUntil: t + policy.ttlMs + Math.max(policy.staleWhileRevalidateMs, policy.graceMs)
         }
-        memory.put(key.id, entry)
-        yield* Effect.forEach(lower, (tier) => tier.set(key.id, entry), { discard: true, concurrency: "unbounded" })
-        return entry.freshUntil
+        memory.put(key, entry)
+        const writes = lower.map((tier) => tier.set(key, entry, policy))
+        if (bus !== undefined) writes.push(bus.publish(key.digest))
+        writes.push(release)
+        return Effect.as(Effect.all(writes, { discard: true, concurrency: "unbounded" }), entry.freshUntil)
       })
 
-    /** Waits for another instance's computation (it holds the lock) to land in Redis. */
-    const awaitLeader = (key: CacheKey) =>
+    /** Waits for another instance's computation (it holds the lock) to land in a shared tier. */
+    const awaitLeader = (key: CacheKey, policy: CachePolicy) =>
       Effect.gen(function*() {
         const deadline = now() + lockTtlMs
         while (now() < deadline) {
           yield* Effect.sleep(lockPollMs)
-          const entry = yield* redis!.get(key.id)
-          if (entry !== undefined && now() < entry.freshUntil) return entry
+          const { served } = yield* lookFrom(0, key, policy, undefined)
+          if (served !== undefined) return served
         }
         return undefined
-      })
-
-    /**
-     * Looks in the lower tiers (L2, then L4) for `key`: a fresh entry is promoted and served; else
-     * the freshest stale one comes back as the grace fallback. Runs in the caller's fiber: a hit
-     * costs one lookup, not a shared computation.
-     */
-    const lookLower = (key: CacheKey, fallback: Entry | undefined) =>
-      Effect.gen(function*() {
-        for (const tier of lower) {
-          const entry = yield* lookIn(tier, key)
-          if (entry === undefined) continue
-          if (now() < entry.freshUntil) {
-            yield* promote(key, entry, tier.name)
-            return { served: { value: entry.value, source: tier.name, freshUntil: entry.freshUntil } satisfies Served, fallback }
-          }
-          if (fallback === undefined || entry.staleUntil > fallback.staleUntil) fallback = entry
-        }
-        return { served: undefined, fallback }
       })
 
     /** The computing part of a miss, run once per key at a time (single-flight). */
     const resolve = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
       Effect.gen(function*() {
-        // a lock coordinates instances: with Redis down or no other instance listening, there is none to take
-        const coordinate = redis !== undefined && redis.available() && redis.instances() > 1
-        const lock = coordinate ? yield* redis.lock(key.id, lockTtlMs) : undefined
-        if (coordinate && lock === undefined) {
-          const led = yield* awaitLeader(key)
-          if (led !== undefined) {
-            memory.put(key.id, led)
-            return { value: led.value, source: "redis", freshUntil: led.freshUntil } satisfies Served
-          }
+        // a lock coordinates instances: with no other instance on the bus there is none to take
+        const coordinate = lock !== undefined && bus !== undefined && bus.instances() > 1
+        const acquired = coordinate ? yield* lock.acquire(key.digest, lockTtlMs) : undefined
+        if (acquired?.held === true) {
+          const led = yield* awaitLeader(key, policy)
+          if (led !== undefined) return led
         }
-        // the lock is released only once the value is stored, so no other instance computes in between
-        return yield* computeAndStore(key, policy, compute, fallback).pipe(Effect.ensuring(lock?.release ?? Effect.void))
+        // the lock is released with the value's writes, so no other instance computes in between
+        const release = acquired?.held === false ? acquired.release : Effect.void
+        return yield* computeAndStore(key, policy, compute, fallback, release).pipe(Effect.onError(() => release))
       })
 
-    const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
+    const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined, release: Effect.Effect<void>) =>
       Effect.gen(function*() {
         const computed = yield* Effect.exit(compute)
         const usable = fallback !== undefined && now() < fallback.staleUntil ? fallback : undefined
         if (Exit.isFailure(computed)) {
+          yield* release
           if (usable !== undefined && !Cause.hasInterruptsOnly(computed.cause)) {
             return { value: usable.value, source: "stale", freshUntil: usable.freshUntil } satisfies Served
           }
           return yield* Effect.failCause(computed.cause)
         }
         const { cacheable, failed, value } = computed.value
-        if (failed === true && usable !== undefined) return { value: usable.value, source: "stale", freshUntil: usable.freshUntil } satisfies Served
-        const freshUntil = cacheable ? yield* store(key, policy, value) : 0
+        if (failed === true && usable !== undefined) {
+          yield* release
+          return { value: usable.value, source: "stale", freshUntil: usable.freshUntil } satisfies Served
+        }
+        const freshUntil = cacheable ? yield* store(key, policy, value, release) : yield* Effect.as(release, 0)
         return { value, source: "computed", freshUntil } satisfies Served
       })
 
@@ -269,15 +232,15 @@ export const make = (options: TieredCacheOptions = {}) =>
         })
       )
 
-    /** The miss path: L2, L4, then one shared computation; `stale` is L1's entry past its freshness, kept for grace. */
+    /** The miss path: the lower tiers, then one shared computation; `stale` is L1's entry past its freshness, kept for grace. */
     const fill = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, stale: Entry | undefined): Effect.Effect<Served, E> =>
-      Effect.flatMap(lookLower(key, stale), ({ fallback, served }) =>
+      Effect.flatMap(lookFrom(0, key, policy, stale), ({ fallback, served }) =>
         served !== undefined ? Effect.succeed(served) : join(key, policy, compute, fallback))
 
     /**
      * Starts a background refresh of `key` (stale-while-revalidate) unless a computation already
-     * runs: it takes a fresher value from L2/L4 if another instance has one, else waits for the
-     * computation as one of its waiters. A failure is logged and counted.
+     * runs: it takes a fresher value from the lower tiers if another instance has one, else waits
+     * for the computation as one of its waiters. A failure is logged and counted.
      */
     const refresh = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>): void => {
       const running = flights.get(key.id)
@@ -290,7 +253,7 @@ export const make = (options: TieredCacheOptions = {}) =>
         return
       }
       runFork(
-        Effect.flatMap(lookLower(key, undefined), ({ served }) =>
+        Effect.flatMap(lookFrom(0, key, policy, undefined), ({ served }) =>
           served !== undefined ? Effect.void : Effect.asVoid(join(key, policy, compute, undefined))).pipe(
             Effect.catchCause((cause) =>
               Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logWarning("TieredCache: a background refresh failed; the stale value stays", cause).pipe(
@@ -306,29 +269,27 @@ export const make = (options: TieredCacheOptions = {}) =>
       const entry = memory.peek(key.id, t)
       if (entry !== undefined) {
         if (t < entry.freshUntil) {
-          memoryHit.updateUnsafe(1, context)
+          memorySeries.hit.updateUnsafe(1, context)
           return { value: entry.value, source: "memory", freshUntil: entry.freshUntil }
         }
         if (t < entry.freshUntil + policy.staleWhileRevalidateMs) {
-          memoryHit.updateUnsafe(1, context)
+          memorySeries.hit.updateUnsafe(1, context)
           refresh(key, policy, compute)
           return { value: entry.value, source: "stale", freshUntil: entry.freshUntil }
         }
       }
-      memoryMiss.updateUnsafe(1, context)
+      memorySeries.miss.updateUnsafe(1, context)
       return fill(key, policy, compute, entry)
     }
 
     return TieredCache.of({
-      tiers: ["memory", ...lower.map((t) => t.name)],
+      tiers,
       serve,
-      peek,
-      fill: (key, policy, compute) => fill(key, policy, compute, memory.peek(key.id)),
-      refresh: (key, policy, compute) => Effect.sync(() => refresh(key, policy, compute)),
       delete: (key) =>
-        Effect.gen(function*() {
-          memory.remove(key.id)
-          yield* Effect.forEach(lower, (tier) => tier.delete(key.id), { discard: true, concurrency: "unbounded" })
+        Effect.suspend(() => {
+          const deletes = [memory.delete(key), ...lower.map((tier) => tier.delete(key))]
+          if (bus !== undefined) deletes.push(bus.publish(key.digest))
+          return Effect.all(deletes, { discard: true, concurrency: "unbounded" })
         })
     })
   })

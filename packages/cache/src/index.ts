@@ -1,17 +1,25 @@
 /**
  * @tenfold/cache — the tiered result cache: L1 memory, L2 Redis, L4 SQLite behind one interface,
- * composed by TieredCache; cache policy and keys.
+ * composed by TieredCache with an invalidation bus and a cross-instance lock; cache policy and keys.
  */
+export { CacheBus, makeLocalHub } from "./CacheBus.ts"
+export type { BusListener, LocalHub } from "./CacheBus.ts"
+export * as CacheKey from "./CacheKey.ts"
+export { CacheLock } from "./CacheLock.ts"
+export type { Acquired } from "./CacheLock.ts"
 export * as CacheMetrics from "./CacheMetrics.ts"
 export type { CacheTier, TierName } from "./CacheTier.ts"
+export { CacheTiers } from "./CacheTiers.ts"
 export * as Entry from "./Entry.ts"
 export { MemoryTier } from "./MemoryTier.ts"
 export type { MemoryTierOptions } from "./MemoryTier.ts"
 export { PersistentTier } from "./PersistentTier.ts"
 export type { PersistentTierOptions } from "./PersistentTier.ts"
 export * as Policy from "./Policy.ts"
+export { RedisBus } from "./RedisBus.ts"
+export { RedisClient } from "./RedisClient.ts"
+export type { RedisTierOptions } from "./RedisClient.ts"
+export { RedisLock } from "./RedisLock.ts"
 export { RedisTier } from "./RedisTier.ts"
-export type { RedisTierOptions } from "./RedisTier.ts"
-export * as CacheKey from "./CacheKey.ts"
 export { TieredCache } from "./TieredCache.ts"
-export type { Computed, Peeked, Served, Source, TieredCacheOptions } from "./TieredCache.ts"
+export type { Computed, Served, Source, TieredCacheOptions } from "./TieredCache.ts"

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { MemoryTier } from "../src/MemoryTier.ts"
+import { anyPolicy, keyOf } from "./support/serve.ts"
 
 const entry = (value: string, freshFor = 1000, staleFor = 0) => ({ value, freshUntil: freshFor, staleUntil: freshFor + staleFor })
 
@@ -9,16 +10,16 @@ describe("MemoryTier", () => {
   it.effect("stores and returns values as they are", () =>
     Effect.gen(function*() {
       const memory = yield* MemoryTier
-      yield* memory.set("k", entry("v"))
-      assert.deepStrictEqual(yield* memory.get("k"), entry("v"))
-      yield* memory.delete("k")
+      yield* memory.set(keyOf("k"), entry("v"), anyPolicy)
+      assert.deepStrictEqual(yield* memory.get(keyOf("k"), anyPolicy), entry("v"))
+      yield* memory.delete(keyOf("k"))
       assert.isUndefined(memory.peek("k"))
     }).pipe(Effect.provide(MemoryTier.layer())))
 
   it.effect("drops an entry once its stale time has passed", () =>
     Effect.gen(function*() {
       const memory = yield* MemoryTier
-      memory.put("k", entry("v", 1000, 500))
+      memory.put(keyOf("k"), entry("v", 1000, 500))
       yield* TestClock.adjust("1499 millis")
       assert.isDefined(memory.peek("k"))
       yield* TestClock.adjust("1 millis")
@@ -30,9 +31,9 @@ describe("MemoryTier", () => {
     Effect.gen(function*() {
       const memory = yield* MemoryTier
       const big = "x".repeat(1000)
-      for (let i = 0; i < 10; i++) memory.put(`k${i}`, entry(big, 1e12))
+      for (let i = 0; i < 10; i++) memory.put(keyOf(`k${i}`), entry(big, 1e12))
       memory.peek("k0") // k0 becomes most recently used
-      for (let i = 10; i < 20; i++) memory.put(`k${i}`, entry(big, 1e12))
+      for (let i = 10; i < 20; i++) memory.put(keyOf(`k${i}`), entry(big, 1e12))
       const stats = memory.stats()
       assert.isAtMost(stats.bytes, 10_000)
       assert.isAbove(stats.evictions, 0)
@@ -43,7 +44,7 @@ describe("MemoryTier", () => {
   it.effect("stays within its entry bound", () =>
     Effect.gen(function*() {
       const memory = yield* MemoryTier
-      for (let i = 0; i < 10; i++) memory.put(`k${i}`, entry("v", 1e12))
+      for (let i = 0; i < 10; i++) memory.put(keyOf(`k${i}`), entry("v", 1e12))
       assert.strictEqual(memory.stats().entries, 3)
       memory.clear()
       assert.strictEqual(memory.stats().entries, 0)

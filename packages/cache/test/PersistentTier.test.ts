@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { spawn } from "node:child_process"
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
+import { closeSync, mkdtempSync, statSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
@@ -10,6 +10,7 @@ import * as CacheMetrics from "../src/CacheMetrics.ts"
 import { decode, type Entry } from "../src/Entry.ts"
 import { PersistentTier, type PersistentTierOptions } from "../src/PersistentTier.ts"
 import { writerValue } from "./support/writerEntries.ts"
+import { anyPolicy, keyOf } from "./support/serve.ts"
 
 const WRITER = join(import.meta.dirname, "support", "sqlite-writer.ts")
 
@@ -32,7 +33,7 @@ const entry = (value: string, staleUntil = 60_000): Entry => ({ value, freshUnti
 const short = entry("s", 30_000)
 const long = entry("l", 600_000)
 const setShortAndLong = (tier: PersistentTier["Service"]) =>
-  Effect.andThen(tier.set("short", short), tier.set("long", long))
+  Effect.andThen(tier.set(keyOf("short"), short, anyPolicy), tier.set(keyOf("long"), long, anyPolicy))
 
 /** The rows of `${dir}/cache.sqlite`, read through a connection of its own. */
 const rows = (dir: string) => {
@@ -72,6 +73,19 @@ const killWriterAfter = (dir: string, writes: number) =>
   })
 
 describe("PersistentTier", () => {
+  it.effect("keeps its directory (when it creates it) and database files private to the user: 0700 and 0600", () =>
+    Effect.gen(function*() {
+      const parent = yield* tempDir
+      const dir = join(parent, "created", "by", "the tier")
+      yield* withTier(dir, (tier) => tier.set(keyOf("k"), entry("v"), anyPolicy))
+      yield* withTier(dir, (tier) => Effect.andThen(tier.set(keyOf("k2"), entry("v"), anyPolicy), Effect.sync(() => {
+        for (const name of ["cache.sqlite", "cache.sqlite-wal", "cache.sqlite-shm"]) {
+          assert.strictEqual(statSync(join(dir, name)).mode & 0o777, 0o600, name)
+        }
+      })))
+      for (const created of [join(parent, "created"), join(parent, "created", "by"), dir]) assert.strictEqual(statSync(created).mode & 0o777, 0o700, created)
+    }))
+
   it.effect("round-trips any text, deletes, and serves entries after a restart", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -80,17 +94,17 @@ describe("PersistentTier", () => {
       yield* withTier(dir, (tier) =>
         Effect.gen(function*() {
           assert.strictEqual(tier.name, "sqlite")
-          yield* tier.set(key, entry(text))
-          yield* tier.set("dropped", entry("bye"))
-          assert.deepStrictEqual(yield* tier.get(key), entry(text))
-          yield* tier.set("dropped", entry("overwritten"))
-          assert.deepStrictEqual(yield* tier.get("dropped"), entry("overwritten"))
-          yield* tier.delete("dropped")
-          assert.isUndefined(yield* tier.get("dropped"))
-          assert.isUndefined(yield* tier.get("never set"))
+          yield* tier.set(keyOf(key), entry(text), anyPolicy)
+          yield* tier.set(keyOf("dropped"), entry("bye"), anyPolicy)
+          assert.deepStrictEqual(yield* tier.get(keyOf(key), anyPolicy), entry(text))
+          yield* tier.set(keyOf("dropped"), entry("overwritten"), anyPolicy)
+          assert.deepStrictEqual(yield* tier.get(keyOf("dropped"), anyPolicy), entry("overwritten"))
+          yield* tier.delete(keyOf("dropped"))
+          assert.isUndefined(yield* tier.get(keyOf("dropped"), anyPolicy))
+          assert.isUndefined(yield* tier.get(keyOf("never set"), anyPolicy))
         }))
-      assert.deepStrictEqual(yield* withTier(dir, (tier) => tier.get(key)), entry(text))
-      assert.isUndefined(yield* withTier(dir, (tier) => tier.get("dropped")))
+      assert.deepStrictEqual(yield* withTier(dir, (tier) => tier.get(keyOf(key), anyPolicy)), entry(text))
+      assert.isUndefined(yield* withTier(dir, (tier) => tier.get(keyOf("dropped"), anyPolicy)))
     }))
 
   it.effect("does not serve an entry once its stale time has passed", () =>
@@ -100,10 +114,10 @@ describe("PersistentTier", () => {
         Effect.gen(function*() {
           yield* setShortAndLong(tier)
           yield* TestClock.adjust("29 seconds")
-          assert.deepStrictEqual(yield* tier.get("short"), short)
+          assert.deepStrictEqual(yield* tier.get(keyOf("short"), anyPolicy), short)
           yield* TestClock.adjust("1 second")
-          assert.isUndefined(yield* tier.get("short"))
-          assert.deepStrictEqual(yield* tier.get("long"), long)
+          assert.isUndefined(yield* tier.get(keyOf("short"), anyPolicy))
+          assert.deepStrictEqual(yield* tier.get(keyOf("long"), anyPolicy), long)
           assert.strictEqual(yield* tier.sweep, 1)
         }), { sweepInterval: "1 hour" })
     }))
@@ -129,8 +143,8 @@ describe("PersistentTier", () => {
       writeFileSync(join(dir, "cache.sqlite-wal"), "not a WAL either")
       yield* withTier(dir, (tier) =>
         Effect.gen(function*() {
-          yield* tier.set("k", entry("v"))
-          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+          yield* tier.set(keyOf("k"), entry("v"), anyPolicy)
+          assert.deepStrictEqual(yield* tier.get(keyOf("k"), anyPolicy), entry("v"))
         }))
       const { all, databases: [moved] } = movedAside(dir)
       assert.isDefined(moved)
@@ -142,16 +156,16 @@ describe("PersistentTier", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       yield* withTier(dir, (tier) =>
-        Effect.forEach(Array.from({ length: 500 }, (_, i) => i), (i) => tier.set(`key-${i}`, entry("x".repeat(300)))))
+        Effect.forEach(Array.from({ length: 500 }, (_, i) => i), (i) => tier.set(keyOf(`key-${i}`), entry("x".repeat(300)), anyPolicy)))
       const file = openSync(join(dir, "cache.sqlite"), "r+")
       writeSync(file, Buffer.alloc(4096, 0xab), 0, 4096, 3 * 4096)
       closeSync(file)
       const errorsBefore = yield* errorCount
       yield* withTier(dir, (tier) =>
         Effect.gen(function*() {
-          assert.isUndefined(yield* tier.get("key-1"))
-          yield* tier.set("k", entry("v"))
-          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+          assert.isUndefined(yield* tier.get(keyOf("key-1"), anyPolicy))
+          yield* tier.set(keyOf("k"), entry("v"), anyPolicy)
+          assert.deepStrictEqual(yield* tier.get(keyOf("k"), anyPolicy), entry("v"))
         }))
       assert.lengthOf(movedAside(dir).databases, 1)
       assert.strictEqual(yield* errorCount, errorsBefore + 1)
@@ -167,7 +181,7 @@ describe("PersistentTier", () => {
           assert.isAtLeast(survivors.length, 1)
           for (const { key, entry } of survivors) {
             assert.strictEqual(entry?.value, writerValue(key), key)
-            assert.strictEqual((yield* tier.get(key))?.value, writerValue(key), key)
+            assert.strictEqual((yield* tier.get(keyOf(key), anyPolicy))?.value, writerValue(key), key)
           }
         }))
       assert.deepStrictEqual(movedAside(dir).all, [])
@@ -179,9 +193,9 @@ describe("PersistentTier", () => {
       writeFileSync(notADirectory, "")
       yield* withTier(notADirectory, (tier) =>
         Effect.gen(function*() {
-          yield* tier.set("k", entry("v"))
-          yield* tier.delete("k")
-          assert.isUndefined(yield* tier.get("k"))
+          yield* tier.set(keyOf("k"), entry("v"), anyPolicy)
+          yield* tier.delete(keyOf("k"))
+          assert.isUndefined(yield* tier.get(keyOf("k"), anyPolicy))
           assert.strictEqual(yield* tier.sweep, 0)
         }))
     }))
@@ -194,13 +208,13 @@ describe("PersistentTier", () => {
           const other = new DatabaseSync(join(dir, "cache.sqlite"))
           other.exec("BEGIN IMMEDIATE")
           const errorsBefore = yield* errorCount
-          yield* tier.set("k", entry("v"))
+          yield* tier.set(keyOf("k"), entry("v"), anyPolicy)
           assert.strictEqual(yield* errorCount, errorsBefore + 1)
-          assert.isUndefined(yield* tier.get("k"))
+          assert.isUndefined(yield* tier.get(keyOf("k"), anyPolicy))
           other.exec("ROLLBACK")
           other.close()
-          yield* tier.set("k", entry("v"))
-          assert.deepStrictEqual(yield* tier.get("k"), entry("v"))
+          yield* tier.set(keyOf("k"), entry("v"), anyPolicy)
+          assert.deepStrictEqual(yield* tier.get(keyOf("k"), anyPolicy), entry("v"))
         }))
     }))
 })

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as CacheMetrics from "../src/CacheMetrics.ts"
+import { CacheTiers } from "../src/CacheTiers.ts"
 import { MemoryTier } from "../src/MemoryTier.ts"
 import { PersistentTier } from "../src/PersistentTier.ts"
 import type { CachePolicy } from "../src/Policy.ts"
@@ -133,8 +134,9 @@ describe("TieredCache", () => {
       const cache = yield* TieredCache
       yield* serve(cache, keyOf("a"), policy(), Effect.succeed({ value: "\"error\"", cacheable: false }))
       yield* serve(cache, keyOf("b"), policy({ maxBytes: 4 }), Effect.succeed({ value: "\"too large\"", cacheable: true }))
-      assert.isUndefined(cache.peek(keyOf("a"), policy()))
-      assert.isUndefined(cache.peek(keyOf("b"), policy()))
+      const memory = yield* MemoryTier
+      assert.isUndefined(memory.peek("a"))
+      assert.isUndefined(memory.peek("b"))
     }).pipe(Effect.provide(MemoryOnly)))
 
   it.effect("interrupts the computation when its only caller goes away", () =>
@@ -241,7 +243,10 @@ describe("TieredCache", () => {
     Effect.gen(function*() {
       const dir = mkdtempSync(join(tmpdir(), "tenfold-tiered-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const withL4 = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), PersistentTier.layer({ dir }))))
+      const withL4 = TieredCache.layer().pipe(
+        Layer.provideMerge(CacheTiers.layer([PersistentTier])),
+        Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), PersistentTier.layer({ dir })))
+      )
       const { compute, runs } = yield* counting
       yield* TieredCache.use((cache) => serve(cache, keyOf("k"), policy(), compute)).pipe(Effect.provide(withL4))
       // a new process: empty memory, same directory

@@ -4,7 +4,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Ref } from "effect"
+import { CacheBus } from "../src/CacheBus.ts"
+import { CacheTiers } from "../src/CacheTiers.ts"
 import { MemoryTier } from "../src/MemoryTier.ts"
+import * as Policy from "../src/Policy.ts"
 import type { CachePolicy } from "../src/Policy.ts"
 import { RedisTier } from "../src/RedisTier.ts"
 import { TieredCache } from "../src/TieredCache.ts"
@@ -15,11 +18,14 @@ const policy: CachePolicy = { ttlMs: 60_000, staleWhileRevalidateMs: 0, graceMs:
 
 const withRedis = Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (redis) => Effect.promise(() => redis.close()))
 
-/** One Tenfold instance's cache: its own L1, the shared Redis as L2. */
+/** One Tenfold instance's cache: its own L1, the shared Redis as L2 (with its bus and lock). */
 const instance = (url: string) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), RedisTier.layer({ url })))))
-    return { cache: Context.get(context, TieredCache), memory: Context.get(context, MemoryTier), redis: Context.get(context, RedisTier) }
+    const context = yield* Layer.build(TieredCache.layer().pipe(
+      Layer.provideMerge(CacheTiers.layer([RedisTier])),
+      Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), RedisTier.layer({ url })))
+    ))
+    return { cache: Context.get(context, TieredCache), memory: Context.get(context, MemoryTier), bus: Context.get(context, CacheBus) }
   })
 
 /** Polls (real time) until `check` holds, failing after 5 s. */
@@ -66,12 +72,27 @@ describe("TieredCache over a shared Redis", () => {
       assert.strictEqual((yield* serve(b.cache, keyOf("k"), policy, value("unused"))).value, "\"v3\"")
     }).pipe(Effect.scoped))
 
+  it.live("publishes invalidations that carry the key's digest, never the arguments", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      const listener = redis.client()
+      const messages: Array<string> = []
+      listener.on("message", (_channel: string, message: string) => messages.push(message))
+      yield* Effect.promise(() => listener.subscribe("tenfold:default:invalidate"))
+      const key = Policy.key("search", policy, "alice", { query: "very secret words" })!
+      yield* serve(a.cache, key, policy, value("result"))
+      yield* a.cache.delete(key)
+      yield* eventually(() => messages.filter((m) => m.includes(key.digest)).length === 2)
+      assert.isFalse(messages.some((m) => m.includes("secret") || m.includes("alice") || m.includes("search")), messages.join("\n"))
+    }).pipe(Effect.scoped))
+
   it.live("runs one computation for concurrent misses on two instances (Redis lock)", () =>
     Effect.gen(function*() {
       const redis = yield* withRedis
       const a = yield* instance(redis.url)
       const b = yield* instance(redis.url)
-      yield* eventually(() => a.redis.instances() >= 2 && b.redis.instances() >= 2)
+      yield* eventually(() => a.bus.instances() >= 2 && b.bus.instances() >= 2)
       const runs = yield* Ref.make(0)
       const slow = Ref.update(runs, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("200 millis")), Effect.as({ value: "\"once\"", cacheable: true }))
       const served = yield* Effect.all([
@@ -88,12 +109,12 @@ describe("TieredCache over a shared Redis", () => {
       const a = yield* instance(redis.url)
       const counter = redis.client()
       const locksTaken = () => Effect.promise(async () => Number(/cmdstat_set:calls=(\d+)/.exec(await counter.info("commandstats"))?.[1] ?? 0))
-      yield* eventually(() => a.redis.instances() === 1)
+      yield* eventually(() => a.bus.instances() === 1)
       const setsBefore = yield* locksTaken()
       yield* serve(a.cache, keyOf("solo"), policy, value("x"))
       assert.strictEqual((yield* locksTaken()) - setsBefore, 1) // the value only, no SET NX lock
       yield* instance(redis.url)
-      yield* eventually(() => a.redis.instances() >= 2) // the newcomer said hello
+      yield* eventually(() => a.bus.instances() >= 2) // the newcomer said hello
       const setsThen = yield* locksTaken()
       yield* serve(a.cache, keyOf("duo"), policy, value("y"))
       assert.strictEqual((yield* locksTaken()) - setsThen, 2) // the lock and the value
@@ -112,7 +133,7 @@ describe("TieredCache over a shared Redis", () => {
       for (let i = 0; i < 250 && source !== "redis"; i++) {
         yield* a.cache.delete(keyOf("after"))
         yield* serve(a.cache, keyOf("after"), policy, value("back"))
-        b.memory.remove("after")
+        yield* b.memory.delete(keyOf("after"))
         source = (yield* serve(b.cache, keyOf("after"), policy, value("not from redis"))).source
         if (source !== "redis") yield* Effect.sleep("20 millis")
       }

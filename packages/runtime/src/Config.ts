@@ -72,6 +72,8 @@ export const ConfigInput = Schema.Struct({
   redisUrl: Schema.optionalKey(Schema.String.check(Schema.isStartingWith("redis"))),
   /** Directory of the persistent L4 cache (SQLite); "" turns L4 off (default .tenfold). */
   cacheDir: Schema.optionalKey(Schema.String),
+  /** Namespace of this deployment's keys and channels in Redis, so deployments sharing a Redis never see each other's entries (default "default"). */
+  cacheNamespace: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
   /** L1 bound in bytes (default 64 MiB). */
   cacheMemoryMaxBytes: Schema.optionalKey(PositiveInt),
   /** L1 bound in entries (default 100000). */
@@ -116,6 +118,7 @@ export interface Config {
   readonly cache: boolean
   readonly redisUrl: string | undefined
   readonly cacheDir: string
+  readonly cacheNamespace: string
   readonly cacheMemoryMaxBytes: number
   readonly cacheMemoryMaxEntries: number
   readonly cacheTtlMs: number
@@ -151,6 +154,7 @@ export const defaults: Config = {
   cache: true,
   redisUrl: undefined,
   cacheDir: ".tenfold",
+  cacheNamespace: "default",
   cacheMemoryMaxBytes: 64 * 1024 * 1024,
   cacheMemoryMaxEntries: 100_000,
   cacheTtlMs: 60_000,
@@ -195,6 +199,7 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_CACHE", "cache", "boolean"],
   ["TENFOLD_REDIS_URL", "redisUrl", "string"],
   ["TENFOLD_CACHE_DIR", "cacheDir", "string"],
+  ["TENFOLD_CACHE_NAMESPACE", "cacheNamespace", "string"],
   ["TENFOLD_CACHE_MEMORY_MAX_BYTES", "cacheMemoryMaxBytes", "number"],
   ["TENFOLD_CACHE_MEMORY_MAX_ENTRIES", "cacheMemoryMaxEntries", "number"],
   ["TENFOLD_CACHE_TTL_MS", "cacheTtlMs", "number"],

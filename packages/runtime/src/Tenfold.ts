@@ -22,7 +22,7 @@ import {
   type Tool,
   ToolRegistry
 } from "@tenfold/mcp"
-import { MemoryTier, PersistentTier, RedisTier, TieredCache } from "@tenfold/cache"
+import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ToolExecutor } from "@tenfold/executor"
 import type { Protocol } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
@@ -50,17 +50,18 @@ const tokensOf = (config: Config) =>
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.")
 
 /**
- * The tiered result cache as configured: L1 always, L2 with `redisUrl`, L4 unless `cacheDir` is
- * empty; nothing when `cache` is false (tool calls then always run).
+ * The tiered result cache as configured: L1 always, L2 (with the Redis bus and lock) with
+ * `redisUrl` under `cacheNamespace`, L4 unless `cacheDir` is empty; nothing when `cache` is false
+ * (tool calls then always run).
  */
 export const cacheLayer = (config: Config) => {
   if (!config.cache) return Layer.empty
   const tiers = Layer.mergeAll(
     MemoryTier.layer({ maxBytes: config.cacheMemoryMaxBytes, maxEntries: config.cacheMemoryMaxEntries }),
-    config.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: config.redisUrl }),
+    config.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: config.redisUrl, namespace: config.cacheNamespace }),
     config.cacheDir === "" ? Layer.empty : PersistentTier.layer({ dir: config.cacheDir })
   )
-  return TieredCache.layer().pipe(Layer.provideMerge(tiers))
+  return TieredCache.layer().pipe(Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier])), Layer.provideMerge(tiers))
 }
 
 /**
@@ -115,7 +116,7 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
 
 /** `/readyz` fails while the Redis tier (L2) is configured but unavailable. */
 const redisReadiness = Layer.effectDiscard(Effect.gen(function*() {
-  const redis = yield* Effect.serviceOption(RedisTier)
+  const redis = yield* Effect.serviceOption(RedisClient)
   if (Option.isSome(redis)) yield* Health.use((health) => health.register("redis", Effect.sync(() => redis.value.available())))
 }))
 

@@ -35,6 +35,7 @@ const options = {
   "max-connections-per-address": { type: "string" },
   redis: { type: "string" },
   "cache-dir": { type: "string" },
+  "cache-namespace": { type: "string" },
   "no-cache": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
@@ -73,6 +74,8 @@ Options:
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
   --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
+  --cache-namespace <name>  Namespace of this deployment's keys in Redis (default "default"), so
+                            deployments sharing a Redis never see each other's entries
   --no-cache                Do not cache tool results at all
   -h, --help                Show this help
   -v, --version             Show the version
@@ -125,6 +128,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["tokens-file"] !== undefined) flags.tokensFile = parsed["tokens-file"]
     if (parsed.redis !== undefined) flags.redisUrl = parsed.redis
     if (parsed["cache-dir"] !== undefined) flags.cacheDir = parsed["cache-dir"]
+    if (parsed["cache-namespace"] !== undefined) flags.cacheNamespace = parsed["cache-namespace"]
     if (parsed["no-cache"] === true) flags.cache = false
     const file = parsed.config === undefined ? {} : yield* Config.fromFile(parsed.config)
     const fromEnv = yield* Config.fromEnv(env)

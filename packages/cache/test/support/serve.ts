@@ -4,6 +4,9 @@ import * as CacheKey from "../../src/CacheKey.ts"
 import type { CachePolicy } from "../../src/Policy.ts"
 import type { Computed, Served, TieredCache } from "../../src/TieredCache.ts"
 
+/** A policy for tests that call a tier directly (exact tiers ignore it). */
+export const anyPolicy: CachePolicy = { ttlMs: 60_000, staleWhileRevalidateMs: 0, graceMs: 0, scope: "public", maxBytes: 1024 * 1024 }
+
 /** A key whose exact id is `id` (so `MemoryTier.peek(id)` finds it). */
 export const keyOf = (id: string): CacheKey.CacheKey => CacheKey.make(id, "tool", "*", { id })
 

@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { PersistentTier } from "../../src/PersistentTier.ts"
 import { writerKey, writerValue } from "./writerEntries.ts"
+import { anyPolicy, keyOf } from "./serve.ts"
 
 /** A bound on the loop in case nobody kills it. */
 const MAX_WRITES = 100_000
@@ -16,7 +17,7 @@ const writeAll = PersistentTier.use((tier) =>
   Effect.gen(function*() {
     for (let n = 0; n < MAX_WRITES; n++) {
       const key = writerKey(n)
-      yield* tier.set(key, { value: writerValue(key), freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER })
+      yield* tier.set(keyOf(key), { value: writerValue(key), freshUntil: Number.MAX_SAFE_INTEGER, staleUntil: Number.MAX_SAFE_INTEGER }, anyPolicy)
       process.stdout.write(`written ${n + 1}\n`)
     }
   })
