@@ -37,7 +37,11 @@ describe("Config", () => {
       cacheMemoryMaxBytes: 64 * 1024 * 1024,
       cacheMemoryMaxEntries: 100_000,
       cacheTtlMs: 60_000,
-      cacheTools: {}
+      cacheTools: {},
+      toolTimeoutMs: 300_000,
+      maxRunningTools: 256,
+      maxQueuedTools: 1024,
+      maxSubscriptionsPerSession: 1000
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

@@ -33,6 +33,10 @@ const options = {
   "request-timeout-ms": { type: "string" },
   "max-connections": { type: "string" },
   "max-connections-per-address": { type: "string" },
+  "tool-timeout-ms": { type: "string" },
+  "max-running-tools": { type: "string" },
+  "max-queued-tools": { type: "string" },
+  "max-subscriptions-per-session": { type: "string" },
   redis: { type: "string" },
   "cache-dir": { type: "string" },
   "cache-namespace": { type: "string" },
@@ -71,6 +75,12 @@ Options:
   --max-connections <n>     Open HTTP connections (default 1000)
   --max-connections-per-address <n>
                             Open HTTP connections from one client address (default 200)
+  --tool-timeout-ms <n>     A tool call running longer is interrupted and answered as timed out,
+                            unless its tool declares its own timeoutMs (default 300000; 0 = none)
+  --max-running-tools <n>   Tool calls running at once; more wait in a queue (default 256)
+  --max-queued-tools <n>    Tool calls waiting; past it ServerBusy -32000 (default 1024)
+  --max-subscriptions-per-session <n>
+                            resources/subscribe URIs one session may hold (default 1000)
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
   --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
@@ -112,6 +122,10 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
       maxListenStreams: toNumber("max-listen-streams", parsed["max-listen-streams"]),
       maxListenStreamsPerPrincipal: toNumber("max-listen-streams-per-principal", parsed["max-listen-streams-per-principal"]),
       maxInflightCalls: toNumber("max-inflight-calls", parsed["max-inflight-calls"]),
+      toolTimeoutMs: toNumber("tool-timeout-ms", parsed["tool-timeout-ms"]),
+      maxRunningTools: toNumber("max-running-tools", parsed["max-running-tools"]),
+      maxQueuedTools: toNumber("max-queued-tools", parsed["max-queued-tools"]),
+      maxSubscriptionsPerSession: toNumber("max-subscriptions-per-session", parsed["max-subscriptions-per-session"]),
       headersTimeoutMs: toNumber("headers-timeout-ms", parsed["headers-timeout-ms"]),
       requestTimeoutMs: toNumber("request-timeout-ms", parsed["request-timeout-ms"]),
       maxConnections: toNumber("max-connections", parsed["max-connections"]),
