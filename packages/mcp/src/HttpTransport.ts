@@ -109,13 +109,11 @@ export const make = (options: HttpTransportOptions = {}) =>
       stateless.deliver(n)
       session.deliver(n)
     })
-    yield* Effect.forkScoped(Effect.repeat(
-      Effect.sync(() => {
-        stateless.keepAlive()
-        session.keepAlive()
-      }),
-      Schedule.spaced(options.keepAliveMs ?? 15_000)
-    ))
+    const keepAlive = Effect.sync(() => {
+      stateless.keepAlive()
+      session.keepAlive()
+    }).pipe(Effect.catchCause((cause) => Effect.logError("SSE keep-alive failed", cause)))
+    yield* Effect.forkScoped(Effect.repeat(keepAlive, Schedule.spaced(options.keepAliveMs ?? 15_000)))
     yield* Effect.addFinalizer(() => Effect.sync(stateless.close))
 
     const onMessage = (req: IncomingMessage, res: ServerResponse, body: unknown, principal: string | undefined) => {
