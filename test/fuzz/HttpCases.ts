@@ -762,14 +762,5 @@ const MIX: ReadonlyArray<readonly [Generator, number]> = [
   [batch, 5]
 ]
 
-const TOTAL = MIX.reduce((sum, [, w]) => sum + w, 0)
-
 /** The `index`-th case of a run: the same seed gives the same sequence. */
-export const httpCase = (rng: Random, index: number): HttpCase => {
-  let r = rng.next() * TOTAL
-  for (const [generate, weight] of MIX) {
-    r -= weight
-    if (r < 0) return generate(rng, index + 1)
-  }
-  return MIX[0]![0](rng, index + 1)
-}
+export const httpCase = (rng: Random, index: number): HttpCase => rng.weighted(MIX)(rng, index + 1)

@@ -42,6 +42,16 @@ export class Random {
     return items[Math.floor(this.next() * items.length)]!
   }
 
+  /** One of `items`, each drawn in proportion to its weight. */
+  weighted<A>(items: ReadonlyArray<readonly [A, number]>): A {
+    let r = this.next() * items.reduce((sum, [, w]) => sum + w, 0)
+    for (const [item, weight] of items) {
+      r -= weight
+      if (r < 0) return item
+    }
+    return items[0]![0]
+  }
+
   /** A printable ASCII string of `length` characters. */
   ascii(length: number): string {
     let out = ""

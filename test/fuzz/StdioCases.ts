@@ -192,14 +192,5 @@ const MIX: ReadonlyArray<readonly [Generator, number]> = [
   [bytes, 3]
 ]
 
-const TOTAL = MIX.reduce((sum, [, w]) => sum + w, 0)
-
 /** The `index`-th stdio case of a run. */
-export const stdioCase = (rng: Random, index: number): StdioCase => {
-  let r = rng.next() * TOTAL
-  for (const [generate, weight] of MIX) {
-    r -= weight
-    if (r < 0) return generate(rng, index + 1)
-  }
-  return MIX[0]![0](rng, index + 1)
-}
+export const stdioCase = (rng: Random, index: number): StdioCase => rng.weighted(MIX)(rng, index + 1)
