@@ -47,7 +47,8 @@ export interface HttpAnswer {
 export const isBusy = (answer: HttpAnswer): boolean => {
   if (answer.status !== 429 && answer.status !== 503) return false
   const message = messagesOf(answer)
-  return message !== undefined && message.some((m) => isObject(m) && isObject(m.error) && m.error.code === -32000)
+  // a shutdown also answers 503 -32000, but no fuzzed server is shutting down: that one is a failure
+  return message !== undefined && message.some((m) => isObject(m) && isObject(m.error) && m.error.code === -32000 && !String(m.error.message).includes("shutting down"))
 }
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
