@@ -94,8 +94,14 @@ const paramHeadersOf = (schema: Record<string, unknown>) => {
   })
 }
 
-/** One line per problem, e.g. `Expected string at ["text"]`. */
-export const formatSchemaIssue = (message: string): string => message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
+/** Longest argument-validation message answered (it may quote what the client sent). */
+const MAX_ISSUE_LENGTH = 1000
+
+/** One line per problem, e.g. `Expected string at ["text"]`, cut at a bounded length. */
+export const formatSchemaIssue = (message: string): string => {
+  const line = message.replace(/\n\s+at /g, " at ").replace(/\n/g, "; ")
+  return line.length > MAX_ISSUE_LENGTH ? `${line.slice(0, MAX_ISSUE_LENGTH)}…` : line
+}
 
 /** Validates arguments against a raw JSON Schema (ajv, compiled once, through the SDK's `fromJsonSchema`). */
 const jsonSchemaDecoder = (name: string, schema: Record<string, unknown>) => {
@@ -104,7 +110,7 @@ const jsonSchemaDecoder = (name: string, schema: Record<string, unknown>) => {
     const result = validate(args) as { value?: unknown; issues?: ReadonlyArray<{ message: string }> }
     return result.issues === undefined
       ? Exit.succeed(result.value)
-      : Exit.fail(invalidParams(`Invalid arguments for tool ${name}: ${result.issues.map((i) => i.message).join("; ")}`))
+      : Exit.fail(invalidParams(`Invalid arguments for tool ${name}: ${formatSchemaIssue(result.issues.map((i) => i.message).join("\n"))}`))
   }
 }
 

@@ -132,7 +132,9 @@ describe("Dispatcher hardening", () => {
           yield* send(huge, {}, session()),
           yield* send("tools/list", { cursor: huge }, stateless()),
           yield* send("prompts/get", { name: huge }, session()),
-          yield* send("resources/read", { uri: huge }, session())
+          yield* send("resources/read", { uri: huge }, session()),
+          yield* call("confirmRound", { item: { toString: 1, pad: huge } }, stateless()),
+          yield* call("confirmRound", { item: [huge, huge] }, session())
         ]
         for (const response of responses) {
           assert.isDefined(response.error)
