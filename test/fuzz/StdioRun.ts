@@ -102,6 +102,7 @@ export const runStdio = async (count: number, caseAt: (index: number) => StdioCa
       crashed.add(c.category)
       fail(`server process exited (${String(await live.proc.exited)}): ${crashLine(live.proc.stderr())}`)
       generation++
+      await live.proc.stop()
       live = launch()
       await waitFor(live, () => live.byId.has(`"init"`), timeoutMs)
       continue
