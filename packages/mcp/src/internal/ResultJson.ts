@@ -56,8 +56,12 @@ export const make = (identity: Record<string, unknown>): ResultJson => {
   return { stateless, cached, cacheableTail }
 }
 
-/** Responses are carved from slabs this large, so a large answer costs a copy, not an allocation. */
-const SLAB_BYTES = 1024 * 1024
+/**
+ * Responses up to a quarter of this are carved from shared slabs, so such an answer costs a copy,
+ * not an allocation. Small, because a slow reader holding one answer holds its whole slab: at most
+ * 256 KiB per connection, no more than the largest answer would hold by itself.
+ */
+const SLAB_BYTES = 256 * 1024
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
 let used = 0
 
