@@ -169,6 +169,19 @@ export const make = (options: RedisTierOptions) =>
       breaker.fail(now())
       errors.updateUnsafe(1, context)
     }
+    // Commands sent in one synchronous stretch (a value's write, its bus message and its lock
+    // release) leave in one socket write: Redis reads them together and answers in one packet.
+    let corked = false
+    const uncork = () => {
+      corked = false
+      redis.stream?.uncork()
+    }
+    const cork = () => {
+      if (corked || redis.status !== "ready") return
+      corked = true
+      redis.stream.cork()
+      queueMicrotask(uncork)
+    }
     const run = <A>(command: (redis: Redis) => Promise<A>): Effect.Effect<A | undefined> =>
       Effect.suspend(() => {
         if (!breaker.tryPass(now())) {
@@ -177,6 +190,7 @@ export const make = (options: RedisTierOptions) =>
         }
         return Effect.callback<A | undefined>((resume) => {
           try {
+            cork()
             command(redis).then((reply) => {
               breaker.succeed()
               resume(Effect.succeed(reply))

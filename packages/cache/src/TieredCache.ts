@@ -35,6 +35,12 @@ export interface Served {
   readonly freshUntil: number
 }
 
+/** What the lower tiers answered: a fresh value, or the grace fallback. */
+interface Looked {
+  readonly served?: Served
+  readonly fallback: Entry | undefined
+}
+
 /** One computation in flight for a key (a fiber of the layer's set), and how many callers wait for it. */
 interface Flight {
   readonly fiber: Fiber.Fiber<unknown, unknown>
@@ -101,8 +107,11 @@ export const make = (options: TieredCacheOptions = {}) =>
       yield* Effect.addFinalizer(() => Effect.sync(stop))
     }
 
+    /** A miss takes the cross-instance lock only with other instances on the bus. */
+    const coordinating = () => lock !== undefined && bus !== undefined && bus.instances() > 1
+
     /** The lower tier `index` (and those after it) for `key`: a fresh entry is promoted and served; else the freshest stale one is kept as the grace fallback. */
-    const lookFrom = (index: number, key: CacheKey, policy: CachePolicy, fallback: Entry | undefined): Effect.Effect<{ readonly served?: Served; readonly fallback: Entry | undefined }> => {
+    const lookFrom = (index: number, key: CacheKey, policy: CachePolicy, fallback: Entry | undefined): Effect.Effect<Looked> => {
       if (index === lower.length) return Effect.succeed({ fallback })
       const tier = lower[index]!
       const metrics = lowerSeries[index]!
@@ -113,16 +122,21 @@ export const make = (options: TieredCacheOptions = {}) =>
         if (entry !== undefined && now() < entry.freshUntil) {
           const served: Served = { value: entry.value, source: tier.name, freshUntil: entry.freshUntil }
           memory.put(key, entry)
-          return index === 0 ? Effect.succeed({ served, fallback }) : Effect.as(setIn(0, index, key, entry, policy), { served, fallback })
+          if (index === 0) return Effect.succeed({ served, fallback })
+          return Effect.as(together(lower.slice(0, index).map((faster) => faster.set(key, entry, policy))), { served, fallback })
         }
         const freshest = entry !== undefined && (fallback === undefined || entry.staleUntil > fallback.staleUntil) ? entry : fallback
         return lookFrom(index + 1, key, policy, freshest)
       })
     }
 
-    /** Stores `entry` in lower tiers `from` to `to` (exclusive), together. */
-    const setIn = (from: number, to: number, key: CacheKey, entry: Entry, policy: CachePolicy) =>
-      Effect.forEach(lower.slice(from, to), (tier) => tier.set(key, entry, policy), { discard: true, concurrency: "unbounded" })
+    /**
+     * Runs `effects` together and waits for them all. Each starts at once, in this order, in the
+     * layer's fiber set: a shared Redis gets their commands in one write, in this order, and
+     * before any later command of this caller.
+     */
+    const together = (effects: ReadonlyArray<Effect.Effect<void>>): Effect.Effect<void> =>
+      Effect.suspend(() => Effect.asVoid(Fiber.joinAll(effects.map((effect) => runFork(effect)))))
 
     /**
      * Stores a computed value in every tier; the lower tiers' writes, the bus message and the lock
@@ -141,7 +155,7 @@ export const make = (options: TieredCacheOptions = {}) =>
         const writes = lower.map((tier) => tier.set(key, entry, policy))
         if (bus !== undefined) writes.push(bus.publish(key.digest))
         writes.push(release)
-        return Effect.as(Effect.all(writes, { discard: true, concurrency: "unbounded" }), entry.freshUntil)
+        return Effect.as(together(writes), entry.freshUntil)
       })
 
     /** Waits for another instance's computation (it holds the lock) to land in a shared tier. */
@@ -159,18 +173,17 @@ export const make = (options: TieredCacheOptions = {}) =>
     /** The computing part of a miss, run once per key at a time (single-flight). */
     const resolve = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
       Effect.gen(function*() {
-        // a lock coordinates instances: with no other instance on the bus there is none to take
-        const coordinate = lock !== undefined && bus !== undefined && bus.instances() > 1
-        const acquired = coordinate ? yield* lock.acquire(key.digest, lockTtlMs) : undefined
+        const acquired = coordinating() ? yield* lock!.acquire(key.digest, lockTtlMs) : undefined
         if (acquired?.held === true) {
           const led = yield* awaitLeader(key, policy)
           if (led !== undefined) return led
         }
         // the lock is released with the value's writes, so no other instance computes in between
         const release = acquired?.held === false ? acquired.release : Effect.void
-        return yield* computeAndStore(key, policy, compute, fallback, release).pipe(Effect.onError(() => release))
+        return yield* computeAndStore(key, policy, compute, fallback, release).pipe(Effect.onInterrupt(() => release))
       })
 
+    /** Runs `compute` and stores a cacheable result (grace answers a failure); releases the lock once, with the writes when it stores. */
     const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined, release: Effect.Effect<void>) =>
       Effect.gen(function*() {
         const computed = yield* Effect.exit(compute)
@@ -289,7 +302,7 @@ export const make = (options: TieredCacheOptions = {}) =>
         Effect.suspend(() => {
           const deletes = [memory.delete(key), ...lower.map((tier) => tier.delete(key))]
           if (bus !== undefined) deletes.push(bus.publish(key.digest))
-          return Effect.all(deletes, { discard: true, concurrency: "unbounded" })
+          return together(deletes)
         })
     })
   })
