@@ -143,6 +143,45 @@ describe("Dispatcher hardening", () => {
       }).pipe(Effect.provide(layerWith())))
   })
 
+  describe("every method, every field, every odd value", () => {
+    const deep = (depth: number): unknown => (depth === 0 ? [] : [deep(depth - 1)])
+    const odd: ReadonlyArray<unknown> = [
+      null, 0, -1, 1.5, true, "", "x".repeat(50_000), [], {}, [1, "a"], { toString: 1 }, { toString: 1, valueOf: 1 },
+      { __proto__: { x: 1 } }, Object.create(null), deep(3000), { a: deep(3000) }
+    ]
+    const methods = [
+      "tools/call", "tools/list", "resources/list", "resources/templates/list", "resources/read", "prompts/list", "prompts/get",
+      "completion/complete", "server/discover", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"
+    ]
+    const fields = ["name", "arguments", "cursor", "uri", "level", "ref", "argument", "context", "requestState", "inputResponses", "_meta"]
+
+    it.effect("answers a well-formed JSON-RPC response (never throws, never a defect) for each, in both revisions", () =>
+      Effect.gen(function*() {
+        const dispatcher = yield* Dispatcher
+        let answered = 0
+        for (const peer of [stateless(), session()]) {
+          for (const method of methods) {
+            for (const field of fields) {
+              for (const value of odd) {
+                const params: Record<string, unknown> = { name: "counter", arguments: {}, [field]: value }
+                const handled = dispatcher.handle(9, method, params, peer, silent)
+                const answer: Answer = Effect.isEffect(handled) ? yield* handled : handled
+                const response = JSON.parse(bodyText(answer))
+                assert.strictEqual(response.id, 9)
+                assert.isTrue("result" in response || "error" in response)
+                if (response.error !== undefined) {
+                  assert.notStrictEqual(response.error.code, ErrorCode.InternalError, `${method} ${field}: ${response.error.message}`)
+                  assert.isBelow(JSON.stringify(response.error).length, 2000, `${method} ${field}`)
+                }
+                answered++
+              }
+            }
+          }
+        }
+        assert.strictEqual(answered, 2 * methods.length * fields.length * odd.length)
+      }).pipe(Effect.provide(layerWith())))
+  })
+
   describe("input-dependent results are never cached (defect 1)", () => {
     it.effect("2026-07-28: the final answer of an input round is not served to the next caller", () =>
       Effect.gen(function*() {
