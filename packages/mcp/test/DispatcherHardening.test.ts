@@ -229,6 +229,17 @@ describe("Dispatcher hardening", () => {
         assert.strictEqual(no.asked, 1)
       }).pipe(Effect.provide(layerWith())))
 
+    it.effect("a fresh cached result answers at once, without running an Effect", () =>
+      Effect.gen(function*() {
+        const dispatcher = yield* Dispatcher
+        const first = dispatcher.handle(1, "tools/call", { name: "counter", arguments: {} }, stateless("bob"), silent)
+        assert.isTrue(Effect.isEffect(first))
+        yield* (first as Effect.Effect<Answer>)
+        const second = dispatcher.handle(2, "tools/call", { name: "counter", arguments: {} }, stateless("bob"), silent)
+        assert.isFalse(Effect.isEffect(second))
+        assert.strictEqual(JSON.parse(bodyText(second as Answer)).result.cacheScope, "private")
+      }).pipe(Effect.provide(layerWith())))
+
     it.effect("a call carrying inputResponses or requestState neither reads nor writes the cache", () =>
       Effect.gen(function*() {
         counted = 0
