@@ -15,6 +15,8 @@ import { EventStore } from "./EventStore.ts"
 import { makeCalls, type StreamSupport } from "./internal/Exchange.ts"
 import * as Gate from "./internal/Gate.ts"
 import { header, pathOf } from "./internal/Headers.ts"
+import * as Limits from "./internal/Limits.ts"
+import type { MessageLimits } from "./internal/Limits.ts"
 import { Quota } from "./internal/Quota.ts"
 import { replyDefect, replyError, TRANSPORT_ERROR } from "./internal/Reply.ts"
 import * as SessionHttp from "./internal/SessionHttp.ts"
@@ -25,7 +27,7 @@ import { MetaKey, STATELESS_REVISION } from "./Protocol.ts"
 import { Sessions } from "./Sessions.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
 
-export interface HttpTransportOptions {
+export interface HttpTransportOptions extends MessageLimits {
   /** The MCP endpoint path (default `/mcp`). */
   readonly path?: string
   /** Largest accepted request body in bytes (default 4 MiB); larger answers 413. */
@@ -84,7 +86,8 @@ export const make = (options: HttpTransportOptions = {}) =>
     const runPromise = Effect.runPromiseWith(context)
 
     const path = options.path ?? "/mcp"
-    const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024
+    const limits = Limits.resolve(options)
+    const bodyLimits: Gate.BodyLimits = { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024, maxDepth: limits.maxJsonDepth }
     const clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 300_000
     const gate = Gate.make(options)
 
@@ -101,9 +104,20 @@ export const make = (options: HttpTransportOptions = {}) =>
       calls,
       support,
       listenQuota: new Quota(options.maxListenStreams ?? 10_000, options.maxListenStreamsPerPrincipal ?? 100),
+      listenFilter: limits.listenFilter,
       clientRequestTimeoutMs
     })
-    const session = SessionHttp.make({ dispatcher, sessions, events, calls, support, clientRequestTimeoutMs, runFork, onDefect })
+    const session = SessionHttp.make({
+      dispatcher,
+      sessions,
+      events,
+      calls,
+      support,
+      clientRequestTimeoutMs,
+      maxClientCapabilitiesBytes: limits.maxClientCapabilitiesBytes,
+      runFork,
+      onDefect
+    })
 
     yield* Notifications.forEach(yield* Notifications.Notifications, (n) => {
       stateless.deliver(n)
@@ -147,7 +161,7 @@ export const make = (options: HttpTransportOptions = {}) =>
       }
       switch (req.method) {
         case "POST":
-          return Gate.readJson(req, res, maxBodyBytes, principal, onBody)
+          return Gate.readJson(req, res, bodyLimits, principal, onBody)
         case "GET":
           return session.get(req, res, principal)
         case "DELETE":

@@ -3,27 +3,36 @@
  * go to stderr). One connection, one peer: a 2025-11-25 session after `initialize`, or
  * stateless 2026-07-28 requests that carry the `_meta` envelope.
  */
+import type { ClientCapabilities } from "@modelcontextprotocol/server"
 import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer } from "effect"
-import { createInterface } from "node:readline"
 import type { Readable, Writable } from "node:stream"
 import { Dispatcher } from "./Dispatcher.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
 import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
+import { exceedsDepth } from "./internal/JsonBounds.ts"
+import * as Limits from "./internal/Limits.ts"
+import type { MessageLimits } from "./internal/Limits.ts"
+import { readLines } from "./internal/Lines.ts"
+import * as ListenFilter from "./internal/ListenFilter.ts"
 import { RETRY_AFTER_MS } from "./internal/Reply.ts"
 import * as Shutdown from "./internal/Shutdown.ts"
 import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
-import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId, resultBytes } from "./JsonRpc.ts"
+import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
 import { type Answer, bodyText, type Outbound, type Peer, type SessionState } from "./Peer.ts"
-import { levelPasses, LIST_CHANGED_FILTER, MetaKey } from "./Protocol.ts"
+import { levelPasses, MetaKey } from "./Protocol.ts"
 
-export interface StdioOptions {
+export interface StdioOptions extends MessageLimits {
   /** Time calls in flight get when the connection ends or the server stops (default 10000 ms). */
   readonly shutdownGraceMs?: number
   /** How long a tool waits for the client's answer to a server→client request (default 300000 ms). */
   readonly clientRequestTimeoutMs?: number
   /** Calls running at once on this connection; past it, `ServerBusy` with a retry hint (default 1000). */
   readonly maxInflightCalls?: number
+  /** Longest input line in bytes (default 4 MiB, as `maxBodyBytes`); past it -32600, and the line is discarded unread. */
+  readonly maxLineBytes?: number
+  /** Open `subscriptions/listen` streams on this connection; past it, `ServerBusy` (default 100). */
+  readonly maxListenStreams?: number
 }
 
 /** Serves one stdio connection until its input ends. */
@@ -44,7 +53,10 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const write = (line: string) => {
           output.write(line + "\n")
         }
-        const session: SessionState & { clientCapabilities: Record<string, unknown>; initialized: boolean } = {
+        const limits = Limits.resolve(options)
+        const maxLineBytes = options.maxLineBytes ?? 4 * 1024 * 1024
+        const maxListens = options.maxListenStreams ?? 100
+        const session: SessionState & { clientCapabilities: ClientCapabilities; initialized: boolean } = {
           id: "stdio",
           logLevel: undefined,
           subscriptions: new Set(),
@@ -53,9 +65,11 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         }
         const calls = yield* FiberSet.make<Answer>()
         const maxInflight = options.maxInflightCalls ?? 1000
+        /** Calls running, by id for `notifications/cancelled`; counted apart, since a client may reuse an id. */
         const inflight = new Map<RequestId, Fiber.Fiber<Answer>>()
+        let running = 0
         const clientRequests = ClientRequests.makeState()
-        const listens = new Map<RequestId, Record<string, unknown>>()
+        const listens = new Map<RequestId, ListenFilter.ListenFilter>()
         let stopping = false
 
         const request = ClientRequests.request(clientRequests, write, options.clientRequestTimeoutMs ?? 300_000)
@@ -64,17 +78,19 @@ export class StdioTransport extends Context.Service<StdioTransport, {
 
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
           if (!Effect.isEffect(result)) return write(bodyText(result))
-          if (inflight.size >= maxInflight) {
+          if (running >= maxInflight) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, {
               retryAfterMs: RETRY_AFTER_MS,
               limit: "maxInflightCalls"
             }))
           }
           const fiber = runFork(result)
+          running++
           inflight.set(id, fiber)
           FiberSet.addUnsafe(calls, fiber)
           fiber.addObserver((exit) => {
-            inflight.delete(id)
+            running--
+            if (inflight.get(id) === fiber) inflight.delete(id)
             if (Exit.isSuccess(exit)) write(bodyText(exit.value))
             else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))
             else if (!Cause.hasInterruptsOnly(exit.cause)) {
@@ -88,12 +104,22 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           const missing = missingKeys(meta)
           const invalid = missing.length > 0 ? incomplete(missing) : unsupportedVersion(meta[MetaKey.protocolVersion] as string)
           if (invalid !== undefined) return write(errorBytes(id, invalid.code, invalid.message, invalid.data))
-          if (method === "subscriptions/listen") {
-            const filter = isObject(params.notifications) ? params.notifications : {}
-            listens.set(id, filter)
-            return write(notification("notifications/subscriptions/acknowledged", { _meta: { [MetaKey.subscriptionId]: id }, notifications: filter }))
-          }
+          if (method === "subscriptions/listen") return listen(id, params)
           answer(id, dispatcher.handle(id, method, params, peerOf(meta, undefined), statelessOutbound))
+        }
+
+        /** Opens a listen stream on this connection (at most `maxListens`; reusing an id replaces its stream). */
+        const listen = (id: RequestId, params: Record<string, unknown>) => {
+          const filter = ListenFilter.parse(params.notifications, limits.listenFilter)
+          if (filter instanceof ProtocolError) return write(errorBytes(id, filter.code, filter.message, filter.data))
+          if (listens.size >= maxListens && !listens.has(id)) {
+            return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: this connection already holds ${maxListens} subscriptions/listen streams; cancel one first`, {
+              retryAfterMs: RETRY_AFTER_MS,
+              limit: "maxListenStreams"
+            }))
+          }
+          listens.set(id, filter)
+          write(ListenFilter.acknowledgement(filter, id))
         }
 
         const onMessage = (message: unknown) => {
@@ -122,7 +148,9 @@ export class StdioTransport extends Context.Service<StdioTransport, {
               const params = kind.message.params ?? {}
               if (isObject(params._meta) && MetaKey.protocolVersion in params._meta) return stateless(id, method, params, params._meta)
               if (method === "initialize") {
-                session.clientCapabilities = isObject(params.capabilities) ? params.capabilities : {}
+                const capabilities = Limits.sessionCapabilities(params, limits.maxClientCapabilitiesBytes)
+                if (capabilities instanceof ProtocolError) return write(errorBytes(id, capabilities.code, capabilities.message, capabilities.data))
+                session.clientCapabilities = capabilities
                 return write(resultBytes(id, JSON.stringify(dispatcher.initializeResult(params.protocolVersion).result)))
               }
               const peer: Peer = { stateless: false, principal: undefined, clientCapabilities: session.clientCapabilities, logLevel: undefined, session }
@@ -132,7 +160,9 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         }
 
         /** One line, one message; whatever throws while handling it answers -32603 for it alone. */
-        const onLine = (line: string) => {
+        const onLine = (bytes: Buffer) => {
+          if (exceedsDepth(bytes, limits.maxJsonDepth)) return write(Limits.tooDeep(limits.maxJsonDepth))
+          const line = bytes.toString("utf8")
           if (line.trim() === "") return
           let message: unknown
           try {
@@ -152,33 +182,32 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           switch (n._tag) {
             case "ListChanged": {
               if (session.initialized) write(notification(n.method))
-              const key = LIST_CHANGED_FILTER[n.method]
-              for (const [id, filter] of listens) {
-                if (key !== undefined && filter[key] === true) write(notification(n.method, { _meta: { [MetaKey.subscriptionId]: id } }))
-              }
-              return
+              break
             }
             case "ResourceUpdated":
               if (session.subscriptions.has(n.uri)) write(notification("notifications/resources/updated", { uri: n.uri }))
-              return
+              break
             case "Log":
               if (session.initialized && (session.logLevel === undefined || levelPasses(n.level, session.logLevel))) {
                 write(notification("notifications/message", { level: n.level, ...(n.logger === undefined ? {} : { logger: n.logger }), data: n.data }))
               }
           }
+          for (const [id, filter] of listens) {
+            const message = ListenFilter.messageFor(filter, n, id)
+            if (message !== undefined) write(message)
+          }
         }
         yield* Notifications.forEach(notifications, deliver)
 
+        const tooLong = () => write(errorBytes(null, ErrorCode.InvalidRequest, `Invalid Request: the line is longer than ${maxLineBytes} bytes`))
         yield* Effect.callback<void>((resume) => {
-          const lines = createInterface({ input, crlfDelay: Infinity })
-          lines.on("line", onLine)
           /** Stops reading; calls in flight get the grace period, then are cancelled with an answer. */
           const drain = Effect.suspend(() => {
             stopping = true
-            lines.close()
+            stopReading()
             return Shutdown.drain(calls, options.shutdownGraceMs ?? 10_000)
           })
-          lines.on("close", () => {
+          const stopReading = readLines(input, maxLineBytes, { line: onLine, tooLong }, () => {
             if (!stopping) runFork(drain).addObserver(() => resume(Effect.void))
           })
           // interrupted (SIGINT/SIGTERM): drain before the interruption completes

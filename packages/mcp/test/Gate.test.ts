@@ -4,13 +4,13 @@ import * as Gate from "../src/internal/Gate.ts"
 import { send, serve } from "./support/Http.ts"
 
 /** A server that answers 200 with the principal for what the gate admits, after reading a JSON body. */
-const gated = (options: Gate.GateOptions, maxBodyBytes = 64) =>
+const gated = (options: Gate.GateOptions, maxBodyBytes = 64, maxDepth = 512) =>
   Effect.gen(function*() {
     const gate = Gate.make(options)
     const { url } = yield* serve((req, res) => {
       const principal = gate(req, res)
       if (principal === Gate.DENIED) return
-      Gate.readJson(req, res, maxBodyBytes, principal, (_, __, body, admitted) => res.writeHead(200).end(JSON.stringify({ principal: admitted ?? null, body })))
+      Gate.readJson(req, res, { maxBodyBytes, maxDepth }, principal, (_, __, body, admitted) => res.writeHead(200).end(JSON.stringify({ principal: admitted ?? null, body })))
     })
     return url
   })
@@ -80,5 +80,15 @@ describe("Gate", () => {
       const bad = yield* post(url, {}, "{nope")
       assert.strictEqual(bad.status, 400)
       assert.strictEqual(JSON.parse(bad.body).error.code, -32700)
+    }))
+
+  it.live("answers 400 -32600 for a body nested deeper than maxDepth, without parsing it; brackets in strings do not count", () =>
+    Effect.gen(function*() {
+      const url = yield* gated({}, 1000, 4)
+      const deep = yield* post(url, {}, `{"a":[[[[1]]]]}`)
+      assert.strictEqual(deep.status, 400)
+      assert.deepStrictEqual(JSON.parse(deep.body).error, { code: -32600, message: "Invalid Request: the message nests deeper than 4 levels" })
+      assert.strictEqual((yield* post(url, {}, `{"a":[[["[[[[\\\"{{{{"]]]}`)).status, 200)
+      assert.strictEqual((yield* post(url, {}, `{"a":[[[1]]]}`)).status, 200)
     }))
 })

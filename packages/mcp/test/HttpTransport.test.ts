@@ -199,4 +199,31 @@ describe("HttpTransport", () => {
         assert.strictEqual((yield* send(url, { headers: modernHeaders("tools/list"), body: modernBody(2, "tools/list") })).status, 503)
       }).pipe(withTransport()))
   })
+
+  describe("message bounds", () => {
+    it.live("refuses a body nested deeper than maxJsonDepth with 400 -32600 in both revisions", () =>
+      Effect.gen(function*() {
+        const url = yield* mounted
+        const nested = `${"[".repeat(20)}${"]".repeat(20)}`
+        const modern = yield* send(url, { headers: modernHeaders("tools/call", "echo"), body: JSON.stringify(modernBody(1, "tools/call", { name: "echo", arguments: { text: "x", ignored: JSON.parse(nested) } })) })
+        const legacy = yield* send(url, { headers: legacyHeaders, body: `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"x":${nested}}}` })
+        for (const r of [modern, legacy]) {
+          assert.strictEqual(r.status, 400)
+          assert.deepStrictEqual(json(r.body), { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the message nests deeper than 16 levels" } })
+        }
+        assert.strictEqual(yield* ping(url), "still here")
+      }).pipe(withTransport({ maxJsonDepth: 16 })))
+
+    it.live("refuses initialize capabilities past maxClientCapabilitiesBytes and listen filters past their bounds with -32602", () =>
+      Effect.gen(function*() {
+        const url = yield* mounted
+        const init = yield* send(url, { headers: legacyHeaders, body: { ...initialize, params: { ...initialize.params, capabilities: { x: "c".repeat(600) } } } })
+        assert.deepStrictEqual([init.status, json(init.body).error.code], [200, -32602])
+        const filter = yield* send(url, {
+          headers: modernHeaders("subscriptions/listen"),
+          body: modernBody(2, "subscriptions/listen", { notifications: { resourceSubscriptions: Array.from({ length: 10 }, (_, i) => `mem://${i}/${"u".repeat(10)}`) } })
+        })
+        assert.deepStrictEqual([filter.status, json(filter.body).error.code], [200, -32602])
+      }).pipe(withTransport({ maxClientCapabilitiesBytes: 500, maxListenFilterBytes: 100 })))
+  })
 })

@@ -24,6 +24,7 @@ const sessionServer = Effect.gen(function*() {
     calls,
     support: { record: (streamId, message) => Effect.runPromiseWith(context)(events.append(streamId, message)), onError: () => {} },
     clientRequestTimeoutMs: 1000,
+    maxClientCapabilitiesBytes: 1000,
     runFork,
     onDefect: () => {}
   })
@@ -31,7 +32,7 @@ const sessionServer = Effect.gen(function*() {
     const principal = req.headers["x-principal"] as string | undefined
     if (req.method === "GET") return handler.get(req, res, principal)
     if (req.method === "DELETE") return handler.remove(req, res, principal)
-    Gate.readJson(req, res, 1_000_000, principal, (_, __, body) =>
+    Gate.readJson(req, res, { maxBodyBytes: 1_000_000, maxDepth: 512 }, principal, (_, __, body) =>
       Array.isArray(body)
         ? handler.batch(req, res, body, principal)
         : handler.post(req, res, body as Record<string, unknown>, principal, principal ?? "anonymous"))
@@ -117,5 +118,16 @@ describe("SessionHttp", () => {
       })
       assert.strictEqual(r.headers["content-type"], "application/json")
       assert.deepStrictEqual(json(r.body).result.content, [{ type: "text", text: "counted to 2" }])
+    }).pipe(Effect.provide(below())))
+
+  it.live("refuses initialize whose capabilities are larger than the bound with -32602 and keeps no session", () =>
+    Effect.gen(function*() {
+      const { url } = yield* sessionServer
+      const sessions = yield* Sessions
+      const big = { ...initialize, params: { ...initialize.params, capabilities: { x: "c".repeat(2000) } } }
+      const r = yield* send(url, { headers: { ...legacyHeaders, "x-principal": "alice" }, body: big })
+      assert.deepStrictEqual([r.status, r.headers["mcp-session-id"], json(r.body).error?.code], [200, undefined, -32602])
+      assert.strictEqual(sessions.size(), 0)
+      assert.isDefined((yield* start(url)).id)
     }).pipe(Effect.provide(below())))
 })

@@ -10,7 +10,7 @@ import { below, meta, modernBody, modernHeaders } from "./support/Fixtures.ts"
 import { open, send, serve, sseMessages } from "./support/Http.ts"
 
 /** The 2026-07-28 handler alone on a real server (every request is treated as stateless). */
-const statelessServer = (listenQuota = new Quota(10, 10)) =>
+const statelessServer = (listenQuota = new Quota(10, 10), listenFilter = { maxUris: 1000, maxBytes: 65_536 }) =>
   Effect.gen(function*() {
     const dispatcher = yield* Dispatcher
     const tools = yield* ToolRegistry
@@ -21,10 +21,11 @@ const statelessServer = (listenQuota = new Quota(10, 10)) =>
       calls,
       support: { record: () => Promise.resolve("unused"), onError: () => {} },
       listenQuota,
+      listenFilter,
       clientRequestTimeoutMs: 1000
     })
     const { url } = yield* serve((req, res) =>
-      Gate.readJson(req, res, 1_000_000, undefined, (_, __, body) => handler.handle(req, res, body as Record<string, unknown>, undefined, "client"))
+      Gate.readJson(req, res, { maxBodyBytes: 1_000_000, maxDepth: 512 }, undefined, (_, __, body) => handler.handle(req, res, body as Record<string, unknown>, undefined, "client"))
     )
     return { url, handler }
   })
@@ -98,5 +99,19 @@ describe("StatelessHttp", () => {
       assert.deepStrictEqual([refused.status, json(refused.body).error.data.limit], [429, "maxListenStreamsPerPrincipal"])
       assert.strictEqual(refused.headers["retry-after"], "1")
       assert.deepStrictEqual(errorOf(yield* send(url, { ...listen(3), body: modernBody(3, "subscriptions/listen") })), [200, -32602])
+    }).pipe(provided))
+
+  it.live("refuses a listen filter past its bounds with -32602, taking no stream slot", () =>
+    Effect.gen(function*() {
+      const { url, handler } = yield* statelessServer(new Quota(10, 1), { maxUris: 2, maxBytes: 100 })
+      const listen = (id: number, notifications: unknown) => open(url, { headers: modernHeaders("subscriptions/listen"), body: modernBody(id, "subscriptions/listen", { notifications }) })
+      const refusal = (notifications: unknown) =>
+        listen(1, notifications).pipe(Effect.flatMap((s) => s.ended), Effect.map((text) => json(text).error?.code))
+      assert.strictEqual(yield* refusal({ resourceSubscriptions: ["a://1", "a://2", "a://3"] }), -32602)
+      assert.strictEqual(yield* refusal({ resourceSubscriptions: [`a://${"x".repeat(5000)}`] }), -32602)
+      assert.strictEqual(yield* refusal({ resourceSubscriptions: [`a://${"x".repeat(60)}`, `b://${"x".repeat(60)}`] }), -32602)
+      const ok = yield* listen(2, { resourceSubscriptions: ["a://1"], junk: "j".repeat(1000) })
+      assert.deepStrictEqual(sseMessages(yield* ok.until((t) => t.includes("acknowledged")))[0].params.notifications, { resourceSubscriptions: ["a://1"] })
+      assert.strictEqual(handler.listening(), 1)
     }).pipe(provided))
 })

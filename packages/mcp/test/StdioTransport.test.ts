@@ -46,7 +46,8 @@ const connect = (options?: StdioOptions) =>
         const check = () => (lines.length >= count ? resume(Effect.succeed(lines)) : waiters.push(check))
         check()
       })
-    return { send, until, fiber, end: Effect.sync(() => input.end()) }
+    const write = (text: string) => Effect.sync(() => input.write(text))
+    return { send, write, until, fiber, end: Effect.sync(() => input.end()) }
   })
 
 describe("StdioTransport", () => {
@@ -160,5 +161,99 @@ describe("StdioTransport", () => {
       const [line] = yield* c.until(1)
       assert.strictEqual(line.id, 1)
       assert.include(line.error.message, "shutting down")
+    }).pipe(Effect.provide(TestLayer)))
+})
+
+describe("StdioTransport bounds", () => {
+  const listen = (id: string, notifications: unknown = { toolsListChanged: true }) => ({ jsonrpc: "2.0", id, method: "subscriptions/listen", params: { notifications, _meta: meta } })
+
+  it.effect("answers a line nested deeper than maxJsonDepth with -32600 before parsing it, and keeps serving", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxJsonDepth: 8 })
+      yield* c.send(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":${"[".repeat(9)}${"]".repeat(9)}}}`)
+      yield* c.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":${"[".repeat(6)}"[[[[[[[[[["${"]".repeat(6)}}}`)
+      const lines = yield* c.until(2)
+      assert.deepStrictEqual(lines[0], { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the message nests deeper than 8 levels" } })
+      assert.deepStrictEqual(lines[1], { jsonrpc: "2.0", id: 2, result: {} })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("answers a line longer than maxLineBytes as soon as it passes the bound, discards it up to its newline, and keeps serving", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxLineBytes: 1000 })
+      // no newline yet: the answer must not wait for the line to end
+      yield* c.write(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${"a".repeat(3000)}`)
+      const [tooLong] = yield* c.until(1)
+      assert.deepStrictEqual(tooLong, { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the line is longer than 1000 bytes" } })
+      yield* c.write(`${"a".repeat(5000)}"}}\n`)
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: "ping" })
+      const lines = yield* c.until(2)
+      assert.deepStrictEqual(lines[1], { jsonrpc: "2.0", id: 2, result: {} })
+      yield* c.end
+      yield* Fiber.join(c.fiber)
+      assert.strictEqual(lines.length, 2)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("reads lines split across chunks, several lines per chunk, CRLF, and a last line without a newline", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxLineBytes: 1000 })
+      yield* c.write(`{"jsonrpc":"2.0","id":1,"meth`)
+      yield* c.write(`od":"ping"}\r\n{"jsonrpc":"2.0","id":2,"method":"ping"}\n\n{"jsonrpc":"2.0","id":3,`)
+      yield* c.write(`"method":"ping"}`)
+      yield* c.end
+      yield* Fiber.join(c.fiber)
+      const lines = yield* c.until(3)
+      assert.deepStrictEqual(lines.map((l) => l.id), [1, 2, 3])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("caps subscriptions/listen streams per connection with ServerBusy; a cancelled one frees its slot", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxListenStreams: 2 })
+      yield* c.send(listen("a"))
+      yield* c.send(listen("b"))
+      yield* c.send(listen("c"))
+      const lines = yield* c.until(3)
+      assert.deepStrictEqual(lines.slice(0, 2).map((l) => l.method), ["notifications/subscriptions/acknowledged", "notifications/subscriptions/acknowledged"])
+      assert.deepStrictEqual(lines[2], {
+        jsonrpc: "2.0",
+        id: "c",
+        error: { code: -32000, message: "Server busy: this connection already holds 2 subscriptions/listen streams; cancel one first", data: { retryAfterMs: 1000, limit: "maxListenStreams" } }
+      })
+      yield* c.send(listen("a"))
+      yield* c.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "b" } })
+      yield* c.send(listen("d"))
+      const after = yield* c.until(6)
+      assert.strictEqual(after[3].method, "notifications/subscriptions/acknowledged")
+      assert.deepStrictEqual(after[4], { jsonrpc: "2.0", id: "b", result: { resultType: "complete", _meta: { [MetaKey.subscriptionId]: "b" } } })
+      assert.strictEqual(after[5].params._meta[MetaKey.subscriptionId], "d")
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("refuses a listen filter past its bounds with -32602 and keeps only the known keys", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxListenFilterUris: 2, maxListenFilterBytes: 100 })
+      yield* c.send(listen("many", { resourceSubscriptions: ["a://1", "a://2", "a://3"] }))
+      yield* c.send(listen("long", { resourceSubscriptions: [`a://${"x".repeat(5000)}`] }))
+      yield* c.send(listen("big", { resourceSubscriptions: [`a://${"x".repeat(60)}`, `b://${"x".repeat(60)}`] }))
+      yield* c.send(listen("ok", { resourceSubscriptions: ["a://1"], toolsListChanged: true, junk: "j".repeat(1000) }))
+      const lines = yield* c.until(4)
+      assert.deepStrictEqual(lines.slice(0, 3).map((l) => [l.id, l.error?.code]), [["many", -32602], ["long", -32602], ["big", -32602]])
+      assert.deepStrictEqual(lines[3].params.notifications, { toolsListChanged: true, resourceSubscriptions: ["a://1"] })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("refuses initialize whose capabilities are larger than maxClientCapabilitiesBytes with -32602", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxClientCapabilitiesBytes: 1000 })
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: { x: "c".repeat(2000) }, clientInfo: { name: "t", version: "1" } } })
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: { roots: {} }, clientInfo: { name: "t", version: "1" } } })
+      const lines = yield* c.until(2)
+      assert.deepStrictEqual(lines[0].error, { code: -32602, message: "Invalid params: the client capabilities take more than 1000 characters as JSON", data: { maxClientCapabilitiesBytes: 1000 } })
+      assert.strictEqual(lines[1].result.protocolVersion, "2025-11-25")
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.live("counts calls that reuse one id against maxInflightCalls", () =>
+    Effect.gen(function*() {
+      const c = yield* connect({ maxInflightCalls: 2 })
+      for (let i = 0; i < 5; i++) yield* c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait", arguments: { ms: 200 } } })
+      const lines = yield* c.until(5)
+      assert.strictEqual(lines.filter((l) => l.error?.code === -32000).length, 3)
     }).pipe(Effect.provide(TestLayer)))
 })

@@ -1,6 +1,6 @@
 /**
  * The request gate every HTTP route sits behind: Host and Origin checks (DNS rebinding), bearer
- * authentication, and for POSTs the media type and a bounded body. It answers refusals itself
+ * authentication, and for POSTs the media type and a body bounded in size and nesting depth. It answers refusals itself
  * (403, 401, 415, 413, 400) and allocates nothing per request for clients it has seen before.
  */
 import { isJsonContentType, localhostAllowedHostnames, validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server"
@@ -8,7 +8,9 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, type Tokens } from "../Auth.ts"
 import { ErrorCode } from "../JsonRpc.ts"
 import { memoize } from "./Headers.ts"
-import { replyError, TRANSPORT_ERROR } from "./Reply.ts"
+import { exceedsDepth } from "./JsonBounds.ts"
+import { tooDeep } from "./Limits.ts"
+import { reply, replyError, TRANSPORT_ERROR } from "./Reply.ts"
 
 export interface GateOptions {
   /** Check Host and Origin (on by default; turn off only behind a proxy that does). */
@@ -93,17 +95,25 @@ export const make = (options: GateOptions) => {
 /** What receives a parsed body: a function made once, so reading a body allocates no closure for it. */
 export type OnBody = (req: IncomingMessage, res: ServerResponse, body: unknown, principal: string | undefined) => void
 
+/** How large and how deeply nested a POSTed body may be. */
+export interface BodyLimits {
+  readonly maxBodyBytes: number
+  readonly maxDepth: number
+}
+
 /**
- * Reads a POSTed JSON body of at most `maxBodyBytes` and hands the parsed value to `onBody`;
- * answers 415 (media type other than application/json, parameters allowed), 413 and 400 itself.
+ * Reads a POSTed JSON body of at most `maxBodyBytes`, nested at most `maxDepth` deep (checked on
+ * the bytes, before parsing), and hands the parsed value to `onBody`; answers 415 (media type
+ * other than application/json, parameters allowed), 413 and 400 itself.
  */
 export const readJson = (
   req: IncomingMessage,
   res: ServerResponse,
-  maxBodyBytes: number,
+  limits: BodyLimits,
   principal: string | undefined,
   onBody: OnBody
 ): void => {
+  const { maxBodyBytes, maxDepth } = limits
   if (!isJsonContentType(req.headers["content-type"])) {
     req.resume()
     return replyError(res, 415, null, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json")
@@ -123,9 +133,11 @@ export const readJson = (
   })
   req.on("end", () => {
     if (size > maxBodyBytes) return
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    if (exceedsDepth(bytes, maxDepth)) return reply(res, 400, tooDeep(maxDepth))
     let body: unknown
     try {
-      body = JSON.parse(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
+      body = JSON.parse(bytes.toString("utf8"))
     } catch {
       return replyError(res, 400, null, ErrorCode.ParseError, "Parse error: the request body is not valid JSON")
     }

@@ -7,7 +7,7 @@ import { Cause, Effect } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Dispatcher } from "../Dispatcher.ts"
 import type { EventStore } from "../EventStore.ts"
-import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId, resultBytes } from "../JsonRpc.ts"
+import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "../JsonRpc.ts"
 import type { Notification } from "../Notifications.ts"
 import { type Answer, bodyText, type Peer } from "../Peer.ts"
 import { levelPasses, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
@@ -15,7 +15,8 @@ import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { type Calls, Exchange, jsonOnly, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { acceptsAny, header } from "./Headers.ts"
-import { reply, replyBusy, replyDefect, replyError, TRANSPORT_ERROR } from "./Reply.ts"
+import { sessionCapabilities } from "./Limits.ts"
+import { reply, replyBusy, replyDefect, replyError, replyProtocolError, TRANSPORT_ERROR } from "./Reply.ts"
 import { frame, SSE_HEADERS, SseStream } from "./Sse.ts"
 
 /** Most messages one batch may hold. */
@@ -28,6 +29,8 @@ export interface SessionDeps {
   readonly calls: Calls
   readonly support: StreamSupport
   readonly clientRequestTimeoutMs: number
+  /** Largest `initialize` capabilities a session keeps, in characters of JSON; -32602 past it. */
+  readonly maxClientCapabilitiesBytes: number
   /** Runs an effect of the transport's context (replays from the event store). */
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => unknown
   /** Logs a defect that escaped a handler. */
@@ -71,13 +74,10 @@ export const make = (deps: SessionDeps) => {
     if (header(req, "mcp-session-id") !== undefined) {
       return replyError(res, 400, id, ErrorCode.InvalidRequest, "Invalid Request: Server already initialized")
     }
+    const clientCapabilities = sessionCapabilities(params, deps.maxClientCapabilitiesBytes)
+    if (clientCapabilities instanceof ProtocolError) return replyProtocolError(res, 200, id, clientCapabilities)
     const { protocolVersion, result } = dispatcher.initializeResult(params?.protocolVersion)
-    const session = sessions.create({
-      protocolVersion,
-      principal,
-      quotaKey,
-      clientCapabilities: isObject(params?.capabilities) ? params.capabilities : {}
-    })
+    const session = sessions.create({ protocolVersion, principal, quotaKey, clientCapabilities })
     if (session === "perKey") return replyBusy(res, 429, id, `this client already holds ${sessions.limits.maxSessionsPerPrincipal} sessions`, "maxSessionsPerPrincipal")
     if (session === "total") return replyBusy(res, 503, id, `${sessions.limits.maxSessions} sessions are live on this instance`, "maxSessions")
     reply(res, 200, resultBytes(id, JSON.stringify(result)), { "mcp-session-id": session.id })

@@ -5,15 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Dispatcher } from "../Dispatcher.ts"
-import { ErrorCode, errorBytes, isObject, isRequestId, notification, type RequestId } from "../JsonRpc.ts"
+import { ErrorCode, isObject, isRequestId, ProtocolError, type RequestId } from "../JsonRpc.ts"
 import type { Notification } from "../Notifications.ts"
-import { LIST_CHANGED_FILTER, McpErrorCode, MetaKey } from "../Protocol.ts"
+import { McpErrorCode, MetaKey } from "../Protocol.ts"
 import type { ToolRegistry } from "../ToolRegistry.ts"
 import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./Envelope.ts"
 import { type Calls, Exchange, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { decodeHeaderValue, header, headerText } from "./Headers.ts"
+import * as ListenFilter from "./ListenFilter.ts"
 import type { Quota } from "./Quota.ts"
-import { reply, replyBusy, replyError, replyProtocolError } from "./Reply.ts"
+import { replyBusy, replyError, replyProtocolError } from "./Reply.ts"
 import { SSE_HEADERS, SseStream } from "./Sse.ts"
 
 const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
@@ -21,7 +22,7 @@ const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "pr
 interface ListenStream {
   readonly id: RequestId
   readonly sse: SseStream
-  readonly filter: Record<string, unknown>
+  readonly filter: ListenFilter.ListenFilter
 }
 
 export interface StatelessDeps {
@@ -31,6 +32,8 @@ export interface StatelessDeps {
   readonly support: StreamSupport
   /** Bounds `subscriptions/listen` streams in total and per principal. */
   readonly listenQuota: Quota
+  /** Bounds what one listen stream's filter may hold. */
+  readonly listenFilter: ListenFilter.ListenFilterLimits
   readonly clientRequestTimeoutMs: number
 }
 
@@ -63,23 +66,14 @@ export const make = (deps: StatelessDeps) => {
   }
 
   const listen = (res: ServerResponse, id: RequestId, params: Record<string, unknown> | undefined, quotaKey: string) => {
-    const requested = params?.notifications
-    if (!isObject(requested)) {
-      return reply(res, 200, errorBytes(id, ErrorCode.InvalidParams, "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter"))
-    }
+    const filter = ListenFilter.parse(params?.notifications, deps.listenFilter)
+    if (filter instanceof ProtocolError) return replyProtocolError(res, 200, id, filter)
     const refused = listenQuota.take(quotaKey)
     if (refused === "perKey") return replyBusy(res, 429, id, `this client already holds ${listenQuota.maxPerKey} subscriptions/listen streams`, "maxListenStreamsPerPrincipal")
     if (refused === "total") return replyBusy(res, 503, id, `${listenQuota.max} subscriptions/listen streams are open on this instance`, "maxListenStreams")
-    const filter: Record<string, unknown> = {}
-    for (const key of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"]) {
-      if (requested[key] === true) filter[key] = true
-    }
-    if (Array.isArray(requested.resourceSubscriptions) && requested.resourceSubscriptions.length > 0) {
-      filter.resourceSubscriptions = requested.resourceSubscriptions.filter((u) => typeof u === "string")
-    }
     res.writeHead(200, SSE_HEADERS)
     const stream: ListenStream = { id, sse: new SseStream(`listen/${String(id)}`, res, undefined, support.onError), filter }
-    stream.sse.send(notification("notifications/subscriptions/acknowledged", { _meta: { [MetaKey.subscriptionId]: id }, notifications: filter }))
+    stream.sse.send(ListenFilter.acknowledgement(filter, id))
     listeners.add(stream)
     res.on("close", () => {
       listeners.delete(stream)
@@ -140,17 +134,8 @@ export const make = (deps: StatelessDeps) => {
   /** Sends a notification to every listen stream whose filter asks for it. */
   const deliver = (n: Notification) => {
     for (const stream of listeners) {
-      if (n._tag === "ListChanged") {
-        const key = LIST_CHANGED_FILTER[n.method]
-        if (key !== undefined && stream.filter[key] === true) {
-          stream.sse.send(notification(n.method, { _meta: { [MetaKey.subscriptionId]: stream.id } }))
-        }
-      } else if (n._tag === "ResourceUpdated") {
-        const subs = stream.filter.resourceSubscriptions
-        if (Array.isArray(subs) && subs.includes(n.uri)) {
-          stream.sse.send(notification("notifications/resources/updated", { uri: n.uri, _meta: { [MetaKey.subscriptionId]: stream.id } }))
-        }
-      }
+      const message = ListenFilter.messageFor(stream.filter, n, stream.id)
+      if (message !== undefined) stream.sse.send(message)
     }
   }
 
