@@ -5,6 +5,7 @@
  */
 import { ResourceRegistry } from "@tenfold/mcp"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { startStdio } from "../support/TenfoldProcess.ts"
 import { modernBody, modernHeaders, raw, type RunningServer, startServer } from "./support.ts"
 
 const json = (body: string) => JSON.parse(body) as { id?: unknown; error?: { code: number; message: string; data?: any }; result?: any }
@@ -221,5 +222,59 @@ describe("routes", () => {
 
   it("answers 404 for a path no route serves", async () => {
     expect((await raw(`${base()}/nope`, { method: "GET" })).status).toBe(404)
+  })
+})
+
+describe("what one message may make the server walk or keep", () => {
+  it("refuses over HTTP a body nested deeper than maxJsonDepth (400), and initialize capabilities and listen filters past their bounds (-32602)", async () => {
+    const s = await startServer({ maxJsonDepth: 16, maxClientCapabilitiesBytes: 500, maxListenFilterBytes: 100 })
+    try {
+      const nested = `${"[".repeat(20)}${"]".repeat(20)}`
+      const deep = await raw(s.url, { headers: modernHeaders("tools/call", "text_stats"), body: modernBody(1, "tools/call", { name: "text_stats", arguments: { text: "x" } }).replace(`"x"`, `"x","ignored":${nested}`) })
+      expect(deep.status).toBe(400)
+      expect(json(deep.body)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the message nests deeper than 16 levels" } })
+      const capabilities = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: { x: "c".repeat(600) }, clientInfo: { name: "raw", version: "1" } } })
+      const init = await raw(s.url, { headers: legacyHeaders, body: capabilities })
+      expect([init.status, init.headers["mcp-session-id"], json(init.body).error?.code]).toEqual([200, undefined, -32602])
+      const uris = Array.from({ length: 10 }, (_, i) => `mem://${i}/${"u".repeat(10)}`)
+      const listen = await raw(s.url, { headers: modernHeaders("subscriptions/listen"), body: modernBody(3, "subscriptions/listen", { notifications: { resourceSubscriptions: uris } }) })
+      expect([listen.status, json(listen.body).error?.code]).toEqual([200, -32602])
+      await stillServing()
+    } finally {
+      await s.close()
+    }
+  })
+
+  it("bounds stdio lines by --max-body-bytes and depth by --max-json-depth, and caps listen streams per connection", async () => {
+    const proc = startStdio({ args: ["--max-body-bytes", "1000", "--max-json-depth", "16", "--max-listen-streams-per-principal", "2"] })
+    const answers: Array<any> = []
+    let buffer = ""
+    proc.child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString()
+      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+        answers.push(JSON.parse(buffer.slice(0, nl)))
+        buffer = buffer.slice(nl + 1)
+      }
+    })
+    const until = async (n: number) => {
+      for (let i = 0; i < 500 && answers.length < n; i++) await new Promise((r) => setTimeout(r, 10))
+      return answers
+    }
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} }
+    const listen = (id: string) => JSON.stringify({ jsonrpc: "2.0", id, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true }, _meta: meta } })
+    try {
+      proc.child.stdin.write(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${"a".repeat(5000)}`)
+      expect((await until(1))[0]).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the line is longer than 1000 bytes" } })
+      proc.child.stdin.write(`"}}\n{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":${"[".repeat(20)}${"]".repeat(20)}}}\n`)
+      expect((await until(2))[1]).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: the message nests deeper than 16 levels" } })
+      proc.child.stdin.write(`${listen("a")}\n${listen("b")}\n${listen("c")}\n{"jsonrpc":"2.0","id":3,"method":"ping"}\n`)
+      const all = await until(6)
+      expect(all.slice(2, 4).map((a) => a.method)).toEqual(["notifications/subscriptions/acknowledged", "notifications/subscriptions/acknowledged"])
+      expect(all[4]).toMatchObject({ id: "c", error: { code: -32000, data: { limit: "maxListenStreams" } } })
+      expect(all[5]).toEqual({ jsonrpc: "2.0", id: 3, result: {} })
+      expect(proc.dead()).toBe(false)
+    } finally {
+      await proc.stop()
+    }
   })
 })

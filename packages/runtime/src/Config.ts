@@ -32,7 +32,7 @@ export const ConfigInput = Schema.Struct({
   path: Schema.optionalKey(Schema.String.check(Schema.isStartingWith("/"))),
   /** Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP (default false). */
   stdio: Schema.optionalKey(Schema.Boolean),
-  /** Largest accepted request body in bytes (default 4 MiB). */
+  /** Largest accepted request body in bytes, and longest stdio line (default 4 MiB). */
   maxBodyBytes: Schema.optionalKey(PositiveInt),
   /** Extra allowed origins besides loopback ones, as full origins (`https://app.example.com`): scheme, host and port must match. */
   allowedOrigins: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i)))),
@@ -50,7 +50,7 @@ export const ConfigInput = Schema.Struct({
   maxSessionsPerPrincipal: Schema.optionalKey(PositiveInt),
   /** Most open `subscriptions/listen` streams on the instance; 503 past it (default 10000). */
   maxListenStreams: Schema.optionalKey(PositiveInt),
-  /** Most open `subscriptions/listen` streams of one principal (or client address); 429 past it (default 100). */
+  /** Most open `subscriptions/listen` streams of one principal (or client address, or stdio connection); 429 / -32000 past it (default 100). */
   maxListenStreamsPerPrincipal: Schema.optionalKey(PositiveInt),
   /** Most tool calls and other requests running at once on the instance; ServerBusy past it (default 1000). */
   maxInflightCalls: Schema.optionalKey(PositiveInt),
@@ -88,8 +88,14 @@ export const ConfigInput = Schema.Struct({
   maxRunningTools: Schema.optionalKey(PositiveInt),
   /** Tool calls waiting for a slot (default 1024); past it a call answers ServerBusy (-32000). */
   maxQueuedTools: Schema.optionalKey(Millis),
-  /** `resources/subscribe` URIs one session may hold (default 1000). */
-  maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt)
+  /** `resources/subscribe` URIs one session may hold, and resource URIs one `subscriptions/listen` filter may name (default 1000). */
+  maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt),
+  /** Deepest nesting of arrays and objects in one message (HTTP body or stdio line), checked before parsing; 400 / -32600 past it (default 512). */
+  maxJsonDepth: Schema.optionalKey(PositiveInt),
+  /** Largest `capabilities` of `initialize` a session keeps, in characters of JSON; -32602 past it (default 16384). */
+  maxClientCapabilitiesBytes: Schema.optionalKey(PositiveInt),
+  /** Most characters of resource URIs one `subscriptions/listen` filter may name together; -32602 past it (default 65536). */
+  maxListenFilterBytes: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -127,6 +133,9 @@ export interface Config {
   readonly maxRunningTools: number
   readonly maxQueuedTools: number
   readonly maxSubscriptionsPerSession: number
+  readonly maxJsonDepth: number
+  readonly maxClientCapabilitiesBytes: number
+  readonly maxListenFilterBytes: number
 }
 
 export const defaults: Config = {
@@ -162,7 +171,10 @@ export const defaults: Config = {
   toolTimeoutMs: 300_000,
   maxRunningTools: 256,
   maxQueuedTools: 1024,
-  maxSubscriptionsPerSession: 1000
+  maxSubscriptionsPerSession: 1000,
+  maxJsonDepth: 512,
+  maxClientCapabilitiesBytes: 16_384,
+  maxListenFilterBytes: 65_536
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -206,7 +218,10 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_TOOL_TIMEOUT_MS", "toolTimeoutMs", "number"],
   ["TENFOLD_MAX_RUNNING_TOOLS", "maxRunningTools", "number"],
   ["TENFOLD_MAX_QUEUED_TOOLS", "maxQueuedTools", "number"],
-  ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"]
+  ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"],
+  ["TENFOLD_MAX_JSON_DEPTH", "maxJsonDepth", "number"],
+  ["TENFOLD_MAX_CLIENT_CAPABILITIES_BYTES", "maxClientCapabilitiesBytes", "number"],
+  ["TENFOLD_MAX_LISTEN_FILTER_BYTES", "maxListenFilterBytes", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

@@ -24,7 +24,7 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ToolExecutor } from "@tenfold/executor"
-import type { Protocol } from "@tenfold/mcp"
+import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
 import type { Config } from "./Config.ts"
 
@@ -103,7 +103,8 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
         tokens,
         maxInflightCalls: config.maxInflightCalls,
         maxListenStreams: config.maxListenStreams,
-        maxListenStreamsPerPrincipal: config.maxListenStreamsPerPrincipal
+        maxListenStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
+        ...messageLimits(config)
       })
     )
   )
@@ -119,6 +120,26 @@ const redisReadiness = Layer.effectDiscard(Effect.gen(function*() {
   const redis = yield* Effect.serviceOption(RedisClient)
   if (Option.isSome(redis)) yield* Health.use((health) => health.register("redis", Effect.sync(() => redis.value.available())))
 }))
+
+/** The bounds both transports apply to each client message, as configured. */
+export const messageLimits = (config: Config): MessageLimits => ({
+  maxJsonDepth: config.maxJsonDepth,
+  maxClientCapabilitiesBytes: config.maxClientCapabilitiesBytes,
+  maxListenFilterUris: config.maxSubscriptionsPerSession,
+  maxListenFilterBytes: config.maxListenFilterBytes
+})
+
+/**
+ * The options of `tenfold --stdio`'s one connection: its lines bounded like HTTP bodies, its
+ * listen streams like one principal's, and the same message bounds as HTTP.
+ */
+export const stdioOptions = (config: Config): StdioOptions => ({
+  shutdownGraceMs: config.shutdownGraceMs,
+  maxInflightCalls: config.maxInflightCalls,
+  maxLineBytes: config.maxBodyBytes,
+  maxListenStreams: config.maxListenStreamsPerPrincipal,
+  ...messageLimits(config)
+})
 
 /**
  * Listens on `config.host:config.port` with the runtime's HTTP transport, and warns (one line on

@@ -37,6 +37,9 @@ const options = {
   "max-running-tools": { type: "string" },
   "max-queued-tools": { type: "string" },
   "max-subscriptions-per-session": { type: "string" },
+  "max-json-depth": { type: "string" },
+  "max-client-capabilities-bytes": { type: "string" },
+  "max-listen-filter-bytes": { type: "string" },
   redis: { type: "string" },
   "cache-dir": { type: "string" },
   "cache-namespace": { type: "string" },
@@ -59,7 +62,7 @@ Options:
   --stdio                   Serve newline-delimited JSON-RPC on stdin/stdout instead of HTTP
   -c, --config <file>       JSON file with any of the settings below (camelCase keys)
   --tokens-file <file>      Require bearer tokens: one "<token> <principal>" per line
-  --max-body-bytes <n>      Largest request body (default 4194304)
+  --max-body-bytes <n>      Largest request body, and longest stdio line (default 4194304)
   --session-idle-ms <n>     Close 2025-11-25 sessions idle this long (default 600000)
   --page-size <n>           Items per tools/resources/prompts list page (default 100)
   --shutdown-grace-ms <n>   On SIGINT/SIGTERM, time calls in flight get to finish (default 10000)
@@ -68,7 +71,8 @@ Options:
                             (default 1000; the instance holds --max-sessions, TENFOLD_MAX_SESSIONS)
   --max-listen-streams <n>  Open subscriptions/listen streams on the instance (default 10000)
   --max-listen-streams-per-principal <n>
-                            ... of one principal or client address (default 100)
+                            ... of one principal or client address, or of one stdio
+                            connection (default 100)
   --max-inflight-calls <n>  Calls running at once; past it ServerBusy -32000 (default 1000)
   --headers-timeout-ms <n>  Time to send request headers, or a first request (default 30000)
   --request-timeout-ms <n>  Time to send a whole request, headers and body (default 60000)
@@ -80,7 +84,16 @@ Options:
   --max-running-tools <n>   Tool calls running at once; more wait in a queue (default 256)
   --max-queued-tools <n>    Tool calls waiting; past it ServerBusy -32000 (default 1024)
   --max-subscriptions-per-session <n>
-                            resources/subscribe URIs one session may hold (default 1000)
+                            resources/subscribe URIs one session may hold, and resource URIs
+                            one subscriptions/listen filter may name (default 1000)
+  --max-json-depth <n>      Deepest nesting of one message (HTTP body or stdio line), checked
+                            before parsing; past it 400 / -32600 (default 512)
+  --max-client-capabilities-bytes <n>
+                            Largest initialize capabilities a session keeps, in characters of
+                            JSON; past it -32602 (default 16384)
+  --max-listen-filter-bytes <n>
+                            Characters of resource URIs one subscriptions/listen filter may name
+                            together; past it -32602 (default 65536)
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
   --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
@@ -126,6 +139,9 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
       maxRunningTools: toNumber("max-running-tools", parsed["max-running-tools"]),
       maxQueuedTools: toNumber("max-queued-tools", parsed["max-queued-tools"]),
       maxSubscriptionsPerSession: toNumber("max-subscriptions-per-session", parsed["max-subscriptions-per-session"]),
+      maxJsonDepth: toNumber("max-json-depth", parsed["max-json-depth"]),
+      maxClientCapabilitiesBytes: toNumber("max-client-capabilities-bytes", parsed["max-client-capabilities-bytes"]),
+      maxListenFilterBytes: toNumber("max-listen-filter-bytes", parsed["max-listen-filter-bytes"]),
       headersTimeoutMs: toNumber("headers-timeout-ms", parsed["headers-timeout-ms"]),
       requestTimeoutMs: toNumber("request-timeout-ms", parsed["request-timeout-ms"]),
       maxConnections: toNumber("max-connections", parsed["max-connections"]),

@@ -20,7 +20,7 @@ const program = Effect.gen(function*() {
   const { config } = command
   const runtime = Tenfold.layer(config, { serverInfo, tools: builtinTools })
   if (config.stdio) {
-    return yield* StdioTransport.use((stdio) => stdio.serve(process.stdin, process.stdout, { shutdownGraceMs: config.shutdownGraceMs, maxInflightCalls: config.maxInflightCalls })).pipe(
+    return yield* StdioTransport.use((stdio) => stdio.serve(process.stdin, process.stdout, Tenfold.stdioOptions(config))).pipe(
       Effect.provide(runtime)
     )
   }
