@@ -103,10 +103,19 @@ export const formatSchemaIssue = (message: string): string => {
   return line.length > MAX_ISSUE_LENGTH ? `${line.slice(0, MAX_ISSUE_LENGTH)}…` : line
 }
 
-/** Validates arguments against a raw JSON Schema (ajv, compiled once, through the SDK's `fromJsonSchema`). */
+/**
+ * Validates arguments against a raw JSON Schema (ajv, through the SDK's `fromJsonSchema`),
+ * compiled on the first call: a catalog of many tools starts fast and holds only the validators
+ * of tools that were called.
+ */
 const jsonSchemaDecoder = (name: string, schema: Record<string, unknown>) => {
-  const validate = fromJsonSchema(schema as Parameters<typeof fromJsonSchema>[0])["~standard"].validate
+  let validate: ((value: unknown) => unknown) | undefined
   return (args: unknown): Exit.Exit<unknown, ProtocolError> => {
+    try {
+      validate ??= fromJsonSchema(schema as Parameters<typeof fromJsonSchema>[0])["~standard"].validate
+    } catch {
+      return Exit.fail(new ProtocolError({ code: ErrorCode.InternalError, message: `Tool ${name} has an input schema that cannot be compiled` }))
+    }
     const result = validate(args) as { value?: unknown; issues?: ReadonlyArray<{ message: string }> }
     return result.issues === undefined
       ? Exit.succeed(result.value)

@@ -293,6 +293,12 @@ describe("ToolRegistry", () => {
       assert.deepStrictEqual(tool.wire.inputSchema, raw)
     })
 
+    it("compiles the schema on the first call: a schema that cannot be compiled answers -32603 then, not at start", () => {
+      const broken = make([Tool.make({ name: "broken", description: "d", input: Tool.jsonSchema({ type: "object", properties: { a: { $ref: "#/nowhere" } } }), handler: () => Effect.succeed("ok") })])
+      const bad = broken.catalog.get("broken")!.decodeArguments({ a: 1 })
+      assert.strictEqual(failureOf(bad).code, ErrorCode.InternalError)
+    })
+
     it("validates arguments with it, naming the bad field", () => {
       assert.isTrue(Exit.isSuccess(tool.decodeArguments({ name: "x", kind: "a" })))
       const bad = tool.decodeArguments({ name: 1, extra: true })
