@@ -54,6 +54,12 @@ export interface TieredCacheOptions {
   readonly lockTtlMs?: number
   /** How often a follower instance looks for the leader's result in the shared tiers (default 25 ms). */
   readonly lockPollMs?: number
+  /**
+   * A miss takes the cross-instance lock only for a tool whose last run took at least this long
+   * (default 10 ms; a tool not run yet always takes it): for a faster tool, running it twice costs
+   * less than the lock's round trips.
+   */
+  readonly lockAboveMs?: number
 }
 
 export class TieredCache extends Context.Service<TieredCache, {
@@ -92,6 +98,9 @@ export const make = (options: TieredCacheOptions = {}) =>
     const lock = Option.getOrUndefined(yield* Effect.serviceOption(CacheLock))
     const lockTtlMs = options.lockTtlMs ?? 10_000
     const lockPollMs = options.lockPollMs ?? 25
+    const lockAboveMs = options.lockAboveMs ?? 10
+    /** How long each tool's last computation took, in ms (one entry per tool). */
+    const lastRunMs = new Map<string, number>()
     const flights = new Map<string, Flight>()
     // flights and refreshes live as long as the layer: closing it interrupts them
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
@@ -107,8 +116,9 @@ export const make = (options: TieredCacheOptions = {}) =>
       yield* Effect.addFinalizer(() => Effect.sync(stop))
     }
 
-    /** A miss takes the cross-instance lock only with other instances on the bus. */
-    const coordinating = () => lock !== undefined && bus !== undefined && bus.instances() > 1
+    /** A miss takes the cross-instance lock only with other instances on the bus, and for a tool not known to be fast. */
+    const coordinating = (tool: string) =>
+      lock !== undefined && bus !== undefined && bus.instances() > 1 && (lastRunMs.get(tool) ?? lockAboveMs) >= lockAboveMs
 
     /** The lower tier `index` (and those after it) for `key`: a fresh entry is promoted and served; else the freshest stale one is kept as the grace fallback. */
     const lookFrom = (index: number, key: CacheKey, policy: CachePolicy, fallback: Entry | undefined): Effect.Effect<Looked> => {
@@ -173,7 +183,7 @@ export const make = (options: TieredCacheOptions = {}) =>
     /** The computing part of a miss, run once per key at a time (single-flight). */
     const resolve = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined) =>
       Effect.gen(function*() {
-        const acquired = coordinating() ? yield* lock!.acquire(key.digest, lockTtlMs) : undefined
+        const acquired = coordinating(key.tool) ? yield* lock!.acquire(key.digest, lockTtlMs) : undefined
         if (acquired?.held === true) {
           const led = yield* awaitLeader(key, policy)
           if (led !== undefined) return led
@@ -186,7 +196,9 @@ export const make = (options: TieredCacheOptions = {}) =>
     /** Runs `compute` and stores a cacheable result (grace answers a failure); releases the lock once, with the writes when it stores. */
     const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined, release: Effect.Effect<void>) =>
       Effect.gen(function*() {
+        const started = performance.now()
         const computed = yield* Effect.exit(compute)
+        lastRunMs.set(key.tool, performance.now() - started)
         const usable = fallback !== undefined && now() < fallback.staleUntil ? fallback : undefined
         if (Exit.isFailure(computed)) {
           yield* release

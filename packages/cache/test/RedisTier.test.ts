@@ -15,7 +15,7 @@ const entryFor = (value: string, freshMs = 30_000, staleMs = 60_000) =>
 const redisKey = (id: string, namespace = "default") => `tenfold:${namespace}:c:${keyOf(id).digest}`
 
 /** Waits in real time (the server's own pace, not the TestClock's) until `check` holds, up to `timeoutMs`. */
-export const eventually = (check: Effect.Effect<boolean>, timeoutMs = 10_000) =>
+const eventually = (check: Effect.Effect<boolean>, timeoutMs = 10_000) =>
   Effect.gen(function*() {
     const deadline = Date.now() + timeoutMs
     while (!(yield* check)) {

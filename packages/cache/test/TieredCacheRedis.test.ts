@@ -10,7 +10,8 @@ import { MemoryTier } from "../src/MemoryTier.ts"
 import * as Policy from "../src/Policy.ts"
 import type { CachePolicy } from "../src/Policy.ts"
 import { RedisTier } from "../src/RedisTier.ts"
-import { TieredCache } from "../src/TieredCache.ts"
+import { TieredCache, type TieredCacheOptions } from "../src/TieredCache.ts"
+import * as CacheKey from "../src/CacheKey.ts"
 import { keyOf, serve } from "./support/serve.ts"
 import * as RedisServer from "./support/RedisServer.ts"
 
@@ -19,9 +20,9 @@ const policy: CachePolicy = { ttlMs: 60_000, staleWhileRevalidateMs: 0, graceMs:
 const withRedis = Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (redis) => Effect.promise(() => redis.close()))
 
 /** One Tenfold instance's cache: its own L1, the shared Redis as L2 (with its bus and lock). */
-const instance = (url: string) =>
+const instance = (url: string, options: TieredCacheOptions = {}) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(TieredCache.layer().pipe(
+    const context = yield* Layer.build(TieredCache.layer(options).pipe(
       Layer.provideMerge(CacheTiers.layer([RedisTier])),
       Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), RedisTier.layer({ url })))
     ))
@@ -106,7 +107,7 @@ describe("TieredCache over a shared Redis", () => {
   it.live("takes no cross-instance lock while it is the only instance, and does once another joins", () =>
     Effect.gen(function*() {
       const redis = yield* withRedis
-      const a = yield* instance(redis.url)
+      const a = yield* instance(redis.url, { lockAboveMs: 0 })
       const counter = redis.client()
       const locksTaken = () => Effect.promise(async () => Number(/cmdstat_set:calls=(\d+)/.exec(await counter.info("commandstats"))?.[1] ?? 0))
       yield* eventually(() => a.bus.instances() === 1)
@@ -118,6 +119,27 @@ describe("TieredCache over a shared Redis", () => {
       const setsThen = yield* locksTaken()
       yield* serve(a.cache, keyOf("duo"), policy, value("y"))
       assert.strictEqual((yield* locksTaken()) - setsThen, 2) // the lock and the value
+    }).pipe(Effect.scoped))
+
+  it.live("takes the cross-instance lock for a tool not run yet or slow, not for one whose last run was fast", () =>
+    Effect.gen(function*() {
+      const redis = yield* withRedis
+      const a = yield* instance(redis.url)
+      yield* instance(redis.url)
+      yield* eventually(() => a.bus.instances() >= 2)
+      const counter = redis.client()
+      const sets = () => Effect.promise(async () => Number(/cmdstat_set:calls=(\d+)/.exec(await counter.info("commandstats"))?.[1] ?? 0))
+      const setsFor = (tool: string, id: string, compute: Effect.Effect<{ value: string; cacheable: boolean }>) =>
+        Effect.gen(function*() {
+          const before = yield* sets()
+          yield* serve(a.cache, CacheKey.make(id, tool, "*", {}), policy, compute)
+          return (yield* sets()) - before
+        })
+      const slow = Effect.sleep("30 millis").pipe(Effect.as({ value: "\"slow\"", cacheable: true }))
+      assert.strictEqual(yield* setsFor("fast", "f1", value("x")), 2, "not run yet: lock and value")
+      assert.strictEqual(yield* setsFor("fast", "f2", value("x")), 1, "ran in under 10 ms: the value only")
+      assert.strictEqual(yield* setsFor("slow", "s1", slow), 2)
+      assert.strictEqual(yield* setsFor("slow", "s2", slow), 2, "ran for 30 ms: lock and value")
     }).pipe(Effect.scoped))
 
   it.live("keeps answering while Redis is down, and uses L2 again within seconds of its return", () =>
