@@ -4,7 +4,7 @@ import { TestClock } from "effect/testing"
 import { EventStore } from "../src/EventStore.ts"
 import { HttpTransport, type HttpTransportOptions } from "../src/HttpTransport.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
-import { below, initialize, legacyHeaders, modernBody, modernHeaders, rpc, THROWING_METHOD } from "./support/Fixtures.ts"
+import { below, initialize, legacyHeaders, meta, modernBody, modernHeaders, rpc, THROWING_METHOD } from "./support/Fixtures.ts"
 import { open, send, serve, sseMessages } from "./support/Http.ts"
 
 /** The transport under test, mounted on a real server for the test's scope; returns its URL. */
@@ -225,5 +225,18 @@ describe("HttpTransport", () => {
         })
         assert.deepStrictEqual([filter.status, json(filter.body).error.code], [200, -32602])
       }).pipe(withTransport({ maxClientCapabilitiesBytes: 500, maxListenFilterBytes: 100 })))
+
+    it.live("refuses a progress token longer than 256 characters with -32602, for a single request and a batch member", () =>
+      Effect.gen(function*() {
+        const url = yield* mounted
+        const sid = yield* openSession(url)
+        const call = (id: number, progressToken: unknown) => rpc(id, "tools/call", { name: "count", arguments: { to: 2 }, _meta: { progressToken } })
+        const single = yield* send(url, { headers: { ...legacyHeaders, "mcp-session-id": sid }, body: call(1, "p".repeat(257)) })
+        assert.deepStrictEqual([single.status, json(single.body).error?.code], [200, -32602])
+        const modern = yield* send(url, { headers: modernHeaders("tools/call", "count"), body: { ...modernBody(2, "tools/call"), params: { name: "count", arguments: { to: 2 }, _meta: { ...meta, progressToken: "p".repeat(257) } } } })
+        assert.deepStrictEqual(json(modern.body).error?.code, -32602)
+        const batch = yield* send(url, { headers: { ...legacyHeaders, "mcp-session-id": sid }, body: [call(3, "p".repeat(257)), call(4, "short")] })
+        assert.deepStrictEqual(json(batch.body).map((a: any) => [a.id, a.error?.code]), [[3, -32602], [4, undefined]])
+      }).pipe(withTransport()))
   })
 })

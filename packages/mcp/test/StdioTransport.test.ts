@@ -47,7 +47,16 @@ const connect = (options?: StdioOptions) =>
         check()
       })
     const write = (text: string) => Effect.sync(() => input.write(text))
-    return { send, write, until, fiber, end: Effect.sync(() => input.end()) }
+    /** Waits for `count` responses (lines with an id), notifications aside. */
+    const answers = (count: number) =>
+      Effect.callback<ReadonlyArray<any>>((resume) => {
+        const check = () => {
+          const found = lines.filter((l) => "id" in l)
+          return found.length >= count ? resume(Effect.succeed(found)) : waiters.push(check)
+        }
+        check()
+      })
+    return { send, write, until, answers, fiber, end: Effect.sync(() => input.end()) }
   })
 
 describe("StdioTransport", () => {
@@ -255,5 +264,18 @@ describe("StdioTransport bounds", () => {
       for (let i = 0; i < 5; i++) yield* c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait", arguments: { ms: 200 } } })
       const lines = yield* c.until(5)
       assert.strictEqual(lines.filter((l) => l.error?.code === -32000).length, 3)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("refuses a progress token longer than 256 characters (echoed in every progress notification) with -32602, in both revisions", () =>
+    Effect.gen(function*() {
+      const c = yield* connect()
+      const long = "p".repeat(257)
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "count", arguments: { to: 2 }, _meta: { progressToken: long } } })
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "count", arguments: { to: 2 }, _meta: { ...meta, progressToken: long } } })
+      yield* c.send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "count", arguments: { to: 2 }, _meta: { progressToken: { nested: [1] } } } })
+      yield* c.send({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "count", arguments: { to: 1 }, _meta: { progressToken: "p".repeat(256) } } })
+      const answers = yield* c.answers(4)
+      assert.deepStrictEqual(answers.map((l) => [l.id, l.error?.code]), [[1, -32602], [2, -32602], [3, -32602], [4, undefined]])
+      assert.strictEqual(answers[0].error.message, "Invalid params: _meta.progressToken must be a string of at most 256 characters or a number")
     }).pipe(Effect.provide(TestLayer)))
 })

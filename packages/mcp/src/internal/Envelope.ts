@@ -1,6 +1,7 @@
 /**
  * The 2026-07-28 per-request `_meta` envelope, read the same way by every transport: which
- * required keys are missing, whether the revision is served, and the caller it describes.
+ * required keys are missing, whether the revision is served, and the caller it describes; and
+ * the progress token any request's `_meta` may carry, bounded since every notification echoes it.
  */
 import { invalidParams, isObject, ProtocolError } from "../JsonRpc.ts"
 import type { Peer } from "../Peer.ts"
@@ -12,6 +13,18 @@ export const missingKeys = (meta: Record<string, unknown>): ReadonlyArray<string
     typeof meta[MetaKey.protocolVersion] === "string" ? undefined : MetaKey.protocolVersion,
     isObject(meta[MetaKey.clientCapabilities]) ? undefined : MetaKey.clientCapabilities
   ].filter((k) => k !== undefined)
+
+/** Longest progress token accepted: it is echoed in every progress notification, and stored with each in a resumable stream. */
+export const MAX_PROGRESS_TOKEN_LENGTH = 256
+
+/** -32602 when a request's `_meta.progressToken` is there but neither a number nor a string of at most {@link MAX_PROGRESS_TOKEN_LENGTH}. */
+export const invalidProgressToken = (params: Record<string, unknown> | undefined): ProtocolError | undefined => {
+  const meta = params?._meta
+  if (!isObject(meta) || meta.progressToken === undefined) return undefined
+  const token = meta.progressToken
+  if (typeof token === "string" ? token.length <= MAX_PROGRESS_TOKEN_LENGTH : typeof token === "number") return undefined
+  return invalidParams(`Invalid params: _meta.progressToken must be a string of at most ${MAX_PROGRESS_TOKEN_LENGTH} characters or a number`)
+}
 
 /** -32602 for an incomplete envelope, naming what is missing. */
 export const incomplete = (missing: ReadonlyArray<string>) =>

@@ -14,6 +14,7 @@ import { levelPasses, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISI
 import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { type Calls, Exchange, jsonOnly, outboundOf, type StreamSupport } from "./Exchange.ts"
+import { invalidProgressToken } from "./Envelope.ts"
 import { acceptsAny, header } from "./Headers.ts"
 import { sessionCapabilities } from "./Limits.ts"
 import { reply, replyBusy, replyDefect, replyError, replyProtocolError, TRANSPORT_ERROR } from "./Reply.ts"
@@ -110,6 +111,8 @@ export const make = (deps: SessionDeps) => {
         return
       case "Request": {
         const { id, method, params } = kind.message
+        const badToken = invalidProgressToken(params)
+        if (badToken !== undefined) return replyProtocolError(res, 200, id, badToken)
         const accept = header(req, "accept")
         if (!acceptsAny(accept, ["application/json", "text/event-stream"])) {
           return replyError(res, 406, id, TRANSPORT_ERROR, "Not Acceptable: Client must accept application/json and text/event-stream")
@@ -123,6 +126,8 @@ export const make = (deps: SessionDeps) => {
 
   /** One batch member's answer; a member whose handling throws gets -32603 alone. */
   const memberAnswer = (id: RequestId, method: string, params: Record<string, unknown> | undefined, peer: Peer): Effect.Effect<Answer> => {
+    const badToken = invalidProgressToken(params)
+    if (badToken !== undefined) return Effect.succeed({ body: errorBytes(id, badToken.code, badToken.message), status: 200 })
     try {
       const answer = dispatcher.handle(id, method, params, peer, { notify: () => {}, request: undefined })
       return Effect.isEffect(answer) ? answer : Effect.succeed(answer)

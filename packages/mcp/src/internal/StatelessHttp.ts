@@ -9,7 +9,7 @@ import { ErrorCode, isObject, isRequestId, ProtocolError, type RequestId } from 
 import type { Notification } from "../Notifications.ts"
 import { McpErrorCode, MetaKey } from "../Protocol.ts"
 import type { ToolRegistry } from "../ToolRegistry.ts"
-import { incomplete, missingKeys, peerOf, unsupportedVersion } from "./Envelope.ts"
+import { incomplete, invalidProgressToken, missingKeys, peerOf, unsupportedVersion } from "./Envelope.ts"
 import { type Calls, Exchange, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { decodeHeaderValue, header, headerText } from "./Headers.ts"
 import * as ListenFilter from "./ListenFilter.ts"
@@ -126,6 +126,8 @@ export const make = (deps: StatelessDeps) => {
       const mismatch = paramHeaderMismatch(req, params.name, params.arguments)
       if (mismatch !== undefined) return replyError(res, 400, id, McpErrorCode.HeaderMismatch, mismatch.message, { mismatch: mismatch.data })
     }
+    const badToken = invalidProgressToken(params)
+    if (badToken !== undefined) return replyProtocolError(res, 400, id, badToken)
     if (method === "subscriptions/listen") return listen(res, id, params, quotaKey)
     const exchange = new Exchange(res, undefined, support)
     calls.run(dispatcher.handle(id, method, params, peerOf(meta, principal), outboundOf(exchange, deps.clientRequestTimeoutMs)), exchange, id)
