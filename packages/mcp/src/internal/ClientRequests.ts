@@ -4,9 +4,9 @@
  * the transport hands to `settle`), and gives up after a timeout.
  */
 import { Effect } from "effect"
-import { ErrorCode, ProtocolError, type RequestId } from "../JsonRpc.ts"
+import { ErrorCode, isObject, ProtocolError, quote, type RequestId } from "../JsonRpc.ts"
 
-export type PendingResponse = (response: { result?: unknown; error?: { code: number; message: string } }) => void
+export type PendingResponse = (response: { result?: unknown; error?: unknown }) => void
 
 /** The requests a connection is waiting on, and the next id to give one. */
 export interface ClientRequests {
@@ -27,9 +27,7 @@ export const request = (
     const id = `tenfold-${state.nextOutboundId++}`
     state.pending.set(id, (response) => {
       state.pending.delete(id)
-      resume(response.error === undefined
-        ? Effect.succeed(response.result)
-        : Effect.fail(new ProtocolError({ code: response.error.code, message: `Client answered ${method} with an error: ${response.error.message}` })))
+      resume(response.error === undefined ? Effect.succeed(response.result) : Effect.fail(clientError(method, response.error)))
     })
     send(JSON.stringify({ jsonrpc: "2.0", id, method, params }))
     return Effect.sync(() => state.pending.delete(id))
@@ -40,10 +38,17 @@ export const request = (
     })
   )
 
+/** The client's error object (untrusted: any JSON) as a ProtocolError with an integer code and a bounded message. */
+const clientError = (method: string, error: unknown) => {
+  const code = isObject(error) && Number.isSafeInteger(error.code) ? error.code as number : ErrorCode.InternalError
+  const message = isObject(error) ? quote(error.message) : quote(error)
+  return new ProtocolError({ code, message: `Client answered ${method} with an error: ${message}` })
+}
+
 /** Hands a JSON-RPC response from the client to the request waiting for it (if any still is). */
 export const settle = (
   state: ClientRequests,
-  response: { readonly id: RequestId | null; readonly result?: unknown; readonly error?: { code: number; message: string } }
+  response: { readonly id: RequestId | null; readonly result?: unknown; readonly error?: unknown }
 ) => {
   if (response.id !== null) state.pending.get(response.id)?.(response.error === undefined ? { result: response.result } : { error: response.error })
 }
