@@ -123,6 +123,9 @@ export const make = (options: RedisTierOptions) =>
         (connection) => close(connection, commandTimeoutMs)
       )
     const redis = yield* connect({ commandTimeout: commandTimeoutMs })
+    // runs before the connection closes: a close we asked for is no lost connection
+    let closing = false
+    yield* Effect.addFinalizer(() => Effect.sync(() => (closing = true)))
 
     // undefined until the first connection or the end of the startup wait
     let up: boolean | undefined
@@ -138,7 +141,7 @@ export const make = (options: RedisTierOptions) =>
       up = true
     })
     redis.on("close", () => {
-      if (up !== true) return
+      if (up !== true || closing) return
       up = false
       changed("lost", Effect.logWarning(`Lost the connection to Redis at ${where}: L2 is skipped (calls go on from L1 and L4) until it is back`))
     })
