@@ -34,6 +34,7 @@ describe("Config", () => {
       cache: true,
       redisUrl: undefined,
       cacheDir: ".tenfold",
+      cacheNamespace: "default",
       cacheMemoryMaxBytes: 64 * 1024 * 1024,
       cacheMemoryMaxEntries: 100_000,
       cacheTtlMs: 60_000,
@@ -41,7 +42,10 @@ describe("Config", () => {
       toolTimeoutMs: 300_000,
       maxRunningTools: 256,
       maxQueuedTools: 1024,
-      maxSubscriptionsPerSession: 1000
+      maxSubscriptionsPerSession: 1000,
+      maxJsonDepth: 512,
+      maxClientCapabilitiesBytes: 16_384,
+      maxListenFilterBytes: 65_536
     })
     assert.deepStrictEqual(resolve(), defaults)
   })
