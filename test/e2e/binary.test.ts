@@ -3,15 +3,23 @@
  * SIGTERM, and nothing but JSON-RPC on stdout in --stdio mode.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { modernBody, modernHeaders, raw } from "./support.ts"
 
 const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
 
+// the binary keeps its L4 cache in the user cache directory: here, one of the test's own
+const xdgCacheHome = mkdtempSync(join(tmpdir(), "tenfold-binary-"))
+afterAll(() => rmSync(xdgCacheHome, { recursive: true, force: true }))
+const baseEnv = { ...process.env, XDG_CACHE_HOME: xdgCacheHome }
+
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } })
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...baseEnv, ...env } })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d: Buffer) => void (stdout += d))
@@ -22,7 +30,7 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
 /** Starts the binary on a free port and resolves with its URL once it says it is serving. */
 const serve = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
   new Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "--port", "0", ...args], { env: { ...process.env, ...env } })
+    const child = spawn(process.execPath, [bin, "--port", "0", ...args], { env: { ...baseEnv, ...env } })
     const exit = new Promise<number | null>((r) => child.on("close", r))
     let stderr = ""
     child.stderr.on("data", (d: Buffer) => {
@@ -66,6 +74,25 @@ describe("the tenfold binary", () => {
     expect(await exit).toBe(0)
   })
 
+  it("says where it listens and which cache tiers are on, keeps L4 in the user cache directory, and says when it stops", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tenfold-cwd-"))
+    try {
+      const child = spawn(process.execPath, [bin, "--port", "0"], { cwd, env: baseEnv })
+      const exit = new Promise<number | null>((r) => child.on("close", r))
+      let stderr = ""
+      child.stderr.on("data", (d: Buffer) => void (stderr += d))
+      await expect.poll(() => stderr, { timeout: 10_000 }).toContain("serving MCP on http://127.0.0.1:")
+      expect(stderr).toContain(`cache: L1 memory (64 MiB), L4 SQLite in ${join(xdgCacheHome, "tenfold")}`)
+      expect(existsSync(join(xdgCacheHome, "tenfold"))).toBe(true)
+      expect(existsSync(join(cwd, ".tenfold"))).toBe(false)
+      child.kill("SIGTERM")
+      expect(await exit).toBe(0)
+      expect(stderr).toMatch(/shutting down[^\n]*\n(.*\n)*tenfold stopped\n/)
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+    }
+  })
+
   it("warns once at start when bound beyond loopback without tokens, and keeps Host checks on", async () => {
     const open = await serve(["--host", "0.0.0.0"])
     try {
@@ -86,7 +113,7 @@ describe("the tenfold binary", () => {
   })
 
   it("writes nothing but JSON-RPC lines to stdout in --stdio mode", async () => {
-    const child = spawn(process.execPath, [bin, "--stdio"])
+    const child = spawn(process.execPath, [bin, "--stdio"], { env: baseEnv })
     let stdout = ""
     child.stdout.on("data", (d: Buffer) => void (stdout += d))
     const closed = new Promise<number | null>((r) => child.on("close", r))

@@ -4,6 +4,8 @@
  */
 import { Data, Effect, Schema } from "effect"
 import { readFile } from "node:fs/promises"
+import { homedir } from "node:os"
+import { isAbsolute, join } from "node:path"
 
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -70,7 +72,7 @@ export const ConfigInput = Schema.Struct({
   cache: Schema.optionalKey(Schema.Boolean),
   /** Redis URL for the shared L2 cache (and cross-instance invalidation); none by default. */
   redisUrl: Schema.optionalKey(Schema.String.check(Schema.isStartingWith("redis"))),
-  /** Directory of the persistent L4 cache (SQLite); "" turns L4 off (default .tenfold). */
+  /** Directory of the persistent L4 cache (SQLite); "" turns L4 off (default: the user cache directory, see {@link userCacheDir}). */
   cacheDir: Schema.optionalKey(Schema.String),
   /** Namespace of this deployment's keys and channels in Redis, so deployments sharing a Redis never see each other's entries (default "default"). */
   cacheNamespace: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty())),
@@ -138,6 +140,16 @@ export interface Config {
   readonly maxListenFilterBytes: number
 }
 
+/**
+ * Where Tenfold keeps state by default: `$XDG_CACHE_HOME/tenfold`, else `~/.cache/tenfold` (a
+ * relative XDG_CACHE_HOME is ignored, as the XDG spec says), so a client that launches `tenfold`
+ * from `/` or `$HOME` does not litter that directory.
+ */
+export const userCacheDir = (env: Record<string, string | undefined> = process.env): string => {
+  const xdg = env.XDG_CACHE_HOME
+  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "tenfold")
+}
+
 export const defaults: Config = {
   host: "127.0.0.1",
   port: 3000,
@@ -162,7 +174,7 @@ export const defaults: Config = {
   shutdownGraceMs: 10_000,
   cache: true,
   redisUrl: undefined,
-  cacheDir: ".tenfold",
+  cacheDir: userCacheDir(),
   cacheNamespace: "default",
   cacheMemoryMaxBytes: 64 * 1024 * 1024,
   cacheMemoryMaxEntries: 100_000,

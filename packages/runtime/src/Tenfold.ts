@@ -64,6 +64,27 @@ export const cacheLayer = (config: Config) => {
   return TieredCache.layer().pipe(Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier])), Layer.provideMerge(tiers))
 }
 
+/** A Redis URL without its credentials, for logs. */
+const withoutCredentials = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    return parsed.toString()
+  } catch {
+    return "(unparsable URL)"
+  }
+}
+
+/** The cache tiers `config` turns on, in words, for the start-up line (Redis credentials never shown). */
+export const describeCache = (config: Config): string => {
+  if (!config.cache) return "cache off"
+  const tiers = [`L1 memory (${Math.round(config.cacheMemoryMaxBytes / 1024 / 1024)} MiB)`]
+  if (config.redisUrl !== undefined) tiers.push(`L2 Redis at ${withoutCredentials(config.redisUrl)} (namespace ${config.cacheNamespace})`)
+  if (config.cacheDir !== "") tiers.push(`L4 SQLite in ${config.cacheDir}`)
+  return `cache: ${tiers.join(", ")}`
+}
+
 /**
  * The tool executor as configured: the default timeout, the counting admission (running and
  * queued bounds) and in-process placement; resource and scheduler packages replace the last two.

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { ConfigError, defaults, fromEnv, fromFile, fromObject, resolve } from "../src/Config.ts"
+import { homedir, tmpdir } from "node:os"
+import { isAbsolute, join } from "node:path"
+import { ConfigError, defaults, fromEnv, fromFile, fromObject, resolve, userCacheDir } from "../src/Config.ts"
 import { tempFile } from "../../../test/support/TempFile.ts"
 
 const configFile = (text: string) => tempFile("tenfold.json", text)
@@ -33,7 +33,7 @@ describe("Config", () => {
       shutdownGraceMs: 10_000,
       cache: true,
       redisUrl: undefined,
-      cacheDir: ".tenfold",
+      cacheDir: userCacheDir(),
       cacheNamespace: "default",
       cacheMemoryMaxBytes: 64 * 1024 * 1024,
       cacheMemoryMaxEntries: 100_000,
@@ -48,6 +48,13 @@ describe("Config", () => {
       maxListenFilterBytes: 65_536
     })
     assert.deepStrictEqual(resolve(), defaults)
+  })
+
+  it("keeps state in the user cache directory by default, not the current directory", () => {
+    assert.strictEqual(userCacheDir({ XDG_CACHE_HOME: "/var/cache/alice" }), "/var/cache/alice/tenfold")
+    assert.strictEqual(userCacheDir({}), join(homedir(), ".cache", "tenfold"))
+    assert.strictEqual(userCacheDir({ XDG_CACHE_HOME: "relative/dir" }), join(homedir(), ".cache", "tenfold"))
+    assert.isTrue(isAbsolute(defaults.cacheDir))
   })
 
   describe("fromEnv", () => {

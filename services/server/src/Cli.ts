@@ -96,7 +96,8 @@ Options:
                             together; past it -32602 (default 65536)
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
-  --cache-dir <dir>         Directory of the persistent L4 cache (default .tenfold; "" = off)
+  --cache-dir <dir>         Directory of the persistent L4 cache (default $XDG_CACHE_HOME/tenfold,
+                            else ~/.cache/tenfold; "" = off)
   --cache-namespace <name>  Namespace of this deployment's keys in Redis (default "default"), so
                             deployments sharing a Redis never see each other's entries
   --no-cache                Do not cache tool results at all

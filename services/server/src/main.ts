@@ -19,15 +19,25 @@ const program = Effect.gen(function*() {
   if (command._tag === "Version") return void process.stdout.write(`tenfold ${version}\n`)
   const { config } = command
   const runtime = Tenfold.layer(config, { serverInfo, tools: builtinTools })
+  const cache = Tenfold.describeCache(config)
   if (config.stdio) {
-    return yield* StdioTransport.use((stdio) => stdio.serve(process.stdin, process.stdout, Tenfold.stdioOptions(config))).pipe(
-      Effect.provide(runtime)
-    )
+    return yield* StdioTransport.use((stdio) =>
+      Effect.sync(() => say(`tenfold ${version} serving MCP on stdio — ${cache}`)).pipe(
+        Effect.andThen(stdio.serve(process.stdin, process.stdout, Tenfold.stdioOptions(config))),
+        Effect.ensuring(Effect.sync(() => say("tenfold stopped")))
+      )
+    ).pipe(Effect.provide(runtime))
   }
+  // built last, so released first: "shutting down" is said before calls in flight are drained
   const announce = Layer.effectDiscard(HttpServer.use((server) =>
-    Effect.sync(() => console.error(`tenfold ${version} serving MCP on ${server.url}${config.path} (Ctrl+C to stop)`))
+    Effect.acquireRelease(
+      Effect.sync(() => say(`tenfold ${version} serving MCP on ${server.url}${config.path} — ${cache} (Ctrl+C to stop)`)),
+      () => Effect.sync(() => say(`tenfold shutting down: calls in flight get up to ${config.shutdownGraceMs} ms`))
+    )
   ))
-  return yield* Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(runtime)))
+  return yield* Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(runtime))).pipe(
+    Effect.ensuring(Effect.sync(() => say("tenfold stopped")))
+  )
 }).pipe(
   Effect.catchTags({
     UsageError: (e) => Effect.sync(() => fail(`${e.message}\nRun 'tenfold --help' for usage.`)),
@@ -38,6 +48,11 @@ const program = Effect.gen(function*() {
   // stdout belongs to the protocol in --stdio mode; all logs go to stderr in every mode
   Effect.provideService(Logger.LogToStderr, true)
 )
+
+/** A line for the operator, on stderr (stdout belongs to the protocol in --stdio mode). */
+function say(line: string) {
+  process.stderr.write(`${line}\n`)
+}
 
 function fail(message: string) {
   console.error(`tenfold: ${message}`)
