@@ -75,9 +75,12 @@ export const start = async (): Promise<RedisServer> => {
     ], { stdio: "ignore" })
     server = child
     let exited = false
+    let missing: Error | undefined
     child.once("exit", () => (exited = true))
+    child.once("error", (e) => (missing = e))
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (!(await ping(port))) {
+      if (missing !== undefined) throw new Error(`redis-server could not be started (${missing.message}): install it (apt-get install redis-server)`)
       if (exited) throw new Error(`redis-server on port ${port} exited at start`)
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`)
       await delay(20)

@@ -1,0 +1,16 @@
+/**
+ * First step of `npm test`: says up front what the suite needs from the machine and is missing,
+ * instead of letting the integration tests wait for it one by one.
+ */
+import { spawnSync } from "node:child_process"
+
+const redis = spawnSync("redis-server", ["--version"], { encoding: "utf8" })
+if (redis.error !== undefined || redis.status !== 0) {
+  console.error(
+    "npm test: redis-server is not on PATH. The cache, readiness and scale-out tests start their own\n" +
+      "redis-server on a free port; install it first (Debian/Ubuntu: apt-get install redis-server;\n" +
+      ".ci/run does this on CI)."
+  )
+  process.exit(1)
+}
+console.log(`npm test: ${redis.stdout.trim().split(" ").slice(0, 3).join(" ")}`)
