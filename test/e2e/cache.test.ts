@@ -3,7 +3,7 @@
  * errors and non-read-only tools never cached, one run for concurrent identical calls, results
  * surviving a restart (L4), and the 2026-07-28 cache hints.
  */
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -73,6 +73,7 @@ describe("tool result cache", () => {
     const b = await startServer({ cacheDir })
     const second = await call(b.url, "lookup", "persisted")
     await b.close()
+    rmSync(cacheDir, { recursive: true, force: true })
     expect(second.content).toEqual(first.content)
     expect(probes.lookups).toBe(before + 1)
   })

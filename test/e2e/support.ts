@@ -6,7 +6,7 @@ import { HttpServer, HttpTransport, ResourceRegistry, Tool, ToolRegistry } from 
 import { Config, Tenfold } from "@tenfold/runtime"
 import { builtinTools } from "@tenfold/server"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -118,7 +118,9 @@ export interface RunningServer {
 
 /** Starts Tenfold with the built-in and test tools on 127.0.0.1 and a free port. */
 export const startServer = async (overrides: Config.ConfigInput = {}): Promise<RunningServer> => {
-  const config = Config.resolve({ port: 0, cacheDir: mkdtempSync(join(tmpdir(), "tenfold-e2e-")) }, overrides)
+  // an L4 directory of its own, removed on close (unless the test brought its own)
+  const ownDir = overrides.cacheDir === undefined ? mkdtempSync(join(tmpdir(), "tenfold-e2e-")) : undefined
+  const config = Config.resolve({ port: 0, ...(ownDir === undefined ? {} : { cacheDir: ownDir }) }, overrides)
   const layer = Tenfold.serveHttp(config).pipe(
     Layer.provideMerge(Tenfold.layer(config, { tools: [...builtinTools, ...testTools] }))
   )
@@ -126,7 +128,11 @@ export const startServer = async (overrides: Config.ConfigInput = {}): Promise<R
   const server = await runtime.runPromise(Effect.gen(function*() {
     return yield* HttpServer
   }))
-  return { url: `${server.url}${config.path}`, runtime, close: () => runtime.dispose() }
+  const close = async () => {
+    await runtime.dispose()
+    if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true })
+  }
+  return { url: `${server.url}${config.path}`, runtime, close }
 }
 
 export interface RawResponse {
