@@ -270,7 +270,7 @@ describe("what one message may make the server walk or keep", () => {
       proc.child.stdin.write(`${listen("a")}\n${listen("b")}\n${listen("c")}\n{"jsonrpc":"2.0","id":3,"method":"ping"}\n`)
       const all = await until(6)
       expect(all.slice(2, 4).map((a) => a.method)).toEqual(["notifications/subscriptions/acknowledged", "notifications/subscriptions/acknowledged"])
-      expect(all[4]).toMatchObject({ id: "c", error: { code: -32000, data: { limit: "maxListenStreams" } } })
+      expect(all[4]).toMatchObject({ id: "c", error: { code: -32000, data: { limit: "maxListenStreamsPerPrincipal" } } })
       expect(all[5]).toEqual({ jsonrpc: "2.0", id: 3, result: {} })
       expect(proc.dead()).toBe(false)
     } finally {

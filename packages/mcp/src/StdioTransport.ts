@@ -31,7 +31,7 @@ export interface StdioOptions extends MessageLimits {
   readonly maxInflightCalls?: number
   /** Longest input line in bytes (default 4 MiB, as `maxBodyBytes`); past it -32600, and the line is discarded unread. */
   readonly maxLineBytes?: number
-  /** Open `subscriptions/listen` streams on this connection; past it, `ServerBusy` (default 100). */
+  /** Open `subscriptions/listen` streams on this connection; past it, `ServerBusy` naming `maxListenStreamsPerPrincipal`, the setting the binary takes it from (default 100). */
   readonly maxListenStreams?: number
 }
 
@@ -115,7 +115,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           if (listens.size >= maxListens && !listens.has(id)) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: this connection already holds ${maxListens} subscriptions/listen streams; cancel one first`, {
               retryAfterMs: RETRY_AFTER_MS,
-              limit: "maxListenStreams"
+              limit: "maxListenStreamsPerPrincipal"
             }))
           }
           listens.set(id, filter)

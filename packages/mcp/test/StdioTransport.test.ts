@@ -225,7 +225,7 @@ describe("StdioTransport bounds", () => {
       assert.deepStrictEqual(lines[2], {
         jsonrpc: "2.0",
         id: "c",
-        error: { code: -32000, message: "Server busy: this connection already holds 2 subscriptions/listen streams; cancel one first", data: { retryAfterMs: 1000, limit: "maxListenStreams" } }
+        error: { code: -32000, message: "Server busy: this connection already holds 2 subscriptions/listen streams; cancel one first", data: { retryAfterMs: 1000, limit: "maxListenStreamsPerPrincipal" } }
       })
       yield* c.send(listen("a"))
       yield* c.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "b" } })
