@@ -29,7 +29,11 @@ export const crashLine = (stderr: string): string => {
 /** Failures by category: a count and the first few examples of each. */
 export const summarize = (failures: ReadonlyArray<Failure>, examples = 3): string => {
   const byCategory = new Map<string, Array<Failure>>()
-  for (const f of failures) byCategory.set(f.category, [...(byCategory.get(f.category) ?? []), f])
+  for (const f of failures) {
+    const list = byCategory.get(f.category)
+    if (list === undefined) byCategory.set(f.category, [f])
+    else list.push(f)
+  }
   const lines: Array<string> = [`${failures.length} failing requests in ${byCategory.size} categories:`]
   for (const [category, list] of [...byCategory].sort((a, b) => b[1].length - a[1].length)) {
     lines.push(`- ${category}: ${list.length}`)

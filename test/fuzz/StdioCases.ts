@@ -14,6 +14,8 @@ export interface StdioCase {
   readonly lines: ReadonlyArray<Buffer>
   /** The id that must get exactly one answer, with one of `outcomes`. */
   readonly id?: Id
+  /** More ids that must each get exactly one answer with one of `outcomes`, before the ping after the case is answered (the server answers them as it reads them). */
+  readonly ids?: ReadonlyArray<Id>
   readonly outcomes: ReadonlyArray<Outcome>
   /** How many answers with id null the lines must get (0 or 1). */
   readonly nulls: number
@@ -89,7 +91,7 @@ const toolsCall = (rng: Random, id: number): StdioCase => {
     : field === "meta"
     ? [["name", `"text_stats"`], ["arguments", args], ["_meta", obj([["progressToken", hostile(rng)]])]]
     : [["name", `"text_stats"`], ["arguments", args], [field, hostile(rng)]]
-  const outcomes: ReadonlyArray<Outcome> = field === "name" ? [-32602] : field === "meta" ? ["result"] : ["result", -32602]
+  const outcomes: ReadonlyArray<Outcome> = field === "name" ? [-32602] : ["result", -32602]
   return one(`params/tools-call-${field}${meta === undefined ? "" : "-stateless"}`, line(String(id), "tools/call", params, field === "meta" ? undefined : meta), id, outcomes)
 }
 
@@ -164,8 +166,8 @@ const nesting = (rng: Random, id: number): StdioCase => {
     ? [["name", `"text_stats"`], ["arguments", obj([["text", nest]])]]
     : [[where === "level" ? "level" : "cursor", nest]]
   const method = where === "level" ? "logging/setLevel" : where === "cursor" ? "tools/list" : "tools/call"
-  const outcomes: ReadonlyArray<Outcome> = where === "level" && meta !== undefined ? [-32601] : [-32602, -32600, -32700]
-  return one(`nesting/${where}${meta === undefined ? "" : "-stateless"}`, line(String(id), method, params, meta), id, outcomes)
+  // every depth here is past maxJsonDepth (512): refused before parsing, so with id null
+  return one(`nesting/${where}${meta === undefined ? "" : "-stateless"}`, line(String(id), method, params, meta), undefined, [-32600], 1)
 }
 
 const bytes = (rng: Random, id: number): StdioCase => {

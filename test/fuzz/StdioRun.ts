@@ -20,8 +20,8 @@ interface Live {
 
 const INIT = `{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"fuzz","version":"1"}}}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n`
 
-const launch = (): Live => {
-  const proc = startStdio({ env: FUZZ_SERVER_ENV })
+const launch = (args: ReadonlyArray<string>): Live => {
+  const proc = startStdio({ args, env: FUZZ_SERVER_ENV })
   const live: Live = { proc, byId: new Map(), nulls: [], garbage: [], wake: () => {} }
   let buffer = ""
   proc.child.stdout.on("data", (d: Buffer) => {
@@ -72,13 +72,16 @@ const outcomeOf = (m: Record<string, unknown>) => ("result" in m ? "result" : (m
 
 export const describeStdio = (c: StdioCase) => fold(c.lines.map((l) => l.toString("utf8")).join(" ⏎ "))
 
-/** Runs `count` cases; a case that kills the process is a failure, its category is skipped afterwards. */
-export const runStdio = async (count: number, caseAt: (index: number) => StdioCase, timeoutMs: number) => {
+/**
+ * Runs `count` cases against a server started with `args`; a case that kills the process is a
+ * failure, its category is skipped afterwards.
+ */
+export const runStdio = async (count: number, caseAt: (index: number) => StdioCase, timeoutMs: number, args: ReadonlyArray<string> = []) => {
   const failures: Array<Failure> = []
   const crashed = new Set<string>()
   const rss: Array<RssSample> = []
   let generation = 0
-  let live = launch()
+  let live = launch(args)
   let skipped = 0
   let deaths = 0
   await waitFor(live, () => live.byId.has(`"init"`), timeoutMs)
@@ -97,13 +100,17 @@ export const runStdio = async (count: number, caseAt: (index: number) => StdioCa
     live.proc.child.stdin.write(`{"jsonrpc":"2.0","id":${sentinel},"method":"ping"}\n`)
     const idKey = c.id === undefined ? undefined : JSON.stringify(c.id)
     await waitFor(live, () => live.byId.has(sentinel) && (idKey === undefined || live.byId.has(idKey)), timeoutMs)
+    const idKeys = [...(idKey === undefined ? [] : [idKey]), ...(c.ids ?? []).map((id) => JSON.stringify(id))]
+    // one failure per case and problem, however many ids share it (a case may carry hundreds)
+    const problems = new Map<string, number>()
+    const note = (problem: string) => problems.set(problem, (problems.get(problem) ?? 0) + 1)
     if (live.proc.dead()) {
       deaths++
       crashed.add(c.category)
       fail(`server process exited (${String(await live.proc.exited)}): ${crashLine(live.proc.stderr())}`)
       generation++
       await live.proc.stop()
-      live = launch()
+      live = launch(args)
       await waitFor(live, () => live.byId.has(`"init"`), timeoutMs)
       continue
     }
@@ -114,16 +121,17 @@ export const runStdio = async (count: number, caseAt: (index: number) => StdioCa
       const bad = malformedResponse(m) ?? (c.outcomes.includes(outcomeOf(m)!) ? undefined : `answered ${outcomeOf(m)} (expected ${c.outcomes.join("|")})`)
       if (bad !== undefined) fail(bad)
     }
-    if (idKey !== undefined) {
-      const answers = live.byId.get(idKey) ?? []
-      if (answers.length === 0) fail(`no answer with id ${idKey} within ${timeoutMs} ms`)
+    for (const key of idKeys) {
+      const answers = live.byId.get(key) ?? []
+      if (answers.length === 0) note(key === idKey ? `no answer with id ${key} within ${timeoutMs} ms` : "an id of the case got no answer before the ping after it")
       for (const m of answers) {
         const bad = malformedResponse(m) ?? (c.outcomes.includes(outcomeOf(m)!) ? undefined : `answered ${outcomeOf(m)} (expected ${c.outcomes.join("|")})`)
-        if (bad !== undefined) fail(bad)
+        if (bad !== undefined) note(bad)
       }
+      live.byId.delete(key)
     }
+    for (const [problem, n] of problems) fail(n === 1 ? problem : `${problem} (${n} ids)`)
     live.byId.delete(sentinel)
-    if (idKey !== undefined) live.byId.delete(idKey)
     if (live.garbage.length > 0) fail(`non-JSON on stdout: ${fold(live.garbage.splice(0).join(" | "), 160)}`)
     if ((i + 1) % 250 === 0) rss.push({ done: i + 1, rss: live.proc.rss() ?? 0, generation })
   }

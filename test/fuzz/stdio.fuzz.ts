@@ -5,6 +5,7 @@
  * the HTTP test (`FUZZ_SEED`).
  */
 import { describe, expect, it } from "vitest"
+import { STDIO_LISTEN_CAP, stdioMemorySteps } from "./MemoryCases.ts"
 import { fuzzSeed, Random } from "./Random.ts"
 import { summarize } from "./Report.ts"
 import { stdioCase } from "./StdioCases.ts"
@@ -29,6 +30,23 @@ describe("fuzz: the tenfold binary over stdio", () => {
     await run.proc.stop()
     expect(run.failures.length, `FUZZ_SEED=${seed}\n${summarize(run.failures)}`).toBe(0)
     expect(CASES - run.skipped).toBeGreaterThanOrEqual(2000)
+    expect(last.rss - first.rss).toBeLessThan(150 * MB)
+  }, 180_000)
+
+  it("refuses over-long lines, deep nesting and listen streams past the connection's cap, with bounded memory", async () => {
+    const steps = stdioMemorySteps(Number(process.env.FUZZ_MEMORY_SCALE ?? 1))
+    const cases = steps.flatMap((step) => Array.from({ length: step.count }, (_, i) => (id: number) => step.make(i, id)))
+    const started = Date.now()
+    const run = await runStdio(cases.length, (i) => cases[i]!(i + 1), 30_000, ["--max-listen-streams-per-principal", String(STDIO_LISTEN_CAP)])
+    const first = run.rss[0]!
+    const last = run.rss.at(-1)!
+    console.log(
+      `stdio memory fuzz: ${steps.map((s) => `${s.name} ×${s.count}`).join(", ")} in ${Date.now() - started} ms; ` +
+        `${run.deaths} server deaths; RSS ${(first.rss / MB).toFixed(1)} → ${(last.rss / MB).toFixed(1)} MB`
+    )
+    await run.proc.stop()
+    expect(run.failures.length, summarize(run.failures)).toBe(0)
+    expect(last.generation).toBe(0)
     expect(last.rss - first.rss).toBeLessThan(150 * MB)
   }, 180_000)
 })
