@@ -18,20 +18,57 @@ export class EventStore extends Context.Service<EventStore, {
 }>()("@tenfold/mcp/EventStore") {
   /**
    * Keeps the last `maxEventsPerStream` events (default 1000) of the `maxStreams` most recently
-   * started streams (default 10000) in memory, so a long session cannot grow it without bound.
+   * started streams (default 10000), and at most `maxBytes` of messages in all (default 64 MiB,
+   * the oldest events forgotten first), so long sessions and large messages cannot grow it
+   * without bound.
    */
-  static layerMemory = (options: { readonly maxEventsPerStream?: number; readonly maxStreams?: number } = {}) =>
-    Layer.sync(EventStore, () => makeMemory(options.maxEventsPerStream ?? 1000, options.maxStreams ?? 10_000))
+  static layerMemory = (options: { readonly maxEventsPerStream?: number; readonly maxStreams?: number; readonly maxBytes?: number } = {}) =>
+    Layer.sync(EventStore, () => makeMemory(options.maxEventsPerStream ?? 1000, options.maxStreams ?? 10_000, options.maxBytes ?? DEFAULT_MAX_BYTES))
 }
+
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 interface StoredEvent {
   readonly seq: number
   readonly message: string
 }
 
+interface Stream {
+  next: number
+  readonly events: Array<StoredEvent>
+}
+
+/** Memory a stored message holds (UTF-16), plus bookkeeping. */
+const sizeOf = (message: string) => 2 * message.length + 32
+
 /** Event ids are `<streamId>:<seq>`, so a replay knows its stream without an index. */
-export const makeMemory = (maxEventsPerStream: number, maxStreams = 10_000) => {
-  const streams = new Map<string, { next: number; events: Array<StoredEvent> }>()
+export const makeMemory = (maxEventsPerStream: number, maxStreams = 10_000, maxBytes = DEFAULT_MAX_BYTES) => {
+  const streams = new Map<string, Stream>()
+  let bytes = 0
+
+  const forgetStream = (streamId: string) => {
+    const stream = streams.get(streamId)
+    if (stream === undefined) return
+    for (const event of stream.events) bytes -= sizeOf(event.message)
+    streams.delete(streamId)
+  }
+
+  const forgetOldestEvent = (stream: Stream) => {
+    const event = stream.events.shift()
+    if (event !== undefined) bytes -= sizeOf(event.message)
+  }
+
+  /**
+   * Drops the oldest events (oldest streams first) until the store fits `maxBytes`; the newest
+   * event stays. A stream keeps its record (and so its sequence), so its event ids never repeat.
+   */
+  const fitBytes = (newest: Stream) => {
+    for (const stream of streams.values()) {
+      if (bytes <= maxBytes) return
+      while (bytes > maxBytes && stream.events.length > (stream === newest ? 1 : 0)) forgetOldestEvent(stream)
+    }
+  }
+
   return EventStore.of({
     append: (streamId, message) =>
       Effect.sync(() => {
@@ -40,11 +77,13 @@ export const makeMemory = (maxEventsPerStream: number, maxStreams = 10_000) => {
           stream = { next: 1, events: [] }
           streams.set(streamId, stream)
           // Map order is start order: forget the oldest stream beyond the bound
-          if (streams.size > maxStreams) streams.delete(streams.keys().next().value!)
+          if (streams.size > maxStreams) forgetStream(streams.keys().next().value!)
         }
         const seq = stream.next++
         stream.events.push({ seq, message })
-        if (stream.events.length > maxEventsPerStream) stream.events.shift()
+        bytes += sizeOf(message)
+        if (stream.events.length > maxEventsPerStream) forgetOldestEvent(stream)
+        if (bytes > maxBytes) fitBytes(stream)
         return `${streamId}:${seq}`
       }),
     replayAfter: (lastEventId, send) =>
@@ -65,8 +104,8 @@ export const makeMemory = (maxEventsPerStream: number, maxStreams = 10_000) => {
       }),
     dropStream: (streamId) =>
       Effect.sync(() => {
-        for (const key of streams.keys()) {
-          if (key === streamId || key.startsWith(`${streamId}/`)) streams.delete(key)
+        for (const key of [...streams.keys()]) {
+          if (key === streamId || key.startsWith(`${streamId}/`)) forgetStream(key)
         }
       })
   })

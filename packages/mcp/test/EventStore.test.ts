@@ -112,4 +112,32 @@ describe("EventStore.makeMemory", () => {
       assert.strictEqual(gone._tag, "EventNotFound")
       assert.strictEqual(yield* store.replayAfter("s3:0", () => {}), "s3")
     }))
+
+  it.effect("keeps at most maxBytes of messages in all, forgetting the oldest events first", () =>
+    Effect.gen(function*() {
+      const store = makeMemory(1000, 100, 10_000)
+      const big = "x".repeat(1000) // ~2000 bytes as UTF-16
+      const ids: Array<string> = []
+      for (let i = 0; i < 20; i++) ids.push(yield* store.append(`s${i % 3}`, big))
+      // per stream, the first id that can still be resumed replays every event it keeps
+      let kept = 0
+      for (const stream of ["s0", "s1", "s2"]) {
+        const issued = [`${stream}:0`, ...ids.filter((id) => id.startsWith(`${stream}:`))]
+        for (const id of issued) {
+          const resumed = yield* Effect.option(replay(store, id))
+          if (resumed._tag === "Some") {
+            kept += resumed.value.sent.length
+            break
+          }
+        }
+      }
+      assert.isAtMost(kept * 2000, 10_000)
+      assert.isAtLeast(kept, 3)
+      const oldest = yield* Effect.flip(store.replayAfter(ids[0]!, () => {}))
+      assert.strictEqual(oldest._tag, "EventNotFound")
+      // the newest event is always kept, even when it alone is larger than the bound
+      const huge = yield* store.append("s9", "y".repeat(20_000))
+      assert.strictEqual(yield* store.replayAfter(`s9:0`, () => {}), "s9")
+      assert.strictEqual(huge, "s9:1")
+    }))
 })
