@@ -7,6 +7,8 @@ import { Config, Tenfold } from "@tenfold/runtime"
 import { builtinTools } from "@tenfold/server"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
+import { afterAll, beforeAll } from "vitest"
+import * as RedisServer from "../../packages/cache/test/support/RedisServer.ts"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -168,3 +170,20 @@ export const modernHeaders = (method: string, name?: string): Record<string, str
 /** A 2026-07-28 request body. */
 export const modernBody = (id: number, method: string, params: Record<string, unknown> = {}) =>
   JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: modernMeta } })
+
+/**
+ * A real `redis-server` and a Tenfold whose L2 is on it, for the tests of one file: started before
+ * them, stopped after. Read `redis` and `server` inside the tests (they exist once started).
+ */
+export const serverWithRedis = () => {
+  const running = {} as { redis: RedisServer.RedisServer; server: RunningServer }
+  beforeAll(async () => {
+    running.redis = await RedisServer.start()
+    running.server = await startServer({ redisUrl: running.redis.url })
+  })
+  afterAll(async () => {
+    await running.server?.close()
+    await running.redis?.close()
+  })
+  return running
+}
