@@ -1,15 +1,16 @@
 /**
  * `npm run bench:coldstart`: how long a freshly spawned `tenfold` takes to give its first answer —
  * over HTTP (spawn → first successful `tools/list`) and over stdio (spawn → the `initialize`
- * answer, what an MCP client waits for on every launch) — beside a bare `node:http` server's
- * start (spawn → first answer) in the same run. Runs are interleaved; each run of the binary gets
+ * answer, what an MCP client waits for on every launch; and, when the machine's own `node` is
+ * older than 22.13, started by it, so re-running itself with the pinned Node) — beside a bare
+ * `node:http` server's start (spawn → first answer) in the same run. Runs are interleaved; each run of the binary gets
  * its own L4 directory, and all of them share one empty user cache directory, so the first run
  * fills Node's compile cache and the others use it as a user's second launch would.
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { delimiter, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { formatTable, freePort, machine, mcpRequest, writeResults } from "./support.ts"
 
@@ -24,6 +25,15 @@ createServer((req, res) => req.resume().on("end", () => res.end("{}"))).listen(N
 `)
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }))
 
+/** The machine's own `node` (on PATH past npm's node_modules/.bin) when it is older than the binary needs. */
+const olderNode = (() => {
+  const path = (process.env.PATH ?? "").split(delimiter).filter((dir) => !dir.includes("node_modules")).map((dir) => join(dir, "node")).find(existsSync)
+  if (path === undefined) return undefined
+  const version = execFileSync(path, ["--version"], { encoding: "utf8" }).trim()
+  const [major = 0, minor = 0] = version.slice(1).split(".").map(Number)
+  return major < 22 || (major === 22 && minor < 13) ? { path, version } : undefined
+})()
+
 const listRequest = mcpRequest("tools/list", {})
 const initialize = JSON.stringify({
   jsonrpc: "2.0",
@@ -31,6 +41,13 @@ const initialize = JSON.stringify({
   method: "initialize",
   params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "coldstart", version: "1" } }
 })
+
+/** Keeps what a child writes to stderr, to show only when it fails. */
+const collect = (stream: NodeJS.ReadableStream) => {
+  let text = ""
+  stream.on("data", (chunk: Buffer) => void (text += chunk))
+  return () => text
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -55,12 +72,13 @@ const timeHttp = async (args: (port: number, cacheDir: string) => ReadonlyArray<
   const port = await freePort()
   const cacheDir = mkdtempSync(join(scratch, "l4-"))
   const start = performance.now()
-  const child = spawn(process.execPath, args(port, cacheDir), { stdio: ["ignore", "ignore", "inherit"], env })
+  const child = spawn(process.execPath, args(port, cacheDir), { stdio: ["ignore", "ignore", "pipe"], env })
+  const stderr = collect(child.stderr)
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   try {
     await Promise.race([
       firstAnswer(`http://127.0.0.1:${port}/mcp`, request, start + 30_000),
-      exited.then(() => Promise.reject(new Error(`${args(port, cacheDir).join(" ")} exited before answering`)))
+      exited.then(() => Promise.reject(new Error(`${args(port, cacheDir).join(" ")} exited before answering: ${stderr()}`)))
     ])
     return performance.now() - start
   } finally {
@@ -70,10 +88,11 @@ const timeHttp = async (args: (port: number, cacheDir: string) => ReadonlyArray<
 }
 
 /** Spawns `tenfold --stdio`, writes `initialize` at once and measures spawn → its answer in ms. */
-const timeStdio = async () => {
+const timeStdio = async (node = process.execPath) => {
   const cacheDir = mkdtempSync(join(scratch, "l4-"))
   const start = performance.now()
-  const child = spawn(process.execPath, [bin, "--stdio", "--cache-dir", cacheDir], { stdio: ["pipe", "pipe", "inherit"], env })
+  const child = spawn(node, [bin, "--stdio", "--cache-dir", cacheDir], { stdio: ["pipe", "pipe", "pipe"], env })
+  const stderr = collect(child.stderr)
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   child.stdin.write(`${initialize}\n`)
   let stdout = ""
@@ -85,7 +104,7 @@ const timeStdio = async () => {
       if (answer.id === 0 && answer.result !== undefined) resolve(performance.now() - start)
       else reject(new Error(`unexpected first line: ${stdout}`))
     })
-    void exited.then(() => reject(new Error("tenfold --stdio exited before answering")))
+    void exited.then(() => reject(new Error(`tenfold --stdio exited before answering: ${stderr()}`)))
   })
   child.stdin.end()
   await exited
@@ -98,8 +117,9 @@ const cases = [
     name: "tenfold HTTP (spawn → first tools/list)",
     run: () => timeHttp((port, cacheDir) => [bin, "--port", String(port), "--cache-dir", cacheDir], listRequest)
   },
-  { name: "tenfold stdio (spawn → initialize answer)", run: timeStdio }
-] as const
+  { name: "tenfold stdio (spawn → initialize answer)", run: () => timeStdio() },
+  ...(olderNode === undefined ? [] : [{ name: `tenfold stdio started by Node ${olderNode.version} (re-runs itself)`, run: () => timeStdio(olderNode.path) }])
+]
 
 const samples = cases.map(() => [] as Array<number>)
 for (let round = 0; round < runs; round++) {
