@@ -94,4 +94,13 @@ describe.skipIf(olderNode === undefined)(`started by the machine's older Node ($
     child.kill("SIGTERM")
     expect(await exited).toBe(0)
   })
+
+  it("passes on the exit code and the message of a bad flag", async () => {
+    const bin = join(root, "services/server/bin/tenfold.js")
+    const child = spawn(olderNode!.path, [bin, "--bogus"], { cwd: scratch, env: clientEnv(), stdio: ["ignore", "pipe", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => void (stderr += d))
+    expect(await new Promise((resolve) => child.on("exit", (code) => resolve(code)))).toBe(2)
+    expect(stderr).toContain("--bogus")
+  })
 })
