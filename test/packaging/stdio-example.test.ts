@@ -34,6 +34,9 @@ const launchOf = (file: string): Launch => {
 
 const configs = readdirSync(exampleDir).filter((file) => file.endsWith(".json"))
 
+/** The MCP Inspector's launcher (a devDependency), run in its CLI mode. */
+const inspector = fileURLToPath(import.meta.resolve("@modelcontextprotocol/inspector/package.json")).replace(/package\.json$/, "clients/launcher/build/index.js")
+
 /** What a desktop client gives the server: a few variables, and a cache directory of its own here. */
 const clientEnv = () => ({ ...getDefaultEnvironment(), PATH: clientPath, XDG_CACHE_HOME: join(scratch, "cache") })
 
@@ -60,6 +63,23 @@ describe.each(configs)("examples/stdio/%s", (file) => {
       await client.close()
     }
     expect(stderr.join("")).not.toContain("bad option")
+  })
+
+  it("lists tools with the MCP Inspector (its CLI mode, launching the snippet's command)", async () => {
+    const cwd = mkdtempSync(join(scratch, "cwd-"))
+    const child = spawn(process.execPath, [inspector, "--cli", launch.command, ...launch.args, "--method", "tools/list"], {
+      cwd,
+      env: clientEnv(),
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d))
+    child.stderr.on("data", (d: Buffer) => void (stderr += d))
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+    expect(code, stderr).toBe(0)
+    const listed = JSON.parse(stdout) as { tools: Array<{ name: string }> }
+    expect(listed.tools.map((t) => t.name)).toContain("text_stats")
   })
 
   it("writes only JSON-RPC lines to stdout and exits 0 when stdin closes", async () => {
