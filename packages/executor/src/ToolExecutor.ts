@@ -5,7 +5,7 @@
  * run, placed in-process or on a worker, interrupted at its timeout (`ToolTimeout`).
  * Interrupting a run (client cancel, disconnect, shutdown) reaches the tool wherever it runs.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { Admission, type AdmissionOptions } from "./Admission.ts"
 import { type Job, type ServerBusy, ToolTimeout } from "./Job.ts"
 import { Placement } from "./Placement.ts"
@@ -34,10 +34,22 @@ export const make = (options: ToolExecutorOptions = {}) =>
     const admission = yield* Admission
     const placement = yield* Placement
     const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
+    /**
+     * The run, failed with `ToolTimeout` past its timeout. The run starts at once in a child fiber;
+     * only a run that did not finish synchronously gets a timer (most tools answer at once, and a
+     * race of two fibers per call cost 1 µs of a call's 2.5 in the dispatcher).
+     */
     const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
       const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
       if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return effect
-      return Effect.timeoutOrElse(effect, { duration: timeoutMs, orElse: () => Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })) })
+      return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
+        const done = fiber.pollUnsafe()
+        if (done !== undefined) return done
+        return Effect.timeoutOrElse(Fiber.join(fiber), {
+          duration: timeoutMs,
+          orElse: () => Effect.andThen(Fiber.interrupt(fiber), Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })))
+        })
+      })
     }
     return ToolExecutor.of({
       run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))

@@ -44,6 +44,13 @@ describe("ToolExecutor", () => {
         yield* TestClock.adjust(500)
         assert.strictEqual(yield* Fiber.join(fiber), "done")
       }).pipe(Effect.provide(ToolExecutor.layerDefault({ defaultTimeoutMs: 1000 }))))
+
+    it.effect("answers a run that finishes at once, success or failure, without waiting on the clock", () =>
+      Effect.gen(function*() {
+        const executor = yield* ToolExecutor
+        assert.strictEqual(yield* executor.run(slowJob, {}, Effect.succeed("now")), "now")
+        assert.strictEqual(yield* Effect.flip(executor.run(slowJob, {}, Effect.fail("boom"))), "boom")
+      }).pipe(Effect.provide(ToolExecutor.layerDefault({ defaultTimeoutMs: 1000 }))))
   })
 
   describe("cancellation", () => {

@@ -12,6 +12,12 @@ describe("JsonBounds", () => {
       assert.isTrue(depthOver(`${"[".repeat(2_000_000)}`, 512))
     })
 
+    it("answers at the bound exactly, also for messages no longer than it", () => {
+      assert.isFalse(depthOver("[".repeat(8), 8))
+      assert.isTrue(depthOver("[".repeat(9), 8))
+      assert.isFalse(depthOver(`${"[".repeat(8)}${"]".repeat(8)}`, 8))
+    })
+
     it("ignores brackets inside strings, escaped quotes and backslashes included", () => {
       assert.isFalse(depthOver(`{"a":"[[[[{{{{"}`, 1))
       assert.isFalse(depthOver(`{"a":"\\"[[[["}`, 1))

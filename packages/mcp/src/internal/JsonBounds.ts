@@ -24,6 +24,8 @@ INSIDE[0x5c] = 2
  */
 export const exceedsDepth = (bytes: Uint8Array, maxDepth: number): boolean => {
   const n = bytes.length
+  // opening more than maxDepth brackets takes more than maxDepth bytes: most messages need no scan
+  if (n <= maxDepth) return false
   let depth = 0
   for (let i = 0; i < n; i++) {
     const kind = OUTSIDE[bytes[i]!]!
