@@ -2,12 +2,13 @@
  * The `tenfold` binary as a user runs it: --help, bad flags, serving on a port, a clean stop on
  * SIGTERM, and nothing but JSON-RPC on stdout in --stdio mode.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { startHttp } from "../support/TenfoldProcess.ts"
 import { modernBody, modernHeaders, raw } from "./support.ts"
 
 const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
@@ -25,20 +26,6 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
     child.stdout.on("data", (d: Buffer) => void (stdout += d))
     child.stderr.on("data", (d: Buffer) => void (stderr += d))
     child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
-/** Starts the binary on a free port and resolves with its URL once it says it is serving. */
-const serve = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
-  new Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "--port", "0", ...args], { env: { ...baseEnv, ...env } })
-    const exit = new Promise<number | null>((r) => child.on("close", r))
-    let stderr = ""
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d
-      const m = /serving MCP on (\S+)/.exec(stderr)
-      if (m !== null) resolve({ child, url: m[1]!, exit, stderr })
-    })
-    child.on("close", () => reject(new Error(`exited before serving: ${stderr}`)))
   })
 
 describe("the tenfold binary", () => {
@@ -67,7 +54,7 @@ describe("the tenfold binary", () => {
   })
 
   it("serves MCP over HTTP and stops cleanly on SIGTERM", async () => {
-    const { child, url, exit } = await serve()
+    const { child, url, exited: exit } = await startHttp({ env: baseEnv })
     const r = await raw(url, { headers: modernHeaders("tools/call", "text_stats"), body: modernBody(1, "tools/call", { name: "text_stats", arguments: { text: "a b c" } }) })
     expect(JSON.parse(r.body).result.structuredContent.words).toBe(3)
     child.kill("SIGTERM")
@@ -94,22 +81,20 @@ describe("the tenfold binary", () => {
   })
 
   it("warns once at start when bound beyond loopback without tokens, and keeps Host checks on", async () => {
-    const open = await serve(["--host", "0.0.0.0"])
+    const open = await startHttp({ args: ["--host", "0.0.0.0"], env: baseEnv })
     try {
-      const warnings = open.stderr.split("\n").filter((line) => line.includes("warning"))
+      const warnings = open.stderr().split("\n").filter((line) => line.includes("warning"))
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toContain("without bearer tokens")
       const url = open.url.replace("0.0.0.0", "127.0.0.1")
       const foreign = await raw(url, { headers: { ...modernHeaders("tools/list"), host: "attacker.example" }, body: modernBody(1, "tools/list") })
       expect(foreign.status).toBe(403)
     } finally {
-      open.child.kill("SIGTERM")
-      await open.exit
+      await open.stop()
     }
-    const secured = await serve(["--host", "0.0.0.0"], { TENFOLD_TOKENS: "t=alice" })
-    secured.child.kill("SIGTERM")
-    await secured.exit
-    expect(secured.stderr).not.toContain("warning")
+    const secured = await startHttp({ args: ["--host", "0.0.0.0"], env: { ...baseEnv, TENFOLD_TOKENS: "t=alice" } })
+    await secured.stop()
+    expect(secured.stderr()).not.toContain("warning")
   })
 
   it("writes nothing but JSON-RPC lines to stdout in --stdio mode", async () => {
