@@ -7,11 +7,12 @@
  * its own L4 directory, and all of them share one empty user cache directory, so the first run
  * fills Node's compile cache and the others use it as a user's second launch would.
  */
-import { execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { delimiter, join } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { olderNode } from "../test/packaging/support.ts"
 import { formatTable, freePort, machine, mcpRequest, writeResults } from "./support.ts"
 
 const runs = Number(process.env.BENCH_RUNS ?? 10)
@@ -24,15 +25,6 @@ writeFileSync(bareServer, `import { createServer } from "node:http"
 createServer((req, res) => req.resume().on("end", () => res.end("{}"))).listen(Number(process.argv[2]), "127.0.0.1")
 `)
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }))
-
-/** The machine's own `node` (on PATH past npm's node_modules/.bin) when it is older than the binary needs. */
-const olderNode = (() => {
-  const path = (process.env.PATH ?? "").split(delimiter).filter((dir) => !dir.includes("node_modules")).map((dir) => join(dir, "node")).find(existsSync)
-  if (path === undefined) return undefined
-  const version = execFileSync(path, ["--version"], { encoding: "utf8" }).trim()
-  const [major = 0, minor = 0] = version.slice(1).split(".").map(Number)
-  return major < 22 || (major === 22 && minor < 13) ? { path, version } : undefined
-})()
 
 const listRequest = mcpRequest("tools/list", {})
 const initialize = JSON.stringify({
@@ -118,7 +110,7 @@ const cases = [
     run: () => timeHttp((port, cacheDir) => [bin, "--port", String(port), "--cache-dir", cacheDir], listRequest)
   },
   { name: "tenfold stdio (spawn → initialize answer)", run: () => timeStdio() },
-  ...(olderNode === undefined ? [] : [{ name: `tenfold stdio started by Node ${olderNode.version} (re-runs itself)`, run: () => timeStdio(olderNode.path) }])
+  ...(olderNode === undefined ? [] : [{ name: `tenfold stdio started by Node ${olderNode.version} (re-runs itself)`, run: () => timeStdio(olderNode!.path) }])
 ]
 
 const samples = cases.map(() => [] as Array<number>)
