@@ -1,7 +1,8 @@
 /**
  * Vitest global setup of the projects that run the `tenfold` binary or packed packages: builds
  * the packages first (incremental, about a second when nothing changed), so a test never runs a
- * stale build. Type errors are left to `npm run typecheck`: the build still emits.
+ * stale build (`npm test` builds before vitest and sets TENFOLD_TEST_BUILT=1, so it is not built
+ * twice). Type errors are left to `npm run typecheck`: the build still emits.
  */
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
