@@ -8,7 +8,7 @@ import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer } from "effec
 import type { Readable, Writable } from "node:stream"
 import { Dispatcher } from "./Dispatcher.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
-import { incomplete, invalidProgressToken, missingKeys, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
+import { incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
 import { exceedsDepth } from "./internal/JsonBounds.ts"
 import * as Limits from "./internal/Limits.ts"
 import type { MessageLimits } from "./internal/Limits.ts"
@@ -101,8 +101,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         }
 
         const stateless = (id: RequestId, method: string, params: Record<string, unknown>, meta: Record<string, unknown>) => {
-          const missing = missingKeys(meta)
-          const invalid = missing.length > 0 ? incomplete(missing) : unsupportedVersion(meta[MetaKey.protocolVersion] as string)
+          const invalid = incomplete(meta) ?? unsupportedVersion(meta[MetaKey.protocolVersion] as string)
           if (invalid !== undefined) return write(errorBytes(id, invalid.code, invalid.message, invalid.data))
           if (method === "subscriptions/listen") return listen(id, params)
           answer(id, dispatcher.handle(id, method, params, peerOf(meta, undefined), statelessOutbound))

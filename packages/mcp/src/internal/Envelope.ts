@@ -7,12 +7,6 @@ import { invalidParams, isObject, ProtocolError } from "../JsonRpc.ts"
 import type { Peer } from "../Peer.ts"
 import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISION, STATELESS_REVISIONS } from "../Protocol.ts"
 
-/** The required envelope keys that are absent or of the wrong type (empty when it is complete). */
-export const missingKeys = (meta: Record<string, unknown>): ReadonlyArray<string> =>
-  [
-    typeof meta[MetaKey.protocolVersion] === "string" ? undefined : MetaKey.protocolVersion,
-    isObject(meta[MetaKey.clientCapabilities]) ? undefined : MetaKey.clientCapabilities
-  ].filter((k) => k !== undefined)
 
 /** Longest progress token accepted: it is echoed in every progress notification, and stored with each in a resumable stream. */
 export const MAX_PROGRESS_TOKEN_LENGTH = 256
@@ -26,9 +20,17 @@ export const invalidProgressToken = (params: Record<string, unknown> | undefined
   return invalidParams(`Invalid params: _meta.progressToken must be a string of at most ${MAX_PROGRESS_TOKEN_LENGTH} characters or a number`)
 }
 
-/** -32602 for an incomplete envelope, naming what is missing. */
-export const incomplete = (missing: ReadonlyArray<string>) =>
-  invalidParams(`Invalid _meta envelope for protocol revision ${STATELESS_REVISION}: missing or invalid ${missing.join(", ")}`, { envelope: { missing } })
+/**
+ * -32602 naming the required envelope keys that are absent or of the wrong type; undefined when
+ * the envelope is complete (allocating nothing, as on every well-formed request).
+ */
+export const incomplete = (meta: Record<string, unknown>): ProtocolError | undefined => {
+  const hasVersion = typeof meta[MetaKey.protocolVersion] === "string"
+  const hasCapabilities = isObject(meta[MetaKey.clientCapabilities])
+  if (hasVersion && hasCapabilities) return undefined
+  const missing = hasVersion ? [MetaKey.clientCapabilities] : hasCapabilities ? [MetaKey.protocolVersion] : [MetaKey.protocolVersion, MetaKey.clientCapabilities]
+  return invalidParams(`Invalid _meta envelope for protocol revision ${STATELESS_REVISION}: missing or invalid ${missing.join(", ")}`, { envelope: { missing } })
+}
 
 /** -32022 when `version` is not a revision this server serves statelessly. */
 export const unsupportedVersion = (version: string): ProtocolError | undefined =>

@@ -9,7 +9,7 @@ import { ErrorCode, isObject, isRequestId, ProtocolError, type RequestId } from 
 import type { Notification } from "../Notifications.ts"
 import { McpErrorCode, MetaKey } from "../Protocol.ts"
 import type { ToolRegistry } from "../ToolRegistry.ts"
-import { incomplete, invalidProgressToken, missingKeys, peerOf, unsupportedVersion } from "./Envelope.ts"
+import { incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./Envelope.ts"
 import { type Calls, Exchange, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { decodeHeaderValue, header, headerText } from "./Headers.ts"
 import * as ListenFilter from "./ListenFilter.ts"
@@ -95,8 +95,8 @@ export const make = (deps: StatelessDeps) => {
       }
       return replyError(res, 400, id, ErrorCode.InvalidParams, `Invalid params: the MCP-Protocol-Version header names protocol revision ${versionHeader}, but the request is missing the required _meta envelope`, { envelope: { missing: ["_meta." + MetaKey.protocolVersion] } })
     }
-    const missing = missingKeys(meta)
-    if (missing.length > 0) return replyProtocolError(res, 400, id, incomplete(missing))
+    const invalid = incomplete(meta)
+    if (invalid !== undefined) return replyProtocolError(res, 400, id, invalid)
     const version = meta[MetaKey.protocolVersion] as string
     if (versionHeader !== undefined && versionHeader !== version) {
       return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: the MCP-Protocol-Version header (${versionHeader}) and _meta protocolVersion (${version}) disagree`, { mismatch: { header: versionHeader, body: version } })
