@@ -140,7 +140,7 @@ export const make = (options: HttpTransportOptions = {}) =>
       if (typeof body.method === "string" && (claims || (versionHeader !== undefined && isModernVersion(versionHeader) && header(req, "mcp-session-id") === undefined))) {
         const kind = classify(body)
         if (kind._tag === "Invalid") return replyError(res, 400, kind.id, ErrorCode.InvalidRequest, `Invalid Request: ${kind.reason}`)
-        return stateless.handle(req, res, body, principal, quotaKey)
+        return stateless.handle(req, res, body, versionHeader, principal, quotaKey)
       }
       session.post(req, res, body, principal, quotaKey)
     }

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Dispatcher } from "../src/Dispatcher.ts"
 import { makeCalls } from "../src/internal/Exchange.ts"
 import * as Gate from "../src/internal/Gate.ts"
+import { header } from "../src/internal/Headers.ts"
 import { Quota } from "../src/internal/Quota.ts"
 import * as StatelessHttp from "../src/internal/StatelessHttp.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
@@ -25,7 +26,7 @@ const statelessServer = (listenQuota = new Quota(10, 10), listenFilter = { maxUr
       clientRequestTimeoutMs: 1000
     })
     const { url } = yield* serve((req, res) =>
-      Gate.readJson(req, res, { maxBodyBytes: 1_000_000, maxDepth: 512 }, undefined, (_, __, body) => handler.handle(req, res, body as Record<string, unknown>, undefined, "client"))
+      Gate.readJson(req, res, { maxBodyBytes: 1_000_000, maxDepth: 512 }, undefined, (_, __, body) => handler.handle(req, res, body as Record<string, unknown>, header(req, "mcp-protocol-version"), undefined, "client"))
     )
     return { url, handler }
   })

@@ -82,13 +82,15 @@ export const make = (deps: StatelessDeps) => {
     })
   }
 
-  /** Handles one 2026-07-28 message (already classified as a request or notification). */
-  const handle = (req: IncomingMessage, res: ServerResponse, message: Record<string, unknown>, principal: string | undefined, quotaKey: string) => {
+  /**
+   * Handles one 2026-07-28 message (already classified as a request or notification);
+   * `versionHeader` is its `MCP-Protocol-Version`, which the caller read to route it here.
+   */
+  const handle = (req: IncomingMessage, res: ServerResponse, message: Record<string, unknown>, versionHeader: string | undefined, principal: string | undefined, quotaKey: string) => {
     const id = isRequestId(message.id) ? message.id : null
     const method = message.method as string
     const params = message.params as Record<string, unknown> | undefined
     const meta = params?._meta
-    const versionHeader = header(req, "mcp-protocol-version")
     if (!isObject(meta) || !(MetaKey.protocolVersion in meta)) {
       if (method === "initialize") {
         return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: initialize (the 2025-11-25 handshake) was sent with the MCP-Protocol-Version header ${versionHeader}`)
