@@ -139,7 +139,6 @@ export const make = (options: DispatcherOptions) =>
       logging: {},
       completions: {}
     }
-    const statelessCapabilities = capabilities
 
     const json = ResultJson.make(identity)
     const statelessJson = json.stateless
@@ -175,8 +174,13 @@ export const make = (options: DispatcherOptions) =>
       return Effect.succeed(errorAnswer(id, new ProtocolError({ code: ErrorCode.InternalError, message: `Internal error while handling ${method}` }), peer.stateless))
     }
 
-    const answerWith = (id: RequestId, peer: Peer, method: string) =>
-    <A extends Record<string, unknown>>(effect: Effect.Effect<A, ProtocolError>): Effect.Effect<Answer> =>
+    /** The answer of a handling that yields a result (serialized for `peer`) or fails. */
+    const answerWith = <A extends Record<string, unknown>>(
+      id: RequestId,
+      peer: Peer,
+      method: string,
+      effect: Effect.Effect<A, ProtocolError>
+    ): Effect.Effect<Answer> =>
       effect.pipe(
         Effect.map((value) => ok(peer.stateless ? resultBytes(id, statelessJson(value)) : result(id, value))),
         Effect.catchCause(failureAnswer(id, peer, method))
@@ -209,7 +213,7 @@ export const make = (options: DispatcherOptions) =>
     const uncachedCall = (id: RequestId, tool: RegisteredTool, params: Record<string, unknown>, peer: Peer, out: Outbound): Effect.Effect<Answer> => {
       const decoded = tool.decodeArguments(params.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
-      return answerWith(id, peer, "tools/call")(runTool(tool, decoded.value, id, params, peer, out, { asked: false }))
+      return answerWith(id, peer, "tools/call", runTool(tool, decoded.value, id, params, peer, out, { asked: false }))
     }
 
     /** Keys whose last computation asked the client for input, so a caller that only waited on it runs its own. */
@@ -305,7 +309,7 @@ export const make = (options: DispatcherOptions) =>
           onFailure: (cause) => runFailure(cause, userState)
         })
       }
-      return inputRounds.run(`tools/call|${tool.definition.name}|${peer.principal ?? ""}`, params, peer, out, attempt, use)
+      return inputRounds.run("tools/call", tool.definition.name, params, peer, out, attempt, use)
     }
 
     // ---- everything else ---------------------------------------------------------------------
@@ -328,7 +332,7 @@ export const make = (options: DispatcherOptions) =>
       if (!isObject(args) || Object.values(args).some((v) => typeof v !== "string")) {
         return Effect.fail(invalidParams("prompts/get arguments must be an object of strings"))
       }
-      return inputRounds.run(`prompts/get|${name}|${peer.principal ?? ""}`, params!, peer, out, (responses, userState) =>
+      return inputRounds.run("prompts/get", name, params!, peer, out, (responses, userState) =>
         prompts.get(name, args as Record<string, string>, { inputResponses: responses, requestState: userState }) as Effect.Effect<
           Record<string, unknown> | InputRequired,
           ProtocolError
@@ -355,7 +359,7 @@ export const make = (options: DispatcherOptions) =>
     const discover = (peer: Peer) =>
       withCacheHints({
         supportedVersions: [...STATELESS_REVISIONS],
-        capabilities: statelessCapabilities,
+        capabilities,
         ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
       }, peer, "public", listTtlMs)
 
@@ -383,7 +387,6 @@ export const make = (options: DispatcherOptions) =>
       out: Outbound
     ): Answer | Effect.Effect<Answer> => {
       if (peer.stateless && SESSION_ONLY_METHODS.has(method)) return errorAnswer(id, methodNotFound(method), true)
-      const run = answerWith(id, peer, method)
       switch (method) {
         case "tools/call":
           return callTool(id, params, peer, out)
@@ -396,11 +399,11 @@ export const make = (options: DispatcherOptions) =>
         case "prompts/list":
           return listAnswer(id, prompts.catalog, params, peer)
         case "resources/read":
-          return run(readResource(params, peer))
+          return answerWith(id, peer, method, readResource(params, peer))
         case "prompts/get":
-          return run(getPrompt(params, peer, out))
+          return answerWith(id, peer, method, getPrompt(params, peer, out))
         case "completion/complete":
-          return run(complete(params))
+          return answerWith(id, peer, method, complete(params))
         case "server/discover":
           return ok(peer.stateless ? resultBytes(id, statelessJson(discover(peer))) : result(id, discover(peer)))
         case "ping":
