@@ -37,38 +37,38 @@ describe("InputRounds", () => {
   it.effect("runs once without marking the call when the tool needs no input", () =>
     Effect.gen(function*() {
       const use = { asked: false }
-      const result = yield* rounds.run("b", {}, peer(true), none, () => Effect.succeed({ done: true }), use)
+      const result = yield* rounds.run("tools/call", "b", {}, peer(true), none, () => Effect.succeed({ done: true }), use)
       assert.deepStrictEqual(result, { done: true })
       assert.isFalse(use.asked)
     }))
 
   it.effect("stateless: answers input_required with a signed state, then completes with the responses and the tool's state", () =>
     Effect.gen(function*() {
-      const first = yield* rounds.run("b", {}, peer(true), none, askOnce, { asked: false })
+      const first = yield* rounds.run("tools/call", "b", {}, peer(true), none, askOnce, { asked: false })
       assert.strictEqual(first.resultType, "input_required")
       assert.deepStrictEqual(first.inputRequests, { confirm })
       const use = { asked: false }
-      const second = yield* rounds.run("b", { requestState: first.requestState, inputResponses: { confirm: { action: "accept" } } }, peer(true), none, askOnce, use)
+      const second = yield* rounds.run("tools/call", "b", { requestState: first.requestState, inputResponses: { confirm: { action: "accept" } } }, peer(true), none, askOnce, use)
       assert.deepStrictEqual(second, { answer: { action: "accept" }, state: { step: 1 } })
       assert.isTrue(use.asked)
     }))
 
   it.effect("refuses a state bound to another tool or principal, a forged one and a non-string one with -32602", () =>
     Effect.gen(function*() {
-      const first = yield* rounds.run("b", {}, peer(true), none, askOnce, { asked: false })
+      const first = yield* rounds.run("tools/call", "b", {}, peer(true), none, askOnce, { asked: false })
       for (const requestState of [first.requestState, "forged", 42]) {
-        const error = yield* Effect.flip(rounds.run("other", { requestState }, peer(true), none, askOnce, { asked: false }))
+        const error = yield* Effect.flip(rounds.run("tools/call", "other", { requestState }, peer(true), none, askOnce, { asked: false }))
         assert.strictEqual(error.code, ErrorCode.InvalidParams)
       }
       const otherKey = InputRounds.make("another-key-of-at-least-thirty-two-bytes")
-      assert.strictEqual((yield* Effect.flip(otherKey.run("b", { requestState: first.requestState }, peer(true), none, askOnce, { asked: false }))).code, ErrorCode.InvalidParams)
+      assert.strictEqual((yield* Effect.flip(otherKey.run("tools/call", "b", { requestState: first.requestState }, peer(true), none, askOnce, { asked: false }))).code, ErrorCode.InvalidParams)
     }))
 
   it.effect("in a session: asks the client over the Outbound and runs again, marking the call", () =>
     Effect.gen(function*() {
       const out = asking({ action: "accept" })
       const use = { asked: false }
-      const result = yield* rounds.run("b", {}, peer(false), out, askOnce, use)
+      const result = yield* rounds.run("tools/call", "b", {}, peer(false), out, askOnce, use)
       assert.deepStrictEqual(result, { answer: { action: "accept" }, state: { step: 1 } })
       assert.deepStrictEqual(out.asked, ["elicitation/create"])
       assert.isTrue(use.asked)
@@ -78,7 +78,7 @@ describe("InputRounds", () => {
     Effect.gen(function*() {
       const out = asking({ action: "accept" })
       const never: InputRounds.Attempt = () => Effect.succeed(new InputRequired({ again: confirm }))
-      const result = yield* rounds.run("b", {}, peer(false), out, never, { asked: false })
+      const result = yield* rounds.run("tools/call", "b", {}, peer(false), out, never, { asked: false })
       assert.strictEqual(result.resultType, "input_required")
       assert.strictEqual(out.asked.length, InputRounds.MAX_SESSION_INPUT_ROUNDS)
     }))
@@ -86,7 +86,7 @@ describe("InputRounds", () => {
   it.effect("answers -32021 when the client did not declare the capability an input request needs", () =>
     Effect.gen(function*() {
       const out = asking({})
-      const error = yield* Effect.flip(rounds.run("b", {}, peer(false, {}), out, askOnce, { asked: false }))
+      const error = yield* Effect.flip(rounds.run("tools/call", "b", {}, peer(false, {}), out, askOnce, { asked: false }))
       assert.strictEqual(error.code, McpErrorCode.MissingRequiredClientCapability)
       assert.deepStrictEqual(out.asked, [])
     }))

@@ -75,7 +75,8 @@ export const make = (key: string | undefined) => {
 
   /** The rounds after the first: verify the state, gather responses, answer or ask again. */
   const rounds = (
-    binding: string,
+    method: string,
+    name: string,
     params: Record<string, unknown>,
     peer: Peer,
     out: Outbound,
@@ -83,6 +84,7 @@ export const make = (key: string | undefined) => {
     first: InputRequired | undefined
   ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
     Effect.gen(function*() {
+      const binding = `${method}|${name}|${peer.principal ?? ""}`
       const state = yield* verifyState(params.requestState, binding)
       const responses: Record<string, unknown> = { ...state?.r }
       if (isObject(params.inputResponses)) Object.assign(responses, params.inputResponses)
@@ -110,10 +112,12 @@ export const make = (key: string | undefined) => {
 
   /**
    * Runs `attempt` until it stops asking for input; `use.asked` is set as soon as any input round
-   * runs (or the request carries one).
+   * runs (or the request carries one). `requestState` is bound to `method`, `name` and the
+   * principal (the binding string is built only when a round runs, not on every call).
    */
   const run = (
-    binding: string,
+    method: string,
+    name: string,
     params: Record<string, unknown>,
     peer: Peer,
     out: Outbound,
@@ -122,16 +126,16 @@ export const make = (key: string | undefined) => {
   ): Effect.Effect<Record<string, unknown>, ProtocolError> => {
     if (carriesInput(params)) {
       use.asked = true
-      return rounds(binding, params, peer, out, attempt, undefined)
+      return rounds(method, name, params, peer, out, attempt, undefined)
     }
     return Effect.flatMap(attempt({}, undefined), (outcome) => {
       if (!(outcome instanceof InputRequired)) return Effect.succeed(outcome)
       use.asked = true
-      return rounds(binding, params, peer, out, attempt, outcome)
+      return rounds(method, name, params, peer, out, attempt, outcome)
     })
   }
 
-  return { run, verifyState, mint }
+  return { run }
 }
 
 /** The input rounds of one server (see {@link make}). */
