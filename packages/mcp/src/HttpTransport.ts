@@ -9,7 +9,6 @@
  */
 import { Cause, Context, Effect, Layer, Schedule } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { Tokens } from "./Auth.ts"
 import { Dispatcher } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
 import { makeCalls, type StreamSupport } from "./internal/Exchange.ts"
@@ -27,19 +26,12 @@ import { MetaKey, STATELESS_REVISION } from "./Protocol.ts"
 import { Sessions } from "./Sessions.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
 
-export interface HttpTransportOptions extends MessageLimits {
+/** The gate's options (Host/Origin checks, bearer tokens), the message bounds, and the transport's own. */
+export interface HttpTransportOptions extends MessageLimits, Gate.GateOptions {
   /** The MCP endpoint path (default `/mcp`). */
   readonly path?: string
   /** Largest accepted request body in bytes (default 4 MiB); larger answers 413. */
   readonly maxBodyBytes?: number
-  /** Check Host and Origin (on by default; turn off only behind a proxy that does). */
-  readonly dnsRebindingProtection?: boolean
-  /** Host names allowed besides the loopback ones. */
-  readonly allowedHosts?: ReadonlyArray<string>
-  /** Full origins (`https://app.example.com`) allowed besides loopback ones. */
-  readonly allowedOrigins?: ReadonlyArray<string>
-  /** When non-empty, every request needs `Authorization: Bearer <token>`. */
-  readonly tokens?: Tokens
   /** Interval of SSE keep-alive comments (default 15000 ms). */
   readonly keepAliveMs?: number
   /** How long a tool waits for the client's answer to a server→client request (default 300000 ms). */
