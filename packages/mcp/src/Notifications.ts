@@ -4,7 +4,9 @@
  * at scale-out a Redis-backed bus publishes into the same hub.
  */
 import { Context, Effect, Layer, PubSub, type Scope } from "effect"
-import type { LoggingLevel } from "./Protocol.ts"
+import { notification } from "./JsonRpc.ts"
+import type { SessionState } from "./Peer.ts"
+import { levelPasses, type LoggingLevel } from "./Protocol.ts"
 import { PromptRegistry } from "./PromptRegistry.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
@@ -71,3 +73,21 @@ export const forEach = (notifications: Notifications["Service"], deliver: (notif
       )
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(PubSub.take(subscription), deliverOne)))
   })
+
+/** Whether a 2025-11-25 session asked for `n`: resources it subscribed to, logs at or above its level, every list change. */
+export const sessionWants = (n: Notification, session: Pick<SessionState, "subscriptions" | "logLevel">): boolean =>
+  n._tag === "ResourceUpdated"
+    ? session.subscriptions.has(n.uri)
+    : n._tag === "ListChanged" || session.logLevel === undefined || levelPasses(n.level, session.logLevel)
+
+/** The JSON-RPC notification a 2025-11-25 session receives for `n` (the same text for every session). */
+export const sessionMessage = (n: Notification): string => {
+  switch (n._tag) {
+    case "ListChanged":
+      return notification(n.method)
+    case "ResourceUpdated":
+      return notification("notifications/resources/updated", { uri: n.uri })
+    case "Log":
+      return notification("notifications/message", { level: n.level, ...(n.logger === undefined ? {} : { logger: n.logger }), data: n.data })
+  }
+}

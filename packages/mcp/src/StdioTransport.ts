@@ -20,7 +20,7 @@ import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
 import { type Answer, bodyText, type Outbound, type Peer, type SessionState } from "./Peer.ts"
-import { levelPasses, MetaKey } from "./Protocol.ts"
+import { MetaKey } from "./Protocol.ts"
 
 export interface StdioOptions extends MessageLimits {
   /** Time calls in flight get when the connection ends or the server stops (default 10000 ms). */
@@ -180,18 +180,9 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         }
 
         const deliver = (n: Notifications.Notification) => {
-          switch (n._tag) {
-            case "ListChanged": {
-              if (session.initialized) write(notification(n.method))
-              break
-            }
-            case "ResourceUpdated":
-              if (session.subscriptions.has(n.uri)) write(notification("notifications/resources/updated", { uri: n.uri }))
-              break
-            case "Log":
-              if (session.initialized && (session.logLevel === undefined || levelPasses(n.level, session.logLevel))) {
-                write(notification("notifications/message", { level: n.level, ...(n.logger === undefined ? {} : { logger: n.logger }), data: n.data }))
-              }
+          // list changes and logs wait for notifications/initialized; resource updates follow a subscription
+          if ((n._tag === "ResourceUpdated" || session.initialized) && Notifications.sessionWants(n, session)) {
+            write(Notifications.sessionMessage(n))
           }
           for (const [id, filter] of listens) {
             const message = ListenFilter.messageFor(filter, n, id)

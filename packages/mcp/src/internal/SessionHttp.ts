@@ -7,10 +7,10 @@ import { Cause, Effect } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Dispatcher } from "../Dispatcher.ts"
 import type { EventStore } from "../EventStore.ts"
-import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "../JsonRpc.ts"
-import type { Notification } from "../Notifications.ts"
+import { classify, ErrorCode, errorBytes, isObject, isRequestId, ProtocolError, type RequestId, resultBytes } from "../JsonRpc.ts"
+import { type Notification, sessionMessage, sessionWants } from "../Notifications.ts"
 import { type Answer, bodyText, type Peer } from "../Peer.ts"
-import { levelPasses, McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
+import { McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
 import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { type Calls, Exchange, jsonOnly, outboundOf, type StreamSupport } from "./Exchange.ts"
@@ -224,24 +224,8 @@ export const make = (deps: SessionDeps) => {
 
   /** Sends a notification to the GET stream of every session it concerns. */
   const deliver = (n: Notification) => {
-    switch (n._tag) {
-      case "ListChanged": {
-        const message = notification(n.method)
-        for (const session of sessions.all()) session.standalone?.send(message)
-        return
-      }
-      case "ResourceUpdated": {
-        const message = notification("notifications/resources/updated", { uri: n.uri })
-        for (const session of sessions.all()) if (session.subscriptions.has(n.uri)) session.standalone?.send(message)
-        return
-      }
-      case "Log": {
-        const message = notification("notifications/message", { level: n.level, ...(n.logger === undefined ? {} : { logger: n.logger }), data: n.data })
-        for (const session of sessions.all()) {
-          if (session.logLevel === undefined || levelPasses(n.level, session.logLevel)) session.standalone?.send(message)
-        }
-      }
-    }
+    const message = sessionMessage(n)
+    for (const session of sessions.all()) if (sessionWants(n, session)) session.standalone?.send(message)
   }
 
   const keepAlive = () => {
