@@ -64,14 +64,13 @@ export const parse = (requested: unknown, limits: ListenFilterLimits): ListenFil
 
 /** What a stream with `filter` sends for `n`, tagged with the stream's id; undefined when it does not ask for it. */
 export const messageFor = (filter: ListenFilter, n: Notification, subscriptionId: RequestId): string | undefined => {
-  const _meta = { [MetaKey.subscriptionId]: subscriptionId }
   switch (n._tag) {
     case "ListChanged": {
       const key = LIST_CHANGED_FILTER[n.method]
-      return key !== undefined && filter.listChanged.has(key) ? notification(n.method, { _meta }) : undefined
+      return key !== undefined && filter.listChanged.has(key) ? notification(n.method, { _meta: { [MetaKey.subscriptionId]: subscriptionId } }) : undefined
     }
     case "ResourceUpdated":
-      return filter.uris.has(n.uri) ? notification("notifications/resources/updated", { uri: n.uri, _meta }) : undefined
+      return filter.uris.has(n.uri) ? notification("notifications/resources/updated", { uri: n.uri, _meta: { [MetaKey.subscriptionId]: subscriptionId } }) : undefined
     case "Log":
       return undefined
   }
