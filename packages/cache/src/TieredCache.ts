@@ -146,7 +146,7 @@ export const make = (options: TieredCacheOptions = {}) =>
      * before any later command of this caller.
      */
     const together = (effects: ReadonlyArray<Effect.Effect<void>>): Effect.Effect<void> =>
-      Effect.suspend(() => Effect.asVoid(Fiber.joinAll(effects.map((effect) => runFork(effect)))))
+      effects.length === 0 ? Effect.void : Effect.suspend(() => Effect.asVoid(Fiber.joinAll(effects.map((effect) => runFork(effect)))))
 
     /**
      * Stores a computed value in every tier; the lower tiers' writes, the bus message and the lock
@@ -164,7 +164,8 @@ export const make = (options: TieredCacheOptions = {}) =>
         memory.put(key, entry)
         const writes = lower.map((tier) => tier.set(key, entry, policy))
         if (bus !== undefined) writes.push(bus.publish(key.digest))
-        writes.push(release)
+        // no lock to release (L1 alone, or a fast tool): an L1-only miss forks nothing
+        if (release !== Effect.void) writes.push(release)
         return Effect.as(together(writes), entry.freshUntil)
       })
 
