@@ -85,10 +85,6 @@ const makeBreaker = (failuresToOpen: number, openMs: number) => {
       failures++
       probing = false
       if (failures >= failuresToOpen) openUntil = now + openMs
-    },
-    reset: () => {
-      failures = 0
-      probing = false
     }
   }
 }
@@ -135,7 +131,7 @@ export const make = (options: RedisTierOptions) =>
         Effect.andThen(Metric.update(CacheMetrics.redisUp, state === "back" ? 1 : 0))
       ))
     redis.on("ready", () => {
-      breaker.reset()
+      breaker.succeed() // a fresh connection: the failures of the old one count no more
       if (up === false) changed("back", Effect.logInfo(`Redis at ${where} is back: L2, invalidation and locks resume`))
       else if (up === undefined) runFork(Metric.update(CacheMetrics.redisUp, 1))
       up = true
