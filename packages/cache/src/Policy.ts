@@ -65,7 +65,7 @@ export const MAX_CANONICAL_LENGTH = 1024 * 1024
 /** Canonical forms longer than this are replaced in the key by their SHA-256, so L1 keys stay small. */
 export const HASH_ABOVE_LENGTH = 256
 
-/** The canonical form under construction, with the units it may still grow by. */
+/** The canonical form under construction. */
 interface Writer {
   out: string
 }
