@@ -29,6 +29,9 @@ export class ToolExecutor extends Context.Service<ToolExecutor, {
     ToolExecutor.layer(options).pipe(Layer.provide(Layer.merge(Admission.layer(options), Placement.layerInProcess)))
 }
 
+/** The run's fiber starts on the caller's stack (one options object for all runs). */
+const startNow = { startImmediately: true } as const
+
 export const make = (options: ToolExecutorOptions = {}) =>
   Effect.gen(function*() {
     const admission = yield* Admission
@@ -42,7 +45,7 @@ export const make = (options: ToolExecutorOptions = {}) =>
     const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
       const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
       if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return effect
-      return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
+      return Effect.flatMap(Effect.forkChild(effect, startNow), (fiber) => {
         const done = fiber.pollUnsafe()
         if (done !== undefined) return done
         return Effect.timeoutOrElse(Fiber.join(fiber), {
