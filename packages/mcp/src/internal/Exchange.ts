@@ -52,7 +52,8 @@ export class Exchange {
       const extra = this.#headers()
       this.res.writeHead(200, extra === undefined ? SSE_HEADERS : { ...SSE_HEADERS, ...extra })
       if (this.session === undefined) {
-        this.sse = new SseStream(`stateless/${randomUUID()}`, this.res)
+        // nothing records or resumes a stateless stream: its id names nothing
+        this.sse = new SseStream("stateless", this.res)
       } else {
         this.sse = new SseStream(`${this.session.id}/${randomUUID()}`, this.res, this.#support.record, this.#support.onError)
         this.session.streams.set(this.sse.streamId, this.sse)
