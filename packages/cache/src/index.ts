@@ -2,8 +2,8 @@
  * @tenfold/cache — the tiered result cache: L1 memory, L2 Redis, L4 SQLite behind one interface,
  * composed by TieredCache with an invalidation bus and a cross-instance lock; cache policy and keys.
  */
-export { CacheBus, makeLocalHub } from "./CacheBus.ts"
-export type { BusListener, LocalHub } from "./CacheBus.ts"
+export { CacheBus } from "./CacheBus.ts"
+export type { BusListener } from "./CacheBus.ts"
 export * as CacheKey from "./CacheKey.ts"
 export { CacheLock } from "./CacheLock.ts"
 export type { Acquired } from "./CacheLock.ts"
