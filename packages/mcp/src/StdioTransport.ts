@@ -65,9 +65,8 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         }
         const calls = yield* FiberSet.make<Answer>()
         const maxInflight = options.maxInflightCalls ?? 1000
-        /** Calls running, by id for `notifications/cancelled`; counted apart, since a client may reuse an id. */
+        /** Calls running, by id for `notifications/cancelled` (a client may reuse an id: the set counts them). */
         const inflight = new Map<RequestId, Fiber.Fiber<Answer>>()
-        let running = 0
         const clientRequests = ClientRequests.makeState()
         const listens = new Map<RequestId, ListenFilter.ListenFilter>()
         let stopping = false
@@ -78,18 +77,16 @@ export class StdioTransport extends Context.Service<StdioTransport, {
 
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
           if (!Effect.isEffect(result)) return write(bodyText(result))
-          if (running >= maxInflight) {
+          if (Shutdown.running(calls) >= maxInflight) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, {
               retryAfterMs: RETRY_AFTER_MS,
               limit: "maxInflightCalls"
             }))
           }
           const fiber = runFork(result)
-          running++
           inflight.set(id, fiber)
           FiberSet.addUnsafe(calls, fiber)
           fiber.addObserver((exit) => {
-            running--
             if (inflight.get(id) === fiber) inflight.delete(id)
             if (Exit.isSuccess(exit)) write(bodyText(exit.value))
             else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))

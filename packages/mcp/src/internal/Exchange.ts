@@ -158,7 +158,7 @@ export const makeCalls = (maxInflight: number, onDefect: (error: unknown) => voi
     const context = yield* Effect.context<never>()
     const runFork = Effect.runForkWith(context)
     let shuttingDown = false
-    const size = () => (set.state._tag === "Open" ? set.state.backing.size : 0)
+    const size = () => Shutdown.running(set)
 
     const settle = (exchange: Exchange, id: RequestId, fiber: Fiber.Fiber<Answer>, exit: Exit.Exit<Answer>) => {
       const session = exchange.session
