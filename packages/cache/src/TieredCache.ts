@@ -63,8 +63,6 @@ export interface TieredCacheOptions {
 }
 
 export class TieredCache extends Context.Service<TieredCache, {
-  /** The tiers in use, fastest first. */
-  readonly tiers: ReadonlyArray<TierName>
   /**
    * The one entry point of a cached call (stale-while-revalidate): a `Served` at once for a fresh
    * L1 hit, and for a stale one within `staleWhileRevalidate` (a background refresh is started);
@@ -79,14 +77,12 @@ export class TieredCache extends Context.Service<TieredCache, {
   static layer = (options: TieredCacheOptions = {}) => Layer.effect(TieredCache, make(options))
 }
 
-/** The metric series of every tier, built once: building one costs more than updating it. */
-const seriesOf = (tiers: ReadonlyArray<TierName>) => {
-  const of = (metric: Metric.Metric<number, unknown>) => new Map(tiers.map((tier) => [tier, CacheMetrics.forTier(metric, tier)]))
-  const hits = of(CacheMetrics.hits as Metric.Metric<number, unknown>)
-  const misses = of(CacheMetrics.misses as Metric.Metric<number, unknown>)
-  const accessTimes = of(CacheMetrics.accessTime as Metric.Metric<number, unknown>)
-  return (tier: TierName) => ({ hit: hits.get(tier)!, miss: misses.get(tier)!, accessTime: accessTimes.get(tier)! })
-}
+/** The metric series of one tier, built once: building one costs more than updating it. */
+const seriesOf = (tier: TierName) => ({
+  hit: CacheMetrics.forTier(CacheMetrics.hits, tier),
+  miss: CacheMetrics.forTier(CacheMetrics.misses, tier),
+  accessTime: CacheMetrics.forTier(CacheMetrics.accessTime, tier)
+})
 
 export const make = (options: TieredCacheOptions = {}) =>
   Effect.gen(function*() {
@@ -105,10 +101,8 @@ export const make = (options: TieredCacheOptions = {}) =>
     // flights and refreshes live as long as the layer: closing it interrupts them
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.currentTimeMillisUnsafe()
-    const tiers = ["memory", ...lower.map((tier) => tier.name)]
-    const series = seriesOf(tiers)
-    const memorySeries = series("memory")
-    const lowerSeries = lower.map((tier) => series(tier.name))
+    const memorySeries = seriesOf("memory")
+    const lowerSeries = lower.map((tier) => seriesOf(tier.name))
 
     if (bus !== undefined) {
       // another instance changed a key, or we may have missed messages
@@ -309,7 +303,6 @@ export const make = (options: TieredCacheOptions = {}) =>
     }
 
     return TieredCache.of({
-      tiers,
       serve,
       delete: (key) =>
         Effect.suspend(() => {
