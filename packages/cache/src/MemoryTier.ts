@@ -3,7 +3,7 @@
  * no serialization on the hit path — and `peek` answers synchronously for the hot path. Entries
  * are also found by their key's digest, the form invalidation messages carry.
  */
-import { Clock, Context, Effect, Layer, type Metric } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { LRUCache } from "lru-cache"
 import type { CacheKey } from "./CacheKey.ts"
 import * as CacheMetrics from "./CacheMetrics.ts"
@@ -47,9 +47,9 @@ export const make = (options: MemoryTierOptions = {}) =>
   Effect.gen(function*() {
     const clock = yield* Clock.Clock
     const context = yield* Effect.context<never>()
-    const evicted = CacheMetrics.forTier(CacheMetrics.evictions, "memory") as Metric.Metric<number, unknown>
-    const bytesGauge = CacheMetrics.forTier(CacheMetrics.bytes, "memory") as Metric.Metric<number, unknown>
-    const entriesGauge = CacheMetrics.forTier(CacheMetrics.entries, "memory") as Metric.Metric<number, unknown>
+    const evicted = CacheMetrics.forTier(CacheMetrics.evictions, "memory")
+    const bytesGauge = CacheMetrics.forTier(CacheMetrics.bytes, "memory")
+    const entriesGauge = CacheMetrics.forTier(CacheMetrics.entries, "memory")
     let evictions = 0
     /** digest → exact key, for every entry held */
     const byDigest = new Map<string, string>()
