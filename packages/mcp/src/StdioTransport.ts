@@ -14,7 +14,7 @@ import * as Limits from "./internal/Limits.ts"
 import type { MessageLimits } from "./internal/Limits.ts"
 import { readLines } from "./internal/Lines.ts"
 import * as ListenFilter from "./internal/ListenFilter.ts"
-import { RETRY_AFTER_MS } from "./internal/Reply.ts"
+import { busyData } from "./internal/Reply.ts"
 import * as Shutdown from "./internal/Shutdown.ts"
 import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
@@ -78,10 +78,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
           if (!Effect.isEffect(result)) return write(bodyText(result))
           if (Shutdown.running(calls) >= maxInflight) {
-            return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, {
-              retryAfterMs: RETRY_AFTER_MS,
-              limit: "maxInflightCalls"
-            }))
+            return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, busyData("maxInflightCalls")))
           }
           const fiber = runFork(result)
           inflight.set(id, fiber)
@@ -109,10 +106,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           const filter = ListenFilter.parse(params.notifications, limits.listenFilter)
           if (filter instanceof ProtocolError) return write(errorBytes(id, filter.code, filter.message, filter.data))
           if (listens.size >= maxListens && !listens.has(id)) {
-            return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: this connection already holds ${maxListens} subscriptions/listen streams; cancel one first`, {
-              retryAfterMs: RETRY_AFTER_MS,
-              limit: "maxListenStreamsPerPrincipal"
-            }))
+            return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: this connection already holds ${maxListens} subscriptions/listen streams; cancel one first`, busyData("maxListenStreamsPerPrincipal")))
           }
           listens.set(id, filter)
           write(ListenFilter.acknowledgement(filter, id))

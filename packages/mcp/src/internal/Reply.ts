@@ -33,15 +33,18 @@ export const replyError = (
 export const replyProtocolError = (res: ServerResponse, status: number, id: RequestId | null, e: ProtocolError): void =>
   replyError(res, status, id, e.code, e.message, e.data)
 
+/** The `data` of every `ServerBusy`: when to retry, and which setting refused (so an operator knows which one to raise). */
+export const busyData = (limit: string) => ({ retryAfterMs: RETRY_AFTER_MS, limit })
+
 /**
  * Refuses work past a bound: 429 when the client's own share is used up, 503 when the instance
  * is full; `limit` names the setting, so an operator knows which one to raise.
  */
 export const replyBusy = (res: ServerResponse, status: 429 | 503, id: RequestId | null, message: string, limit: string, extra?: Record<string, string>): void =>
-  replyError(res, status, id, ErrorCode.ServerBusy, `${status === 429 ? "Too Many Requests" : "Service Unavailable"}: ${message}; retry later`, {
-    retryAfterMs: RETRY_AFTER_MS,
-    limit
-  }, { "retry-after": RETRY_AFTER_HEADER, ...extra })
+  replyError(res, status, id, ErrorCode.ServerBusy, `${status === 429 ? "Too Many Requests" : "Service Unavailable"}: ${message}; retry later`, busyData(limit), {
+    "retry-after": RETRY_AFTER_HEADER,
+    ...extra
+  })
 
 /** A defect escaped a handler: -32603 for this request alone (the cause is logged, not sent). */
 export const replyDefect = (res: ServerResponse, id: RequestId | null): void => {
