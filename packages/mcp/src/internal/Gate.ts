@@ -3,7 +3,7 @@
  * authentication, and for POSTs the media type and a body bounded in size and nesting depth. It answers refusals itself
  * (403, 401, 415, 413, 400) and allocates nothing per request for clients it has seen before.
  */
-import { isJsonContentType, localhostAllowedHostnames, validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server"
+import { isJsonContentType, localhostAllowedHostnames, localhostAllowedOrigins, validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, type Tokens } from "../Auth.ts"
 import { ErrorCode } from "../JsonRpc.ts"
@@ -46,7 +46,7 @@ const originOf = (value: string): string => {
  */
 export const originChecker = (allowedOrigins: ReadonlyArray<string>) => {
   const exact = new Set(allowedOrigins.map(originOf))
-  const loopback = localhostAllowedHostnames()
+  const loopback = localhostAllowedOrigins()
   return (origin: string | undefined): Verdict => {
     if (origin === undefined || origin === "") return { ok: true }
     if (validateOriginHeader(origin, loopback).ok) return { ok: true }
