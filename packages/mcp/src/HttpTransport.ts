@@ -7,6 +7,7 @@
  * request costs more than the whole tool call (see bench/). The wiring lives here; the request
  * gate, the exchange, the stateless handler and session HTTP are modules of their own.
  */
+import { DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
 import { Cause, Context, Effect, Layer, Schedule } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Dispatcher } from "./Dispatcher.ts"
@@ -79,7 +80,7 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     const path = options.path ?? "/mcp"
     const limits = Limits.resolve(options)
-    const bodyLimits: Gate.BodyLimits = { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024, maxDepth: limits.maxJsonDepth }
+    const bodyLimits: Gate.BodyLimits = { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_SIZE, maxDepth: limits.maxJsonDepth }
     const clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 300_000
     const gate = Gate.make(options)
 

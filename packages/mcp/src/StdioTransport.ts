@@ -3,7 +3,7 @@
  * go to stderr). One connection, one peer: a 2025-11-25 session after `initialize`, or
  * stateless 2026-07-28 requests that carry the `_meta` envelope.
  */
-import type { ClientCapabilities } from "@modelcontextprotocol/server"
+import { type ClientCapabilities, DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
 import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { Dispatcher } from "./Dispatcher.ts"
@@ -54,7 +54,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           output.write(line + "\n")
         }
         const limits = Limits.resolve(options)
-        const maxLineBytes = options.maxLineBytes ?? 4 * 1024 * 1024
+        const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_REQUEST_BODY_SIZE
         const maxListens = options.maxListenStreams ?? 100
         const session: SessionState & { clientCapabilities: ClientCapabilities; initialized: boolean } = {
           id: "stdio",
