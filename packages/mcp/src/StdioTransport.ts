@@ -117,11 +117,8 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           switch (kind._tag) {
             case "Invalid":
               return write(errorBytes(kind.id, ErrorCode.InvalidRequest, `Invalid Request: ${kind.reason}`))
-            case "Response": {
-              const { id, result, error } = kind.message
-              ClientRequests.settle(clientRequests, { id, result, error })
-              return
-            }
+            case "Response":
+              return ClientRequests.settle(clientRequests, kind.message)
             case "Notification": {
               const { method, params } = kind.message
               if (method === "notifications/initialized") session.initialized = true
