@@ -98,6 +98,8 @@ export const make = (options: TieredCacheOptions = {}) =>
     /** How long each tool's last computation took, in ms (one entry per tool). */
     const lastRunMs = new Map<string, number>()
     const flights = new Map<string, Flight>()
+    /** Keys whose refresh is looking in the lower tiers (before it joins a flight): later stale hits start no other. */
+    const refreshing = new Set<string>()
     // flights and refreshes live as long as the layer: closing it interrupts them
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.currentTimeMillisUnsafe()
@@ -258,8 +260,8 @@ export const make = (options: TieredCacheOptions = {}) =>
         served !== undefined ? Effect.succeed(served) : join(key, policy, compute, fallback))
 
     /**
-     * Starts a background refresh of `key` (stale-while-revalidate) unless a computation already
-     * runs: it takes a fresher value from the lower tiers if another instance has one, else waits
+     * Starts a background refresh of `key` (stale-while-revalidate) unless one or a computation
+     * already runs: it takes a fresher value from the lower tiers if another instance has one, else waits
      * for the computation as one of its waiters. A failure is logged and counted.
      */
     const refresh = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>): void => {
@@ -272,15 +274,19 @@ export const make = (options: TieredCacheOptions = {}) =>
         }
         return
       }
+      if (refreshing.has(key.id)) return
+      refreshing.add(key.id)
       runFork(
-        Effect.flatMap(lookFrom(0, key, policy, undefined), ({ served }) =>
-          served !== undefined ? Effect.void : Effect.asVoid(join(key, policy, compute, undefined))).pipe(
-            Effect.catchCause((cause) =>
-              Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logWarning("TieredCache: a background refresh failed; the stale value stays", cause).pipe(
-                Effect.andThen(Metric.update(CacheMetrics.refreshFailures, 1))
-              )
+        Effect.flatMap(
+          lookFrom(0, key, policy, undefined).pipe(Effect.ensuring(Effect.sync(() => refreshing.delete(key.id)))),
+          ({ served }) => served !== undefined ? Effect.void : Effect.asVoid(join(key, policy, compute, undefined))
+        ).pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logWarning("TieredCache: a background refresh failed; the stale value stays", cause).pipe(
+              Effect.andThen(Metric.update(CacheMetrics.refreshFailures, 1))
             )
           )
+        )
       )
     }
 

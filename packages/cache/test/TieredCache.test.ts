@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as CacheMetrics from "../src/CacheMetrics.ts"
+import type { CacheTier } from "../src/CacheTier.ts"
 import { CacheTiers } from "../src/CacheTiers.ts"
 import { MemoryTier } from "../src/MemoryTier.ts"
 import { PersistentTier } from "../src/PersistentTier.ts"
@@ -258,5 +259,27 @@ describe("TieredCache", () => {
       }).pipe(Effect.provide(withL4))
       assert.deepStrictEqual(sources, ["sqlite", "memory"])
       assert.strictEqual(yield* Ref.get(runs), 1)
+    }))
+
+  it.effect("stale hits that arrive together start one refresh: one lookup below L1, not one per hit", () =>
+    Effect.gen(function*() {
+      const gets = yield* Ref.make(0)
+      // a tier that answers after a turn of the scheduler, as Redis answers after a round trip
+      const below: CacheTier = {
+        name: "below",
+        get: () => Ref.update(gets, (n) => n + 1).pipe(Effect.andThen(Effect.yieldNow), Effect.as(undefined)),
+        set: () => Effect.void,
+        delete: () => Effect.void
+      }
+      const layer = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), Layer.succeed(CacheTiers, [below]))))
+      const cache = Context.get(yield* Layer.build(layer), TieredCache)
+      const { compute, runs } = yield* counting
+      const swr = policy({ staleWhileRevalidateMs: 5000 })
+      yield* serve(cache, keyOf("k"), swr, compute)
+      yield* TestClock.adjust("2 seconds")
+      for (let i = 0; i < 3; i++) assert.strictEqual((cache.serve(keyOf("k"), swr, compute) as Served).source, "stale")
+      yield* settled(Ref.get(runs).pipe(Effect.map((n) => n === 2)))
+      assert.strictEqual(yield* Ref.get(runs), 2)
+      assert.strictEqual(yield* Ref.get(gets), 2, "one lookup for the miss, one for the refresh")
     }))
 })
