@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Dispatcher } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
 import { makeCalls, type StreamSupport } from "./internal/Exchange.ts"
+import { hasEnvelope } from "./internal/Envelope.ts"
 import * as Gate from "./internal/Gate.ts"
 import { header, pathOf } from "./internal/Headers.ts"
 import * as Limits from "./internal/Limits.ts"
@@ -23,7 +24,7 @@ import * as SessionHttp from "./internal/SessionHttp.ts"
 import * as StatelessHttp from "./internal/StatelessHttp.ts"
 import { classify, ErrorCode, isObject, isRequestId } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
-import { MetaKey, STATELESS_REVISION } from "./Protocol.ts"
+import { STATELESS_REVISION } from "./Protocol.ts"
 import { Sessions } from "./Sessions.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
 
@@ -127,8 +128,7 @@ export const make = (options: HttpTransportOptions = {}) =>
       const quotaKey = principal ?? req.socket.remoteAddress ?? ""
       if (Array.isArray(body)) return session.batch(req, res, body, principal)
       if (!isObject(body)) return replyError(res, 400, null, ErrorCode.InvalidRequest, "Invalid Request: a JSON-RPC message must be an object")
-      const params = body.params
-      const claims = isObject(params) && isObject(params._meta) && MetaKey.protocolVersion in params._meta
+      const claims = hasEnvelope(body.params)
       const versionHeader = header(req, "mcp-protocol-version")
       if (typeof body.method === "string" && (claims || (versionHeader !== undefined && isModernVersion(versionHeader) && header(req, "mcp-session-id") === undefined))) {
         const kind = classify(body)

@@ -8,7 +8,7 @@ import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer } from "effec
 import type { Readable, Writable } from "node:stream"
 import { Dispatcher } from "./Dispatcher.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
-import { incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
+import { hasEnvelope, incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./internal/Envelope.ts"
 import { exceedsDepth } from "./internal/JsonBounds.ts"
 import * as Limits from "./internal/Limits.ts"
 import type { MessageLimits } from "./internal/Limits.ts"
@@ -135,7 +135,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
               const params = kind.message.params ?? {}
               const badToken = invalidProgressToken(params)
               if (badToken !== undefined) return write(errorBytes(id, badToken.code, badToken.message))
-              if (isObject(params._meta) && MetaKey.protocolVersion in params._meta) return stateless(id, method, params, params._meta)
+              if (hasEnvelope(params)) return stateless(id, method, params, params._meta)
               if (method === "initialize") {
                 const capabilities = Limits.sessionCapabilities(params, limits.maxClientCapabilitiesBytes)
                 if (capabilities instanceof ProtocolError) return write(errorBytes(id, capabilities.code, capabilities.message, capabilities.data))

@@ -20,6 +20,10 @@ export const invalidProgressToken = (params: Record<string, unknown> | undefined
   return invalidParams(`Invalid params: _meta.progressToken must be a string of at most ${MAX_PROGRESS_TOKEN_LENGTH} characters or a number`)
 }
 
+/** True when `params` carry the 2026-07-28 `_meta` envelope (its protocol version key), complete or not: how both transports tell the revisions apart. */
+export const hasEnvelope = (params: unknown): params is Record<string, unknown> & { readonly _meta: Record<string, unknown> } =>
+  isObject(params) && isObject(params._meta) && MetaKey.protocolVersion in params._meta
+
 /**
  * -32602 naming the required envelope keys that are absent or of the wrong type; undefined when
  * the envelope is complete (allocating nothing, as on every well-formed request).

@@ -10,11 +10,11 @@ import type { EventStore } from "../EventStore.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, ProtocolError, type RequestId, resultBytes } from "../JsonRpc.ts"
 import { type Notification, sessionMessage, sessionWants } from "../Notifications.ts"
 import { type Answer, bodyText, type Peer } from "../Peer.ts"
-import { McpErrorCode, MetaKey, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
+import { McpErrorCode, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
 import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { type Calls, Exchange, jsonOnly, outboundOf, type StreamSupport } from "./Exchange.ts"
-import { invalidProgressToken } from "./Envelope.ts"
+import { hasEnvelope, invalidProgressToken } from "./Envelope.ts"
 import { acceptsAny, header } from "./Headers.ts"
 import { sessionCapabilities } from "./Limits.ts"
 import { reply, replyBusy, replyDefect, replyError, replyProtocolError, TRANSPORT_ERROR } from "./Reply.ts"
@@ -141,7 +141,7 @@ export const make = (deps: SessionDeps) => {
   const batch = (req: IncomingMessage, res: ServerResponse, messages: ReadonlyArray<unknown>, principal: string | undefined) => {
     if (messages.length === 0) return replyError(res, 400, null, ErrorCode.InvalidRequest, "Invalid Request: empty batch")
     if (messages.length > MAX_BATCH) return replyError(res, 400, null, ErrorCode.InvalidRequest, `Invalid Request: a batch may hold at most ${MAX_BATCH} messages`)
-    if (messages.some((m) => isObject(m) && isObject(m.params) && isObject(m.params._meta) && MetaKey.protocolVersion in m.params._meta)) {
+    if (messages.some((m) => isObject(m) && hasEnvelope(m.params))) {
       return replyError(res, 400, null, ErrorCode.InvalidRequest, `Bad Request: JSON-RPC batches may not contain requests for protocol revision ${STATELESS_REVISION} or later`)
     }
     if (messages.some((m) => isObject(m) && m.method === "initialize")) {

@@ -9,7 +9,7 @@ import { ErrorCode, isObject, isRequestId, ProtocolError, type RequestId } from 
 import type { Notification } from "../Notifications.ts"
 import { McpErrorCode, MetaKey } from "../Protocol.ts"
 import type { ToolRegistry } from "../ToolRegistry.ts"
-import { incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./Envelope.ts"
+import { hasEnvelope, incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./Envelope.ts"
 import { type Calls, Exchange, outboundOf, type StreamSupport } from "./Exchange.ts"
 import { decodeHeaderValue, header, headerText } from "./Headers.ts"
 import * as ListenFilter from "./ListenFilter.ts"
@@ -90,13 +90,13 @@ export const make = (deps: StatelessDeps) => {
     const id = isRequestId(message.id) ? message.id : null
     const method = message.method as string
     const params = message.params as Record<string, unknown> | undefined
-    const meta = params?._meta
-    if (!isObject(meta) || !(MetaKey.protocolVersion in meta)) {
+    if (!hasEnvelope(params)) {
       if (method === "initialize") {
         return replyError(res, 400, id, McpErrorCode.HeaderMismatch, `Bad Request: initialize (the 2025-11-25 handshake) was sent with the MCP-Protocol-Version header ${versionHeader}`)
       }
       return replyError(res, 400, id, ErrorCode.InvalidParams, `Invalid params: the MCP-Protocol-Version header names protocol revision ${versionHeader}, but the request is missing the required _meta envelope`, { envelope: { missing: ["_meta." + MetaKey.protocolVersion] } })
     }
+    const meta = params._meta
     const invalid = incomplete(meta)
     if (invalid !== undefined) return replyProtocolError(res, 400, id, invalid)
     const version = meta[MetaKey.protocolVersion] as string
