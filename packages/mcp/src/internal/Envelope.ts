@@ -9,7 +9,7 @@ import { isLoggingLevel, McpErrorCode, MetaKey, STATELESS_REVISION, STATELESS_RE
 
 
 /** Longest progress token accepted: it is echoed in every progress notification, and stored with each in a resumable stream. */
-export const MAX_PROGRESS_TOKEN_LENGTH = 256
+const MAX_PROGRESS_TOKEN_LENGTH = 256
 
 /** -32602 when a request's `_meta.progressToken` is there but neither a number nor a string of at most {@link MAX_PROGRESS_TOKEN_LENGTH}. */
 export const invalidProgressToken = (params: Record<string, unknown> | undefined): ProtocolError | undefined => {

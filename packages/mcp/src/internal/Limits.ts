@@ -27,8 +27,8 @@ export interface Limits {
   readonly listenFilter: ListenFilterLimits
 }
 
-export const DEFAULT_MAX_JSON_DEPTH = 512
-export const DEFAULT_MAX_CLIENT_CAPABILITIES_BYTES = 16_384
+const DEFAULT_MAX_JSON_DEPTH = 512
+const DEFAULT_MAX_CLIENT_CAPABILITIES_BYTES = 16_384
 
 export const resolve = (options: MessageLimits): Limits => ({
   maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,

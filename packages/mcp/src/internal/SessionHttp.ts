@@ -21,7 +21,7 @@ import { reply, replyBusy, replyDefect, replyError, replyProtocolError, TRANSPOR
 import { frame, SSE_HEADERS, SseStream } from "./Sse.ts"
 
 /** Most messages one batch may hold. */
-export const MAX_BATCH = 100
+const MAX_BATCH = 100
 
 export interface SessionDeps {
   readonly dispatcher: Dispatcher["Service"]
