@@ -15,7 +15,7 @@ export interface ToolExecutorOptions {
   readonly defaultTimeoutMs?: number
 }
 
-export const DEFAULT_TIMEOUT_MS = 300_000
+const DEFAULT_TIMEOUT_MS = 300_000
 
 /** Runs tools: admission, placement, timeout and cancellation for every run. */
 export class ToolExecutor extends Context.Service<ToolExecutor, {
