@@ -10,7 +10,8 @@ import { isAbsolute, join } from "node:path"
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
-const Millis = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Millis = NonNegativeInt
 
 /** Per-tool cache settings in a config file; durations in milliseconds. `false` = never cache. */
 export const ToolCacheConfig = Schema.Union([
@@ -89,7 +90,7 @@ export const ConfigInput = Schema.Struct({
   /** Tool calls running at once (default 256); more wait in the queue. */
   maxRunningTools: Schema.optionalKey(PositiveInt),
   /** Tool calls waiting for a slot (default 1024); past it a call answers ServerBusy (-32000). */
-  maxQueuedTools: Schema.optionalKey(Millis),
+  maxQueuedTools: Schema.optionalKey(NonNegativeInt),
   /** `resources/subscribe` URIs one session may hold, and resource URIs one `subscriptions/listen` filter may name (default 1000). */
   maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt),
   /** Deepest nesting of arrays and objects in one message (HTTP body or stdio line), checked before parsing; 400 / -32600 past it (default 512). */
