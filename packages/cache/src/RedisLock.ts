@@ -4,13 +4,16 @@
  * is nothing to coordinate with, and the caller computes.
  */
 import { Effect, Layer } from "effect"
-import { createHash, randomUUID } from "node:crypto"
+import type { Redis } from "ioredis"
+import { randomUUID } from "node:crypto"
 import { CacheLock } from "./CacheLock.ts"
 import { RedisClient } from "./RedisClient.ts"
 
 /** Deletes the lock only if it still holds our token. */
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-const RELEASE_SHA = createHash("sha1").update(RELEASE_SCRIPT).digest("hex")
+
+/** The connection with the release script defined on it (ioredis `defineCommand`: EVALSHA, then EVAL only on NOSCRIPT). */
+type WithRelease = Redis & { readonly tenfoldReleaseLock: (lockKey: string, token: string) => Promise<unknown> }
 
 /** `CacheLock` on the shared Redis connection. */
 export class RedisLock {
@@ -19,7 +22,8 @@ export class RedisLock {
 }
 
 export const make = Effect.gen(function*() {
-  const { prefix, run } = yield* RedisClient
+  const { prefix, redis, run } = yield* RedisClient
+  redis.defineCommand("tenfoldReleaseLock", { numberOfKeys: 1, lua: RELEASE_SCRIPT })
   return CacheLock.of({
     acquire: (digest, ttlMs) =>
       Effect.suspend(() => {
@@ -28,11 +32,7 @@ export const make = Effect.gen(function*() {
         return Effect.map(run((redis) => redis.set(lockKey, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX")), (taken) => {
           if (taken === null) return { held: true } as const
           // undefined: Redis skipped or failed, so there is no lock to take nor anyone to wait for
-          const release = taken === "OK"
-            ? Effect.asVoid(run((redis) =>
-              redis.evalsha(RELEASE_SHA, 1, lockKey, token).catch(() => redis.eval(RELEASE_SCRIPT, 1, lockKey, token))
-            ))
-            : Effect.void
+          const release = taken === "OK" ? Effect.asVoid(run((redis) => (redis as WithRelease).tenfoldReleaseLock(lockKey, token))) : Effect.void
           return { held: false, release } as const
         })
       })

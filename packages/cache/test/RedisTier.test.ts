@@ -210,6 +210,25 @@ describe("RedisLock", () => {
       yield* second.release
       assert.isFalse((yield* a.acquire("k", 10_000)).held)
     }))
+
+  it.effect("sends a release that times out once: one script command, not an EVAL after the timed-out EVALSHA", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.scoped
+      const { lock } = yield* redisServices({ url: server.url, failuresToOpen: 100 })
+      const admin = server.client()
+      const acquired = yield* lock.acquire("k", 10_000)
+      if (acquired.held) return assert.fail("the lock must be ours")
+      const { ended } = yield* Effect.promise(() => server.sleep(500))
+      yield* acquired.release
+      yield* Effect.promise(() => ended)
+      const calls = (command: string) =>
+        Effect.promise(async () => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await admin.info("commandstats"))?.[1] ?? 0))
+      const scripts = Effect.zipWith(calls("eval"), calls("evalsha"), (evals, evalshas) => evals + evalshas)
+      yield* eventually(Effect.map(scripts, (n) => n >= 1))
+      // the server has executed what the client sent while it slept: anything more would show by now
+      yield* Effect.promise(() => admin.ping())
+      assert.strictEqual(yield* scripts, 1)
+    }))
 })
 
 describe("RedisBus", () => {
