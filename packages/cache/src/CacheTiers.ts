@@ -2,7 +2,7 @@
  * The ordered tiers `TieredCache` looks in after L1 and before computing, fastest first: e.g.
  * Redis (L2), a semantic tier (L3), SQLite (L4). A new tier is added here, not in `TieredCache`.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Array as Arr, Context, Effect, Layer } from "effect"
 import type { CacheTier } from "./CacheTier.ts"
 
 /** The tiers below L1, fastest first; a hit in one is promoted into the faster ones. */
@@ -14,6 +14,6 @@ export class CacheTiers extends Context.Service<CacheTiers, ReadonlyArray<CacheT
   static layer = (tiers: ReadonlyArray<Context.Key<unknown, CacheTier>>) =>
     Layer.effect(
       CacheTiers,
-      Effect.map(Effect.forEach(tiers, (tier) => Effect.serviceOption(tier)), (found) => found.flatMap((o) => Option.toArray(o)))
+      Effect.map(Effect.forEach(tiers, (tier) => Effect.serviceOption(tier)), Arr.getSomes)
     )
 }
