@@ -4,7 +4,7 @@
  */
 import { Config } from "@tenfold/runtime"
 import { Data, Effect } from "effect"
-import { parseArgs } from "node:util"
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util"
 
 /** Bad command-line usage; printed with a pointer to `--help`. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
@@ -14,39 +14,51 @@ export type Command =
   | { readonly _tag: "Version" }
   | { readonly _tag: "Serve"; readonly config: Config.Config }
 
+/** Flags that set the config field of the same name in camelCase to a whole number. */
+const NUMBER_FLAGS = [
+  "port",
+  "max-body-bytes",
+  "session-idle-ms",
+  "page-size",
+  "shutdown-grace-ms",
+  "max-sessions-per-principal",
+  "max-listen-streams",
+  "max-listen-streams-per-principal",
+  "max-inflight-calls",
+  "headers-timeout-ms",
+  "request-timeout-ms",
+  "max-connections",
+  "max-connections-per-address",
+  "tool-timeout-ms",
+  "max-running-tools",
+  "max-queued-tools",
+  "max-subscriptions-per-session",
+  "max-json-depth",
+  "max-client-capabilities-bytes",
+  "max-listen-filter-bytes"
+] as const
+
+/** Flags that set a text field: flag → config field. */
+const TEXT_FLAGS = {
+  host: "host",
+  path: "path",
+  "tokens-file": "tokensFile",
+  redis: "redisUrl",
+  "cache-dir": "cacheDir",
+  "cache-namespace": "cacheNamespace"
+} as const
+
 const options = {
-  host: { type: "string" },
+  ...Object.fromEntries([...NUMBER_FLAGS, ...Object.keys(TEXT_FLAGS)].map((flag) => [flag, { type: "string" }])),
   port: { type: "string", short: "p" },
-  path: { type: "string" },
   stdio: { type: "boolean" },
   config: { type: "string", short: "c" },
-  "tokens-file": { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "session-idle-ms": { type: "string" },
-  "page-size": { type: "string" },
-  "shutdown-grace-ms": { type: "string" },
-  "max-sessions-per-principal": { type: "string" },
-  "max-listen-streams": { type: "string" },
-  "max-listen-streams-per-principal": { type: "string" },
-  "max-inflight-calls": { type: "string" },
-  "headers-timeout-ms": { type: "string" },
-  "request-timeout-ms": { type: "string" },
-  "max-connections": { type: "string" },
-  "max-connections-per-address": { type: "string" },
-  "tool-timeout-ms": { type: "string" },
-  "max-running-tools": { type: "string" },
-  "max-queued-tools": { type: "string" },
-  "max-subscriptions-per-session": { type: "string" },
-  "max-json-depth": { type: "string" },
-  "max-client-capabilities-bytes": { type: "string" },
-  "max-listen-filter-bytes": { type: "string" },
-  redis: { type: "string" },
-  "cache-dir": { type: "string" },
-  "cache-namespace": { type: "string" },
   "no-cache": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
-} as const
+} satisfies ParseArgsOptionsConfig
+
+const camelCase = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
 
 export const helpText = `tenfold — a high-performance MCP server (Streamable HTTP and stdio)
 
@@ -121,47 +133,24 @@ const toNumber = (flag: string, text: string | undefined) => {
 export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | undefined>) =>
   Effect.gen(function*() {
     const parsed = yield* Effect.try({
-      try: () => parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values,
+      // values by flag name: the flags of NUMBER_FLAGS and TEXT_FLAGS are all strings
+      try: () => parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>,
       catch: (e) => new UsageError({ message: (e as Error).message })
     })
     if (parsed.help === true) return { _tag: "Help" } as Command
     if (parsed.version === true) return { _tag: "Version" } as Command
-    const numbers = {
-      port: toNumber("port", parsed.port),
-      maxBodyBytes: toNumber("max-body-bytes", parsed["max-body-bytes"]),
-      sessionIdleMs: toNumber("session-idle-ms", parsed["session-idle-ms"]),
-      pageSize: toNumber("page-size", parsed["page-size"]),
-      shutdownGraceMs: toNumber("shutdown-grace-ms", parsed["shutdown-grace-ms"]),
-      maxSessionsPerPrincipal: toNumber("max-sessions-per-principal", parsed["max-sessions-per-principal"]),
-      maxListenStreams: toNumber("max-listen-streams", parsed["max-listen-streams"]),
-      maxListenStreamsPerPrincipal: toNumber("max-listen-streams-per-principal", parsed["max-listen-streams-per-principal"]),
-      maxInflightCalls: toNumber("max-inflight-calls", parsed["max-inflight-calls"]),
-      toolTimeoutMs: toNumber("tool-timeout-ms", parsed["tool-timeout-ms"]),
-      maxRunningTools: toNumber("max-running-tools", parsed["max-running-tools"]),
-      maxQueuedTools: toNumber("max-queued-tools", parsed["max-queued-tools"]),
-      maxSubscriptionsPerSession: toNumber("max-subscriptions-per-session", parsed["max-subscriptions-per-session"]),
-      maxJsonDepth: toNumber("max-json-depth", parsed["max-json-depth"]),
-      maxClientCapabilitiesBytes: toNumber("max-client-capabilities-bytes", parsed["max-client-capabilities-bytes"]),
-      maxListenFilterBytes: toNumber("max-listen-filter-bytes", parsed["max-listen-filter-bytes"]),
-      headersTimeoutMs: toNumber("headers-timeout-ms", parsed["headers-timeout-ms"]),
-      requestTimeoutMs: toNumber("request-timeout-ms", parsed["request-timeout-ms"]),
-      maxConnections: toNumber("max-connections", parsed["max-connections"]),
-      maxConnectionsPerAddress: toNumber("max-connections-per-address", parsed["max-connections-per-address"])
-    }
     const flags: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(numbers)) {
+    for (const flag of NUMBER_FLAGS) {
+      const value = toNumber(flag, parsed[flag] as string | undefined)
       if (value instanceof UsageError) return yield* value
-      if (value !== undefined) flags[key] = value
+      if (value !== undefined) flags[camelCase(flag)] = value
     }
-    if (parsed.host !== undefined) flags.host = parsed.host
-    if (parsed.path !== undefined) flags.path = parsed.path
+    for (const [flag, field] of Object.entries(TEXT_FLAGS)) {
+      if (parsed[flag] !== undefined) flags[field] = parsed[flag]
+    }
     if (parsed.stdio === true) flags.stdio = true
-    if (parsed["tokens-file"] !== undefined) flags.tokensFile = parsed["tokens-file"]
-    if (parsed.redis !== undefined) flags.redisUrl = parsed.redis
-    if (parsed["cache-dir"] !== undefined) flags.cacheDir = parsed["cache-dir"]
-    if (parsed["cache-namespace"] !== undefined) flags.cacheNamespace = parsed["cache-namespace"]
     if (parsed["no-cache"] === true) flags.cache = false
-    const file = parsed.config === undefined ? {} : yield* Config.fromFile(parsed.config)
+    const file = typeof parsed.config === "string" ? yield* Config.fromFile(parsed.config) : {}
     const fromEnv = yield* Config.fromEnv(env)
     const fromFlags = yield* Config.fromObject("command-line flags", flags)
     return { _tag: "Serve", config: Config.resolve(file, fromEnv, fromFlags) } as Command

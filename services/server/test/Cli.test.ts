@@ -89,6 +89,33 @@ describe("Cli.parse", () => {
         assert.isTrue((yield* serve([])).cache)
       }))
 
+    it.effect("sets each bound and timeout from its flag, and names the flag of a bad value", () =>
+      Effect.gen(function*() {
+        const bounds = {
+          "max-sessions-per-principal": "maxSessionsPerPrincipal",
+          "max-listen-streams": "maxListenStreams",
+          "max-listen-streams-per-principal": "maxListenStreamsPerPrincipal",
+          "max-inflight-calls": "maxInflightCalls",
+          "headers-timeout-ms": "headersTimeoutMs",
+          "request-timeout-ms": "requestTimeoutMs",
+          "max-connections": "maxConnections",
+          "max-connections-per-address": "maxConnectionsPerAddress",
+          "tool-timeout-ms": "toolTimeoutMs",
+          "max-running-tools": "maxRunningTools",
+          "max-queued-tools": "maxQueuedTools",
+          "max-subscriptions-per-session": "maxSubscriptionsPerSession",
+          "max-json-depth": "maxJsonDepth",
+          "max-client-capabilities-bytes": "maxClientCapabilitiesBytes",
+          "max-listen-filter-bytes": "maxListenFilterBytes"
+        } as const
+        const entries = Object.entries(bounds)
+        const config = yield* serve(entries.flatMap(([flag], i) => [`--${flag}`, String(7 + i)]))
+        assert.deepStrictEqual(entries.map(([, field]) => config[field]), entries.map((_, i) => 7 + i))
+        const bad = yield* Effect.flip(parse(["--max-json-depth", "deep"], {}))
+        assert.include(bad.message, "--max-json-depth")
+        assert.strictEqual((yield* serve(["--cache-namespace", "blue"])).cacheNamespace, "blue")
+      }))
+
     for (const port of ["abc", "80.5", ""]) {
       it.effect(`answers --port ${JSON.stringify(port)} with a UsageError naming --port`, () =>
         Effect.gen(function*() {
