@@ -9,8 +9,8 @@ export interface CacheKey {
   /** The exact key: tool, scope and canonical arguments (hashed when long). L1 is keyed by it. */
   readonly id: string
   /**
-   * base64url SHA-256 of `id`, computed on first use: the key of the shared tiers (Redis, SQLite),
-   * locks and invalidation messages, so no raw argument ever leaves the process.
+   * base64url SHA-256 of `id`, computed on first use: the key of the tiers below L1 (Redis,
+   * SQLite), of locks and of invalidation messages, so no raw argument is stored or sent.
    */
   readonly digest: string
   /** The tool called. */

@@ -87,11 +87,11 @@ export const make = (options: PersistentTierOptions) =>
       name: "sqlite",
       get: (key) =>
         guarded<Entry | undefined>("get", undefined, () => {
-          const row = store.get.get(key.id, clock.currentTimeMillisUnsafe())
+          const row = store.get.get(key.digest, clock.currentTimeMillisUnsafe())
           return row?.value instanceof Uint8Array ? decode(row.value) : undefined
         }),
-      set: (key, entry) => guarded("set", undefined, () => void store.set.run(key.id, encode(entry), entry.staleUntil)),
-      delete: (key) => guarded("delete", undefined, () => void store.delete.run(key.id)),
+      set: (key, entry) => guarded("set", undefined, () => void store.set.run(key.digest, encode(entry), entry.staleUntil)),
+      delete: (key) => guarded("delete", undefined, () => void store.delete.run(key.digest)),
       sweep
     })
   })

@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite"
 import * as CacheMetrics from "../src/CacheMetrics.ts"
 import { decode, type Entry } from "../src/Entry.ts"
 import { PersistentTier, type PersistentTierOptions } from "../src/PersistentTier.ts"
-import { writerValue } from "./support/writerEntries.ts"
+import { KEY_COUNT, writerKey, writerValue } from "./support/writerEntries.ts"
 import { anyPolicy, keyOf } from "./support/serve.ts"
 
 const WRITER = join(import.meta.dirname, "support", "sqlite-writer.ts")
@@ -86,6 +86,17 @@ describe("PersistentTier", () => {
       for (const created of [join(parent, "created"), join(parent, "created", "by"), dir]) assert.strictEqual(statSync(created).mode & 0o777, 0o700, created)
     }))
 
+  it.effect("stores keys as digests: no argument or principal is written to the database", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const key = keyOf("tool\u0000@alice\u0000{\"secret\":\"hunter2\"}")
+      yield* withTier(dir, (tier) => tier.set(key, entry("v"), anyPolicy))
+      assert.deepStrictEqual(rows(dir).map((row) => row.key), [key.digest])
+      const bytes = readdirSync(dir).map((name) => readFileSync(join(dir, name)).toString("latin1")).join("")
+      assert.notInclude(bytes, "hunter2")
+      assert.notInclude(bytes, "alice")
+    }))
+
   it.effect("round-trips any text, deletes, and serves entries after a restart", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -129,9 +140,9 @@ describe("PersistentTier", () => {
         Effect.gen(function*() {
           yield* setShortAndLong(tier)
           yield* TestClock.adjust("59 seconds")
-          assert.deepStrictEqual(rows(dir).map((row) => row.key), ["long", "short"])
+          assert.deepStrictEqual(rows(dir).map((row) => row.key).sort(), [keyOf("long").digest, keyOf("short").digest].sort())
           yield* TestClock.adjust("1 second")
-          assert.deepStrictEqual(rows(dir).map((row) => row.key), ["long"])
+          assert.deepStrictEqual(rows(dir).map((row) => row.key), [keyOf("long").digest])
         }), { sweepInterval: "1 minute" })
     }))
 
@@ -177,9 +188,13 @@ describe("PersistentTier", () => {
       yield* killWriterAfter(dir, 100)
       yield* withTier(dir, (tier) =>
         Effect.gen(function*() {
+          // rows are keyed by digest: the writer's keys, by their digests
+          const writerKeys = new Map(Array.from({ length: KEY_COUNT }, (_, n) => [keyOf(writerKey(n)).digest, writerKey(n)]))
           const survivors = rows(dir)
           assert.isAtLeast(survivors.length, 1)
-          for (const { key, entry } of survivors) {
+          for (const row of survivors) {
+            const key = writerKeys.get(row.key)!
+            const entry = row.entry
             assert.strictEqual(entry?.value, writerValue(key), key)
             assert.strictEqual((yield* tier.get(keyOf(key), anyPolicy))?.value, writerValue(key), key)
           }

@@ -3,7 +3,7 @@
  * 2026-07-28 revision and 2025-11-25 sessions. The hot path of a tool call reads top to bottom
  * in `callTool`. Transports own the wire (HTTP, stdio) and hand each parsed message here.
  */
-import { Policy, TieredCache } from "@tenfold/cache"
+import { type CacheKey, Policy, TieredCache } from "@tenfold/cache"
 import { ServerBusy, ToolExecutor, ToolTimeout } from "@tenfold/executor"
 import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import {
@@ -55,7 +55,6 @@ export interface DispatcherOptions {
 export const MAX_SUBSCRIPTION_URI_LENGTH = 4096
 
 /** A cache key as `Policy.key` builds it. */
-type CacheKey = NonNullable<ReturnType<typeof Policy.key>>
 
 const ok = (body: string | Uint8Array): Answer => ({ body, status: 200 })
 
@@ -233,7 +232,7 @@ export const make = (options: DispatcherOptions) =>
       tool: RegisteredTool,
       params: Record<string, unknown>,
       policy: Policy.CachePolicy,
-      key: CacheKey,
+      key: CacheKey.CacheKey,
       peer: Peer,
       out: Outbound
     ): Answer | Effect.Effect<Answer> => {
