@@ -15,6 +15,9 @@ export default defineConfig({
     projects: [
       { ...source, test: { name: "cache", root: "packages/cache", include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 } },
       { ...source, test: { name: "executor", root: "packages/executor", include: ["test/**/*.test.ts"] } },
+      { ...source, test: { name: "metrics", root: "packages/metrics", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
+      { ...source, test: { name: "connections", root: "packages/connections", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
+      { ...source, test: { name: "streaming", root: "packages/streaming", include: ["test/**/*.test.ts"], testTimeout: 60_000 } },
       { ...source, test: { name: "mcp", root: "packages/mcp", include: ["test/**/*.test.ts"] } },
       { ...source, test: { name: "runtime", root: "packages/runtime", include: ["test/**/*.test.ts"] } },
       { ...source, test: { name: "server", root: "services/server", include: ["test/**/*.test.ts"] } },

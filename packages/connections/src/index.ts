@@ -1,0 +1,4 @@
+/**
+ * @tenfold/connections — Tenfold's outbound HTTP connection pools on undici, with profiles and adaptive sizing.
+ */
+export {}

@@ -1,0 +1,4 @@
+/**
+ * @tenfold/metrics — Tenfold's telemetry: request and process metrics, alerts, Prometheus and OpenTelemetry export, and a live dashboard.
+ */
+export {}
