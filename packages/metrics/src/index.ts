@@ -1,4 +1,5 @@
 /**
- * @tenfold/metrics — Tenfold's telemetry: request and process metrics, alerts, Prometheus and OpenTelemetry export, and a live dashboard.
+ * @tenfold/metrics — Tenfold's telemetry: request and process metrics, alerts, Prometheus and
+ * OpenTelemetry export, and a live dashboard.
  */
-export {}
+export type * as Snapshot from "./Snapshot.ts"
