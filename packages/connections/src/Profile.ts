@@ -1,0 +1,82 @@
+/**
+ * Connection-pool profiles (the seed's `default`, `high_throughput`, `low_latency`) and how an
+ * origin gets its settings: a per-origin entry (a profile name, or numbers over a profile) or
+ * the pool's default profile.
+ */
+
+/** The seed's three profiles. */
+export type ProfileName = "default" | "high_throughput" | "low_latency"
+
+/** The settings of one origin's pool. All durations are milliseconds. */
+export interface PoolSettings {
+  /** Longest one attempt may take: until the response headers for `stream`, the whole body for `request`. */
+  readonly timeoutMs: number
+  /** Longest a connection (TCP, and TLS for https) may take to establish. */
+  readonly connectTimeoutMs: number
+  /** Most requests in flight across every origin of this profile (its connection budget). */
+  readonly connections: number
+  /** Connections one origin starts with; the optimise loop moves it between `minPerHost` and `maxPerHost`. */
+  readonly perHost: number
+  /** Fewest connections the optimise loop shrinks an origin to. */
+  readonly minPerHost: number
+  /** Most connections the optimise loop grows an origin to (never above `connections`). */
+  readonly maxPerHost: number
+  /** How long an idle kept-alive socket stays open. */
+  readonly keepAliveMs: number
+}
+
+const profile = (timeoutMs: number, connectTimeoutMs: number, connections: number, perHost: number): PoolSettings => ({
+  timeoutMs,
+  connectTimeoutMs,
+  connections,
+  perHost,
+  minPerHost: Math.min(2, perHost),
+  maxPerHost: Math.min(connections, perHost * 2),
+  keepAliveMs: 30_000
+})
+
+/** The seed's profiles: total timeout, connect timeout, connections in all, connections per host. */
+export const profiles: Readonly<Record<ProfileName, PoolSettings>> = {
+  default: profile(30_000, 5_000, 100, 20),
+  high_throughput: profile(60_000, 2_000, 500, 50),
+  low_latency: profile(10_000, 1_000, 50, 10)
+}
+
+/** What an origin is configured with: a profile's name, or settings over a profile (`default` unless named). */
+export type OriginSettings = ProfileName | ({ readonly profile?: ProfileName } & Partial<PoolSettings>)
+
+/** The profile an origin uses and its effective settings. */
+export interface Resolved {
+  readonly profile: ProfileName
+  readonly settings: PoolSettings
+}
+
+/**
+ * The settings of `origin` (as `URL.origin` spells it): its entry in `origins` if any, else
+ * `defaultProfile`. Explicit numbers keep the bounds consistent (min ≤ per host ≤ max ≤ connections).
+ */
+export const resolve = (
+  origin: string,
+  origins: Readonly<Record<string, OriginSettings>>,
+  defaultProfile: ProfileName
+): Resolved => {
+  const entry = origins[origin] ?? defaultProfile
+  if (typeof entry === "string") return { profile: entry, settings: profiles[entry] }
+  const name = entry.profile ?? defaultProfile
+  const base = profiles[name]
+  const connections = entry.connections ?? base.connections
+  const perHost = Math.min(entry.perHost ?? base.perHost, connections)
+  const maxPerHost = Math.min(connections, Math.max(perHost, entry.maxPerHost ?? (entry.perHost === undefined ? base.maxPerHost : perHost * 2)))
+  return {
+    profile: name,
+    settings: {
+      timeoutMs: entry.timeoutMs ?? base.timeoutMs,
+      connectTimeoutMs: entry.connectTimeoutMs ?? base.connectTimeoutMs,
+      connections,
+      perHost,
+      minPerHost: Math.max(1, Math.min(perHost, entry.minPerHost ?? Math.min(base.minPerHost, perHost))),
+      maxPerHost,
+      keepAliveMs: entry.keepAliveMs ?? base.keepAliveMs
+    }
+  }
+}
