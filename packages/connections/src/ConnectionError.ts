@@ -14,12 +14,14 @@ export class InvalidRequest extends Data.TaggedError("InvalidRequest")<{ readonl
 
 /** The address filter refused the address the host resolved to (checked after DNS, on every connection and redirect hop). */
 export class RefusedAddress extends Data.TaggedError("RefusedAddress")<{
-  readonly host: string
+  readonly hostname: string
   readonly address: string
+  readonly port: number
+  /** The filter's refusal message. */
   readonly reason: string
 }> {
   override get message() {
-    return `refused to connect to ${this.host} (${this.address}): ${this.reason}`
+    return this.reason
   }
 }
 

@@ -9,8 +9,8 @@ export interface PoolStats {
   readonly pool: string
   readonly origin: string
   readonly profile: ProfileName
-  /** Address filter the pool's connections passed (`none` without one). */
-  readonly filter: string
+  /** Whether the pool's connections passed an address filter. */
+  readonly filtered: boolean
   /** Requests holding a permit (in flight, including bodies being read or streamed). */
   readonly active: number
   /** Requests waiting for a permit. */
