@@ -2,4 +2,15 @@
  * @tenfold/metrics — Tenfold's telemetry: request and process metrics, alerts, Prometheus and
  * OpenTelemetry export, and a live dashboard.
  */
+export { Alerts } from "./Alerts.ts"
+export { Dashboard } from "./Dashboard.ts"
+export type { DashboardOptions, DashboardRoute, Point } from "./Dashboard.ts"
+export type { AlertRule, AlertTargets } from "./Alerts.ts"
+export * as ProcessMetrics from "./ProcessMetrics.ts"
+export * as Prometheus from "./Prometheus.ts"
+export { RequestMetrics } from "./RequestMetrics.ts"
+export type { Recorder } from "./RequestMetrics.ts"
 export type * as Snapshot from "./Snapshot.ts"
+export type { TelemetrySnapshot } from "./Snapshot.ts"
+export { Telemetry } from "./Telemetry.ts"
+export type { TelemetryOptions } from "./Telemetry.ts"
