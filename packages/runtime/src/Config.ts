@@ -98,7 +98,25 @@ export const ConfigInput = Schema.Struct({
   /** Largest `capabilities` of `initialize` a session keeps, in characters of JSON; -32602 past it (default 16384). */
   maxClientCapabilitiesBytes: Schema.optionalKey(PositiveInt),
   /** Most characters of resource URIs one `subscriptions/listen` filter may name together; -32602 past it (default 65536). */
-  maxListenFilterBytes: Schema.optionalKey(PositiveInt)
+  maxListenFilterBytes: Schema.optionalKey(PositiveInt),
+  /** Serve the live dashboard at `/dashboard` (default true), behind the same gate as the MCP endpoint. */
+  dashboard: Schema.optionalKey(Schema.Boolean),
+  /** Record request, tool, executor and process metrics and evaluate alerts (default true); false costs nothing per request. */
+  telemetry: Schema.optionalKey(Schema.Boolean),
+  /** Serve Prometheus text at `/metrics` (default true; needs telemetry), behind the same gate as the MCP endpoint. */
+  metrics: Schema.optionalKey(Schema.Boolean),
+  /** Alert when the average request latency over the window exceeds this (default 100 ms; 0 = off). */
+  alertAvgLatencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Alert when the p95 request latency over the window exceeds this (default 500 ms; 0 = off). */
+  alertP95LatencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Alert when fewer requests/s than this are served while tool calls wait in a queue (default 1000; 0 = off). */
+  alertMinRps: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Alert when the cache hit rate over the window falls below this (default 0.8; 0 = off). */
+  alertMinHitRate: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  /** Alert when the process's CPU utilisation over the window exceeds this (default 0.7; 0 = off). */
+  alertMaxCpu: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  /** Time between two evaluations of the alert rules (default 5000 ms). */
+  alertIntervalMs: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -139,6 +157,15 @@ export interface Config {
   readonly maxJsonDepth: number
   readonly maxClientCapabilitiesBytes: number
   readonly maxListenFilterBytes: number
+  readonly dashboard: boolean
+  readonly telemetry: boolean
+  readonly metrics: boolean
+  readonly alertAvgLatencyMs: number
+  readonly alertP95LatencyMs: number
+  readonly alertMinRps: number
+  readonly alertMinHitRate: number
+  readonly alertMaxCpu: number
+  readonly alertIntervalMs: number
 }
 
 /**
@@ -187,7 +214,16 @@ export const defaults: Config = {
   maxSubscriptionsPerSession: 1000,
   maxJsonDepth: 512,
   maxClientCapabilitiesBytes: 16_384,
-  maxListenFilterBytes: 65_536
+  maxListenFilterBytes: 65_536,
+  dashboard: true,
+  telemetry: true,
+  metrics: true,
+  alertAvgLatencyMs: 100,
+  alertP95LatencyMs: 500,
+  alertMinRps: 1000,
+  alertMinHitRate: 0.8,
+  alertMaxCpu: 0.7,
+  alertIntervalMs: 5000
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -234,7 +270,16 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"],
   ["TENFOLD_MAX_JSON_DEPTH", "maxJsonDepth", "number"],
   ["TENFOLD_MAX_CLIENT_CAPABILITIES_BYTES", "maxClientCapabilitiesBytes", "number"],
-  ["TENFOLD_MAX_LISTEN_FILTER_BYTES", "maxListenFilterBytes", "number"]
+  ["TENFOLD_MAX_LISTEN_FILTER_BYTES", "maxListenFilterBytes", "number"],
+  ["TENFOLD_DASHBOARD", "dashboard", "boolean"],
+  ["TENFOLD_TELEMETRY", "telemetry", "boolean"],
+  ["TENFOLD_METRICS", "metrics", "boolean"],
+  ["TENFOLD_ALERT_AVG_LATENCY_MS", "alertAvgLatencyMs", "number"],
+  ["TENFOLD_ALERT_P95_LATENCY_MS", "alertP95LatencyMs", "number"],
+  ["TENFOLD_ALERT_MIN_RPS", "alertMinRps", "number"],
+  ["TENFOLD_ALERT_MIN_HIT_RATE", "alertMinHitRate", "number"],
+  ["TENFOLD_ALERT_MAX_CPU", "alertMaxCpu", "number"],
+  ["TENFOLD_ALERT_INTERVAL_MS", "alertIntervalMs", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

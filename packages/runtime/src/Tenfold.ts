@@ -24,6 +24,7 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ToolExecutor } from "@tenfold/executor"
+import { Dashboard, Telemetry } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
 import type { Config } from "./Config.ts"
@@ -129,12 +130,26 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
       })
     )
   )
-  const health = Layer.mergeAll(Health.routes, redisReadiness).pipe(Layer.provideMerge(Layer.merge(Health.layer, HttpRoutes.layer)))
+  const health = Layer.mergeAll(Health.routes, redisReadiness, dashboardLayer(config)).pipe(Layer.provideMerge(Layer.merge(Health.layer, HttpRoutes.layer)))
   return Layer.mergeAll(http, StdioTransport.layer, health).pipe(
+    Layer.provideMerge(Telemetry.layer()),
     Layer.provideMerge(Notifications.layer()),
     Layer.provideMerge(Layer.merge(dispatcher, sessions))
   )
 }
+
+/**
+ * The live dashboard (`/dashboard` and its event stream `/dashboard/events`) in the route table,
+ * over the runtime's `Telemetry`; nothing when `dashboard` is false or when serving stdio.
+ */
+export const dashboardLayer = (config: Config) =>
+  !config.dashboard || config.stdio
+    ? Layer.empty
+    : Layer.effectDiscard(Effect.gen(function*() {
+      const routes = yield* HttpRoutes
+      const dashboard = yield* Dashboard
+      yield* Effect.forEach(dashboard.routes, routes.add, { discard: true })
+    })).pipe(Layer.provide(Dashboard.layer()))
 
 /** `/readyz` fails while the Redis tier (L2) is configured but unavailable. */
 const redisReadiness = Layer.effectDiscard(Effect.gen(function*() {

@@ -45,7 +45,16 @@ describe("Config", () => {
       maxSubscriptionsPerSession: 1000,
       maxJsonDepth: 512,
       maxClientCapabilitiesBytes: 16_384,
-      maxListenFilterBytes: 65_536
+      maxListenFilterBytes: 65_536,
+      dashboard: true,
+      telemetry: true,
+      metrics: true,
+      alertAvgLatencyMs: 100,
+      alertP95LatencyMs: 500,
+      alertMinRps: 1000,
+      alertMinHitRate: 0.8,
+      alertMaxCpu: 0.7,
+      alertIntervalMs: 5000
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

@@ -54,6 +54,9 @@ const options = {
   stdio: { type: "boolean" },
   config: { type: "string", short: "c" },
   "no-cache": { type: "boolean" },
+  "no-dashboard": { type: "boolean" },
+  "no-metrics": { type: "boolean" },
+  "no-telemetry": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } satisfies ParseArgsOptionsConfig
@@ -113,6 +116,12 @@ Options:
   --cache-namespace <name>  Namespace of this deployment's keys in Redis (default "default"), so
                             deployments sharing a Redis never see each other's entries
   --no-cache                Do not cache tool results at all
+  --no-dashboard            Do not serve the live dashboard (default: at /dashboard, behind the
+                            same Host/Origin checks and bearer tokens as the MCP endpoint)
+  --no-metrics              Do not serve Prometheus text at /metrics (default: served, behind
+                            the same Host/Origin checks and bearer tokens as the MCP endpoint)
+  --no-telemetry            Record no metrics and evaluate no alerts (also turns off /metrics
+                            and the dashboard); alert targets: TENFOLD_ALERT_* below
   -h, --help                Show this help
   -v, --version             Show the version
 
@@ -150,6 +159,9 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     }
     if (parsed.stdio === true) flags.stdio = true
     if (parsed["no-cache"] === true) flags.cache = false
+    if (parsed["no-dashboard"] === true) flags.dashboard = false
+    if (parsed["no-metrics"] === true) flags.metrics = false
+    if (parsed["no-telemetry"] === true) flags.telemetry = false
     const file = typeof parsed.config === "string" ? yield* Config.fromFile(parsed.config) : {}
     const fromEnv = yield* Config.fromEnv(env)
     const fromFlags = yield* Config.fromObject("command-line flags", flags)

@@ -31,7 +31,10 @@ const program = Effect.gen(function*() {
   // built last, so released first: "shutting down" is said before calls in flight are drained
   const announce = Layer.effectDiscard(HttpServer.use((server) =>
     Effect.acquireRelease(
-      Effect.sync(() => say(`tenfold ${version} serving MCP on ${server.url}${config.path} — ${cache} (Ctrl+C to stop)`)),
+      Effect.sync(() => {
+        say(`tenfold ${version} serving MCP on ${server.url}${config.path} — ${cache} (Ctrl+C to stop)`)
+        if (config.dashboard) say(`dashboard: ${server.url}/dashboard`)
+      }),
       () => Effect.sync(() => say(`tenfold shutting down: calls in flight get up to ${config.shutdownGraceMs} ms`))
     )
   ))
