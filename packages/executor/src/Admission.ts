@@ -10,13 +10,13 @@ import { type Job, ServerBusy } from "./Job.ts"
 export class Admission extends Context.Service<Admission, {
   /** Runs `effect` once admitted (possibly after queueing); fails with `ServerBusy` when full. */
   readonly admit: <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerBusy, R>
-  /** Runs admitted and running now, and runs waiting in the queue. */
-  readonly load: () => { readonly running: number; readonly queued: number }
+  /** Runs admitted and running now, runs waiting in the queue, and how many may run at once. */
+  readonly load: () => { readonly running: number; readonly queued: number; readonly capacity: number }
 }>()("@tenfold/executor/Admission") {
   /** At most `maxRunning` runs at once and `maxQueued` waiting; the rest get `ServerBusy`. */
   static layer = (options: AdmissionOptions = {}) => Layer.sync(Admission, () => make(options))
   /** Admits everything at once (for tests and embedding apps that bound load elsewhere). */
-  static layerUnbounded = Layer.succeed(Admission, Admission.of({ admit: (_, effect) => effect, load: () => ({ running: 0, queued: 0 }) }))
+  static layerUnbounded = Layer.succeed(Admission, Admission.of({ admit: (_, effect) => effect, load: () => ({ running: 0, queued: 0, capacity: Infinity }) }))
 }
 
 export interface AdmissionOptions {
@@ -72,6 +72,6 @@ export const make = (options: AdmissionOptions = {}) => {
         if (waiting.size >= maxQueued) return Effect.fail(new ServerBusy({ job: job.name, retryAfterMs }))
         return Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(slot), () => Effect.ensuring(restore(effect), released)))
       }),
-    load: () => ({ running, queued: waiting.size })
+    load: () => ({ running, queued: waiting.size, capacity: maxRunning })
   })
 }

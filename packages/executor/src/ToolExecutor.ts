@@ -7,12 +7,15 @@
  */
 import { Context, Effect, Fiber, Layer } from "effect"
 import { Admission, type AdmissionOptions } from "./Admission.ts"
+import * as ExecutorMetrics from "./ExecutorMetrics.ts"
 import { type Job, type ServerBusy, ToolTimeout } from "./Job.ts"
 import { Placement } from "./Placement.ts"
 
 export interface ToolExecutorOptions {
   /** Timeout of a tool that declares none (default 300000 ms; 0 = none). */
   readonly defaultTimeoutMs?: number
+  /** Record run times, failures and the "tools" pool's load as metrics (default false). */
+  readonly metrics?: boolean
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000
@@ -54,7 +57,14 @@ export const make = (options: ToolExecutorOptions = {}) =>
         })
       })
     }
+    if (options.metrics !== true) {
+      return ToolExecutor.of({
+        run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
+      })
+    }
+    yield* ExecutorMetrics.reportPool(admission)
+    const context = yield* Effect.context<never>()
     return ToolExecutor.of({
-      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
+      run: (job, args, effect) => ExecutorMetrics.timed(admission.admit(job, limited(job, placement.place(job, args, effect))), context)
     })
   })

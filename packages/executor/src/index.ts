@@ -4,6 +4,7 @@
  * scheduler packages can provide them without depending on the MCP protocol.
  */
 export { Admission } from "./Admission.ts"
+export * as ExecutorMetrics from "./ExecutorMetrics.ts"
 export type { AdmissionOptions } from "./Admission.ts"
 export * as Job from "./Job.ts"
 export { ServerBusy, ToolTimeout } from "./Job.ts"

@@ -64,7 +64,7 @@ describe("ToolExecutor", () => {
         yield* Deferred.await(started)
         yield* Fiber.interrupt(fiber)
         assert.isTrue(yield* Ref.get(interrupted))
-        assert.deepStrictEqual((yield* Admission).load(), { running: 0, queued: 0 })
+        assert.deepStrictEqual((yield* Admission).load(), { running: 0, queued: 0, capacity: 256 })
       }).pipe(Effect.provide(ToolExecutor.layer().pipe(Layer.provideMerge(Layer.merge(Admission.layer(), Placement.layerInProcess))))))
   })
 
@@ -82,7 +82,7 @@ describe("ToolExecutor", () => {
         const first = yield* Effect.forkChild(executor.run(slowJob, {}, job("first")))
         const second = yield* Effect.forkChild(executor.run(slowJob, {}, job("second")))
         yield* Effect.yieldNow
-        assert.deepStrictEqual(admission.load(), { running: 1, queued: 1 })
+        assert.deepStrictEqual(admission.load(), { running: 1, queued: 1, capacity: 1 })
         const third = yield* Effect.exit(executor.run(slowJob, {}, job("third")))
         assert.deepStrictEqual(third, Exit.fail(new ServerBusy({ job: "slow", retryAfterMs: 250 })))
         assert.deepStrictEqual(order, ["start first"])
@@ -91,7 +91,7 @@ describe("ToolExecutor", () => {
         yield* TestClock.adjust(100)
         assert.strictEqual(yield* Fiber.join(second), "second")
         assert.deepStrictEqual(order, ["start first", "start second"])
-        assert.deepStrictEqual(admission.load(), { running: 0, queued: 0 })
+        assert.deepStrictEqual(admission.load(), { running: 0, queued: 0, capacity: 1 })
         assert.strictEqual(yield* executor.run(slowJob, {}, Effect.succeed("again")), "again")
       }).pipe(Effect.provide(layer)))
 
@@ -103,9 +103,9 @@ describe("ToolExecutor", () => {
         const queued = yield* Effect.forkChild(executor.run(slowJob, {}, Effect.succeed("never started")))
         yield* Effect.yieldNow
         yield* Fiber.interrupt(queued)
-        assert.deepStrictEqual(admission.load(), { running: 1, queued: 0 })
+        assert.deepStrictEqual(admission.load(), { running: 1, queued: 0, capacity: 1 })
         yield* Fiber.interrupt(running)
-        assert.deepStrictEqual(admission.load(), { running: 0, queued: 0 })
+        assert.deepStrictEqual(admission.load(), { running: 0, queued: 0, capacity: 1 })
       }).pipe(Effect.provide(layer)))
 
     it("says when to retry", () => {

@@ -5,7 +5,9 @@
  */
 import { type CacheKey, Policy, TieredCache } from "@tenfold/cache"
 import { ServerBusy, ToolExecutor, ToolTimeout } from "@tenfold/executor"
-import { Cause, Clock, Context, Effect, Exit, Layer, Option } from "effect"
+import { RequestMetrics, ToolCallTracing, Tracing } from "@tenfold/metrics"
+import { defaultStreamer, Streamer } from "@tenfold/streaming"
+import { Cause, Clock, Context, Effect, Exit, Layer, Option, Stream } from "effect"
 import {
   ErrorCode,
   errorBytes,
@@ -33,6 +35,8 @@ import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
 import { missingCapabilities } from "./internal/Capabilities.ts"
 import * as InputRounds from "./internal/InputRounds.ts"
+import * as StreamedResult from "./internal/StreamedResult.ts"
+import * as RequestTiming from "./internal/RequestTiming.ts"
 import * as ResultJson from "./internal/ResultJson.ts"
 import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
 import { toCallToolResult } from "./internal/ToolResult.ts"
@@ -51,6 +55,9 @@ export interface DispatcherOptions {
   readonly maxSubscriptionsPerSession?: number
 }
 
+/** Most JSON a streamed result is collected to where it cannot be streamed (batches, non-streaming transports). */
+const MAX_COLLECTED_BYTES = 4 * 1024 * 1024
+
 /** Longest URI a session may subscribe to (a resource URI needs far less; bounds what a session holds). */
 export const MAX_SUBSCRIPTION_URI_LENGTH = 4096
 
@@ -58,9 +65,13 @@ export const MAX_SUBSCRIPTION_URI_LENGTH = 4096
 
 const ok = (body: string | Uint8Array): Answer => ({ body, status: 200 })
 
+/** A result that reports a tool's failure (`isError`): a success for JSON-RPC, a failure for telemetry. */
+const failedOk = (body: string | Uint8Array): Answer => ({ body, status: 200, failed: true })
+
 const errorAnswer = (id: RequestId | null, e: ProtocolError, stateless: boolean): Answer => ({
   body: errorBytes(id, e.code, e.message, e.data),
-  status: stateless ? statusOf(e.code) : 200
+  status: stateless ? statusOf(e.code) : 200,
+  failed: true
 })
 
 const statusOf = (code: number): number => {
@@ -125,6 +136,11 @@ export const make = (options: DispatcherOptions) =>
       ? provided.value
       : yield* Effect.provide(ToolExecutor.use(Effect.succeed), ToolExecutor.layerDefault())
     const clock = yield* Clock.Clock
+    const streamer = Option.getOrElse(yield* Effect.serviceOption(Streamer), () => defaultStreamer)
+    // tracing off and human logs: tools/call is not wrapped at all
+    const tracing = Option.getOrUndefined(yield* Effect.serviceOption(ToolCallTracing))
+    // telemetry off: no recorder, and `handle` is the bare dispatch
+    const requestMetrics = Option.getOrUndefined(yield* Effect.serviceOption(RequestMetrics))
     const serverInfo = options.serverInfo
     const identity = { name: serverInfo.name, version: serverInfo.version, ...(serverInfo.title === undefined ? {} : { title: serverInfo.title }) }
     const inputRounds = InputRounds.make(options.requestStateKey)
@@ -181,7 +197,11 @@ export const make = (options: DispatcherOptions) =>
       effect: Effect.Effect<A, ProtocolError>
     ): Effect.Effect<Answer> =>
       effect.pipe(
-        Effect.map((value) => ok(peer.stateless ? resultBytes(id, statelessJson(value)) : result(id, value))),
+        Effect.map((value) =>
+          value instanceof StreamedResult.StreamedResult
+            ? streamedAnswer(id, value, peer)
+            : (value.isError === true ? failedOk : ok)(peer.stateless ? resultBytes(id, statelessJson(value)) : result(id, value))
+        ),
         Effect.catchCause(failureAnswer(id, peer, method))
       )
 
@@ -208,11 +228,20 @@ export const make = (options: DispatcherOptions) =>
       return cachedCall(id, tool, params!, policy!, key, peer, out)
     }
 
+    /**
+     * A tools/call in its span, its logs annotated with its request id (tracing or JSON logs on).
+     * A fresh L1 hit answered at once gets neither: it runs no Effect, and a span would cost more than the answer.
+     */
+    const tracedCall = (id: RequestId, params: Record<string, unknown> | undefined, peer: Peer, out: Outbound): Answer | Effect.Effect<Answer> => {
+      const answer = callTool(id, params, peer, out)
+      return Effect.isEffect(answer) ? tracing!.call({ id, params, sessionId: peer.session?.id }, answer, errorTypeOf(id)) : answer
+    }
+
     /** Decodes the arguments and runs the tool; a bad argument answers -32602 naming the field. */
     const uncachedCall = (id: RequestId, tool: RegisteredTool, params: Record<string, unknown>, peer: Peer, out: Outbound): Effect.Effect<Answer> => {
       const decoded = tool.decodeArguments(params.arguments)
       if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
-      return answerWith(id, peer, "tools/call", runTool(tool, decoded.value, id, params, peer, out, { asked: false }))
+      return answerWith(id, peer, "tools/call", runTool(tool, decoded.value, id, params, peer, out, { asked: false }, out.streaming === true ? undefined : MAX_COLLECTED_BYTES))
     }
 
     /** Keys whose last computation asked the client for input, so a caller that only waited on it runs its own. */
@@ -243,7 +272,7 @@ export const make = (options: DispatcherOptions) =>
         const decoded = tool.decodeArguments(params.arguments)
         if (Exit.isFailure(decoded)) return Effect.failCause(decoded.cause)
         const use: InputRounds.InputUse = { asked: false }
-        return Effect.map(runTool(tool, decoded.value, id, params, peer, foreground ? out : detached, use), (value) => {
+        return Effect.map(runTool(tool, decoded.value, id, params, peer, foreground ? out : detached, use, policy.maxBytes), (value) => {
           if (!use.asked) inputDependent.delete(key.id)
           else {
             if (inputDependent.size >= MAX_INPUT_DEPENDENT_KEYS) inputDependent.clear()
@@ -287,6 +316,19 @@ export const make = (options: DispatcherOptions) =>
       return Effect.succeed({ content: [{ type: "text", text }], isError: true })
     }
 
+    /**
+     * A tool's stream: collected (at most `collectBytes` of JSON) for the cache and for peers that
+     * cannot stream, else passed on as it is for the transport to write as it comes.
+     */
+    const streamed = (result: StreamedResult.StreamedResult, collectBytes: number | undefined): Effect.Effect<Record<string, unknown>> =>
+      // the StreamedResult travels through the input rounds as a result; answerWith tells it apart
+      collectBytes === undefined ? Effect.succeed(result as unknown as Record<string, unknown>) : StreamedResult.collect(result, collectBytes)
+
+    /** The ending of a streamed result and its response: the 2026-07-28 fields for stateless peers. */
+    const statelessEnd = `,${statelessJson({}).slice(1)}}`
+    const streamedAnswer = (id: RequestId, result: StreamedResult.StreamedResult, peer: Peer): Answer =>
+      StreamedResult.answer(result, `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, peer.stateless ? statelessEnd : "}}", streamer)
+
     const runTool = (
       tool: RegisteredTool,
       args: unknown,
@@ -294,7 +336,8 @@ export const make = (options: DispatcherOptions) =>
       params: Record<string, unknown>,
       peer: Peer,
       out: Outbound,
-      use: InputRounds.InputUse
+      use: InputRounds.InputUse,
+      collectBytes: number | undefined
     ): Effect.Effect<Record<string, unknown>, ProtocolError> => {
       const attempt: InputRounds.Attempt = (responses, userState) => {
         const context = new ToolCall(id, params._meta, peer, out, responses, userState, use)
@@ -304,7 +347,12 @@ export const make = (options: DispatcherOptions) =>
           : Effect.flatMap(tool.handler, (handler) => invoke(handler, args, context))
         return Effect.matchCauseEffect(executor.run(tool.job, args, local), {
           onSuccess: (value): Effect.Effect<Record<string, unknown> | InputRequired, ProtocolError> =>
-            value instanceof InputRequired ? Effect.succeed(value) : toCallToolResult(tool, value),
+            value instanceof InputRequired
+              ? Effect.succeed(value)
+              : Stream.isStream(value)
+              ? // a ToolStream needs no services (its type says R = never)
+                streamed(new StreamedResult.StreamedResult(value as Stream.Stream<unknown, unknown>, (bytes) => context.progress(bytes)), collectBytes)
+              : toCallToolResult(tool, value),
           onFailure: (cause) => runFailure(cause, userState)
         })
       }
@@ -363,7 +411,7 @@ export const make = (options: DispatcherOptions) =>
       }, peer, "public", listTtlMs)
 
     /** Answers one request; a defect thrown while dispatching answers -32603 for this request alone. */
-    const handle = (
+    const answer = (
       id: RequestId,
       method: string,
       params: Record<string, unknown> | undefined,
@@ -388,7 +436,7 @@ export const make = (options: DispatcherOptions) =>
       if (peer.stateless && SESSION_ONLY_METHODS.has(method)) return errorAnswer(id, methodNotFound(method), true)
       switch (method) {
         case "tools/call":
-          return callTool(id, params, peer, out)
+          return tracing === undefined ? callTool(id, params, peer, out) : tracedCall(id, params, peer, out)
         case "tools/list":
           return listAnswer(id, tools.catalog, params, peer)
         case "resources/list":
@@ -454,8 +502,17 @@ export const make = (options: DispatcherOptions) =>
       }
     }
 
+    const handle = requestMetrics === undefined ? answer : RequestTiming.timed(answer, requestMetrics, tools.catalog)
     return Dispatcher.of({ handle, initializeResult, capabilities, serverInfo })
   })
+
+/** The `error.type` of a failed answer to request `id` for its span: the code of a JSON-RPC error (as `errorBytes` writes it), else `tool_error`. */
+const errorTypeOf = (id: RequestId) => (answer: Answer): string | undefined => {
+  if (answer.failed !== true) return undefined
+  const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":`
+  const code = typeof answer.body === "string" && answer.body.startsWith(head) ? parseInt(answer.body.slice(head.length, head.length + 12), 10) : NaN
+  return Number.isNaN(code) ? Tracing.TOOL_ERROR : String(code)
+}
 
 /** Both revisions answer an unknown resource with -32602 and `data.uri` (SEP-2164; -32002 is legacy); a huge URI is not echoed whole. */
 const resourceMissing = (uri: string) =>

@@ -2,10 +2,13 @@
  * Tenfold's configuration: one Effect Schema, read from a JSON file, `TENFOLD_*` environment
  * variables and command-line flags (later sources win), with errors that name the bad field.
  */
+import { Logging } from "@tenfold/metrics"
 import { Data, Effect, Schema } from "effect"
 import { readFile } from "node:fs/promises"
 import { homedir } from "node:os"
 import { isAbsolute, join } from "node:path"
+
+const { LOG_FORMATS, LOG_LEVELS } = Logging
 
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -116,7 +119,11 @@ export const ConfigInput = Schema.Struct({
   /** Alert when the process's CPU utilisation over the window exceeds this (default 0.7; 0 = off). */
   alertMaxCpu: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
   /** Time between two evaluations of the alert rules (default 5000 ms). */
-  alertIntervalMs: Schema.optionalKey(PositiveInt)
+  alertIntervalMs: Schema.optionalKey(PositiveInt),
+  /** Log lines on stderr: `human` (default) or `json`, one object per line with request and trace ids. */
+  logFormat: Schema.optionalKey(Schema.Literals(LOG_FORMATS)),
+  /** Least severe level logged: `error`, `warn`, `info` (default) or `debug` (adds one line per tool call answered with an error). */
+  logLevel: Schema.optionalKey(Schema.Literals(LOG_LEVELS))
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -166,6 +173,8 @@ export interface Config {
   readonly alertMinHitRate: number
   readonly alertMaxCpu: number
   readonly alertIntervalMs: number
+  readonly logFormat: Logging.LogFormat
+  readonly logLevel: Logging.Level
 }
 
 /**
@@ -223,7 +232,9 @@ export const defaults: Config = {
   alertMinRps: 1000,
   alertMinHitRate: 0.8,
   alertMaxCpu: 0.7,
-  alertIntervalMs: 5000
+  alertIntervalMs: 5000,
+  logFormat: "human",
+  logLevel: "info"
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -279,7 +290,9 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_ALERT_MIN_RPS", "alertMinRps", "number"],
   ["TENFOLD_ALERT_MIN_HIT_RATE", "alertMinHitRate", "number"],
   ["TENFOLD_ALERT_MAX_CPU", "alertMaxCpu", "number"],
-  ["TENFOLD_ALERT_INTERVAL_MS", "alertIntervalMs", "number"]
+  ["TENFOLD_ALERT_INTERVAL_MS", "alertIntervalMs", "number"],
+  ["TENFOLD_LOG_FORMAT", "logFormat", "string"],
+  ["TENFOLD_LOG_LEVEL", "logLevel", "string"]
 ]
 
 /** The documented environment variables, for `--help`. */

@@ -24,7 +24,7 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ToolExecutor } from "@tenfold/executor"
-import { Dashboard, Telemetry } from "@tenfold/metrics"
+import { Alerts, Dashboard, Prometheus, RequestMetrics, Telemetry } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
 import type { Config } from "./Config.ts"
@@ -91,7 +91,39 @@ export const describeCache = (config: Config): string => {
  * queued bounds) and in-process placement; resource and scheduler packages replace the last two.
  */
 export const executorLayer = (config: Config) =>
-  ToolExecutor.layerDefault({ defaultTimeoutMs: config.toolTimeoutMs, maxRunning: config.maxRunningTools, maxQueued: config.maxQueuedTools })
+  ToolExecutor.layerDefault({
+    defaultTimeoutMs: config.toolTimeoutMs,
+    maxRunning: config.maxRunningTools,
+    maxQueued: config.maxQueuedTools,
+    metrics: config.telemetry
+  })
+
+/**
+ * Telemetry as configured: the `Telemetry` snapshot service always (a sample a second), and with
+ * `telemetry` on the request recorders the dispatcher uses and the alert rules over the
+ * configured targets. With it off, no request is recorded and no alert evaluated.
+ */
+export const telemetryLayer = (config: Config): Layer.Layer<Telemetry | Alerts | RequestMetrics> | Layer.Layer<Telemetry> => {
+  const telemetry = Telemetry.layer({ alertIntervalMs: config.alertIntervalMs })
+  return config.telemetry
+    ? telemetry.pipe(Layer.provideMerge(Layer.merge(Alerts.layer(alertTargets(config)), RequestMetrics.layer)))
+    : telemetry
+}
+
+/** The alert targets of `config` (0 turns a rule off). */
+export const alertTargets = (config: Config) => ({
+  avgLatencyMs: config.alertAvgLatencyMs,
+  p95LatencyMs: config.alertP95LatencyMs,
+  minRequestsPerSecond: config.alertMinRps,
+  minCacheHitRate: config.alertMinHitRate,
+  maxCpu: config.alertMaxCpu
+})
+
+/** Prometheus text at `/metrics` in the route table, behind the gate; nothing when `metrics` or `telemetry` is off, or on stdio. */
+export const metricsRoute = (config: Config) =>
+  !config.metrics || !config.telemetry || config.stdio
+    ? Layer.empty
+    : Layer.effectDiscard(Effect.flatMap(Prometheus.handler, (handle) => HttpRoutes.use((routes) => routes.add({ path: "/metrics", handle }))))
 
 /**
  * Every protocol service, configured: registries, result cache, dispatcher, sessions, event
@@ -111,7 +143,12 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
     serverInfo: registrations.serverInfo ?? defaultServerInfo,
     maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
     onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`)
-  }).pipe(Layer.provideMerge(registries), Layer.provideMerge(cacheLayer(config)), Layer.provideMerge(executorLayer(config)))
+  }).pipe(
+    Layer.provideMerge(registries),
+    Layer.provideMerge(cacheLayer(config)),
+    Layer.provideMerge(executorLayer(config)),
+    Layer.provideMerge(telemetryLayer(config))
+  )
   const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions, maxSessionsPerPrincipal: config.maxSessionsPerPrincipal }).pipe(
     Layer.provideMerge(EventStore.layerMemory())
   )
@@ -130,9 +167,8 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
       })
     )
   )
-  const health = Layer.mergeAll(Health.routes, redisReadiness, dashboardLayer(config)).pipe(Layer.provideMerge(Layer.merge(Health.layer, HttpRoutes.layer)))
+  const health = Layer.mergeAll(Health.routes, redisReadiness, dashboardLayer(config), metricsRoute(config)).pipe(Layer.provideMerge(Layer.merge(Health.layer, HttpRoutes.layer)))
   return Layer.mergeAll(http, StdioTransport.layer, health).pipe(
-    Layer.provideMerge(Telemetry.layer()),
     Layer.provideMerge(Notifications.layer()),
     Layer.provideMerge(Layer.merge(dispatcher, sessions))
   )
@@ -140,10 +176,10 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
 
 /**
  * The live dashboard (`/dashboard` and its event stream `/dashboard/events`) in the route table,
- * over the runtime's `Telemetry`; nothing when `dashboard` is false or when serving stdio.
+ * over the runtime's `Telemetry`; nothing when `dashboard` or `telemetry` is false, or when serving stdio.
  */
 export const dashboardLayer = (config: Config) =>
-  !config.dashboard || config.stdio
+  !config.dashboard || !config.telemetry || config.stdio
     ? Layer.empty
     : Layer.effectDiscard(Effect.gen(function*() {
       const routes = yield* HttpRoutes

@@ -20,11 +20,11 @@ export const difference = (now: Series, before: Series | undefined): Series =>
 
 /**
  * The `q` quantile (0..1) of a histogram, interpolated linearly inside the bucket it falls in
- * (as Prometheus' `histogram_quantile`); the first bucket starts at 0, and a quantile in the
- * +Infinity bucket is the highest finite bound. 0 for an empty histogram.
+ * (as Prometheus' `histogram_quantile`); the first bucket starts at 0, and a quantile past the
+ * highest finite bound is that bound. 0 for an empty histogram.
  */
 export const quantile = (series: Series, q: number): number => {
-  const total = series.cumulative[series.cumulative.length - 1] ?? 0
+  const total = series.count
   if (total <= 0) return 0
   const rank = q * total
   for (let i = 0; i < series.cumulative.length; i++) {
@@ -36,7 +36,8 @@ export const quantile = (series: Series, q: number): number => {
     const below = i === 0 ? 0 : series.cumulative[i - 1]!
     return upTo === below ? upper : lower + ((upper - lower) * (rank - below)) / (upTo - below)
   }
-  return series.boundaries[series.boundaries.length - 2] ?? 0
+  // past the last bound (effect lists no +Infinity bucket unless the boundaries name it)
+  return series.boundaries[series.boundaries.length - 1] ?? 0
 }
 
 /** Several histograms of the same buckets as one. */

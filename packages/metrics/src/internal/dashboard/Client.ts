@@ -7,6 +7,7 @@ export const client = String.raw`(function () {
 "use strict";
 var MAX_POINTS = 600;
 var RETRY_MS = 5000;
+var HEIGHT = 200;
 var root = document.documentElement;
 var state = { points: [], snapshot: null, frames: 0 };
 var charts = {};
@@ -56,8 +57,10 @@ function fixed(list) { return function () { return list; }; }
 var CHARTS = [
   { id: "latency", title: "Latency", fmt: ms, keys: fixed(["p50", "p95", "p99"]),
     value: function (p, k) { return p[k]; }, now: function (p) { return "p95 " + ms(p.p95); } },
-  { id: "throughput", title: "Throughput", fmt: rate, keys: fixed(["requests/s", "errors/s"]), bad: "errors/s",
-    value: function (p, k) { return k === "errors/s" ? p.errors : p.rps; }, now: function (p) { return rate(p.rps) + " req/s"; } },
+  { id: "throughput", title: "Throughput", fmt: rate, keys: fixed(["requests/s"]),
+    value: function (p) { return p.rps; }, now: function (p) { return rate(p.rps) + " req/s"; } },
+  { id: "errors", title: "Errors", fmt: rate, keys: fixed(["errors/s"]), bad: "errors/s",
+    value: function (p) { return p.errors; }, now: function (p) { return rate(p.errors) + " / s"; } },
   { id: "cache", title: "Cache hit rate", fmt: pct, percent: true, empty: "no cache lookups yet",
     keys: function (points) { var t = names(points, "tiers"); return t.length ? ["all tiers"].concat(t) : []; },
     value: function (p, k) { return k === "all tiers" ? p.hitRate : p.tiers[k]; }, now: function (p) { return pct(p.hitRate); } },
@@ -77,7 +80,7 @@ function chartCard(def) {
   var body = el("div", "chart");
   card.appendChild(body);
   document.getElementById("charts").appendChild(card);
-  return { now: now, body: body, keys: "", plot: null };
+  return { now: now, body: body, keys: null, plot: null };
 }
 
 function build(def, slot, keys) {
@@ -92,11 +95,14 @@ function build(def, slot, keys) {
       value: function (u, v) { return v == null ? "–" : def.fmt(v); } };
   }));
   var axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "12px system-ui, sans-serif" };
+  var clock = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
   var opts = {
-    width: Math.max(slot.body.clientWidth, 200), height: 220, series: series, legend: { live: true },
+    width: Math.max(slot.body.clientWidth, 200), height: HEIGHT, series: series, legend: { live: true },
     cursor: { points: { size: 6 } },
     scales: { x: { time: true }, y: { range: def.percent ? [0, 1] : function (u, min, max) { return [0, max > 0 ? max * 1.15 : 1]; } } },
-    axes: [Object.assign({}, axis), Object.assign({}, axis, { size: 64, values: function (u, splits) { return splits.map(def.fmt); } })]
+    axes: [Object.assign({}, axis, { space: 70, values: function (u, splits) {
+      return splits.map(function (t) { return new Date(t * 1000).toLocaleTimeString([], clock); });
+    } }), Object.assign({}, axis, { size: 64, values: function (u, splits) { return splits.map(def.fmt); } })]
   };
   slot.plot = new uPlot(opts, [[]].concat(keys.map(function () { return []; })), slot.body);
   slot.plot.over.addEventListener("mouseenter", function () { hover[def.id] = true; });
@@ -240,7 +246,7 @@ new ResizeObserver(function () {
   resizing = requestAnimationFrame(function () {
     CHARTS.forEach(function (def) {
       var slot = slots[def.id];
-      if (slot && slot.plot) slot.plot.setSize({ width: Math.max(slot.body.clientWidth, 200), height: 220 });
+      if (slot && slot.plot) slot.plot.setSize({ width: Math.max(slot.body.clientWidth, 200), height: HEIGHT });
     });
   });
 }).observe(document.getElementById("charts"));

@@ -37,14 +37,15 @@ main { padding: 20px 24px 32px; max-width: 1600px; margin: 0 auto; display: flex
 .tile .sub { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
 .tile.bad .value { color: var(--bad); }
 .tile.warn .value { color: var(--warn); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
+.grid.two { grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
 .card { padding: 14px 16px 10px; min-width: 0; }
 .card h2 { margin: 0 0 8px; font-size: 13px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .6px;
   display: flex; align-items: center; gap: 8px; }
 .card h2 .now { margin-left: auto; text-transform: none; letter-spacing: 0; color: var(--text); font-variant-numeric: tabular-nums; font-weight: 600; }
 .count { background: var(--line); color: var(--text); border-radius: 10px; padding: 0 8px; font-size: 12px; }
 .count.bad { background: var(--bad); color: #fff; }
-.chart { width: 100%; min-height: 220px; }
+.chart { width: 100%; min-height: 200px; }
 .empty { color: var(--muted); padding: 70px 0; text-align: center; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th { text-align: right; color: var(--muted); font-weight: 500; font-size: 12px; padding: 6px 8px; border-bottom: 1px solid var(--line); }
@@ -52,6 +53,7 @@ td { text-align: right; padding: 7px 8px; border-bottom: 1px solid var(--line); 
 th:first-child, td:first-child { text-align: left; }
 td:first-child { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 tbody tr:last-child td { border-bottom: 0; }
+td.muted { font-family: inherit; color: var(--muted); text-align: left; }
 td.bad { color: var(--bad); font-weight: 600; }
 .bar { display: inline-block; width: 70px; height: 6px; border-radius: 3px; background: var(--line); vertical-align: middle; margin-right: 6px; overflow: hidden; }
 .bar > i { display: block; height: 100%; background: var(--c1); }

@@ -1,0 +1,50 @@
+/**
+ * The executor's Effect metrics: how long tool runs take and how many fail (the seed's task
+ * completion time and success rate), and the "tools" pool under the shared pool gauge names
+ * (`tenfold_pool_active|capacity|queued{pool}`), read from admission when metrics are read.
+ */
+import { Context, Effect, Exit, Metric } from "effect"
+import type { Admission } from "./Admission.ts"
+
+/** Run-time buckets in seconds: 50 µs × 1.25ⁿ up to about a minute (the request histograms' buckets). */
+const boundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })
+
+export const taskDuration = Metric.histogram("tenfold_task_duration_seconds", {
+  description: "Time of one tool run in the executor (admitted to finished; cache hits never run)",
+  boundaries
+})
+export const taskFailures = Metric.counter("tenfold_task_failures_total", {
+  description: "Tool runs that failed, timed out or were refused by admission",
+  incremental: true
+})
+
+const poolGauge = (name: string, description: string) => Metric.gauge(name, { description, attributes: { pool: "tools" } })
+
+/**
+ * Reports the admission's load as the "tools" pool, read on each snapshot (nothing on the hot
+ * path); removed when the scope closes.
+ */
+export const reportPool = (admission: Admission["Service"]) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<never>()
+    const read = [
+      [poolGauge("tenfold_pool_active", "Runs of a pool in progress"), () => admission.load().running],
+      [poolGauge("tenfold_pool_capacity", "Runs a pool admits at once"), () => admission.load().capacity],
+      [poolGauge("tenfold_pool_queued", "Runs waiting for a pool's slot"), () => admission.load().queued]
+    ] as const
+    for (const [gauge, value] of read) {
+      const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: value() }), update: () => {}, modify: () => {} })
+      yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
+    }
+  })
+
+/** `effect` with its run time and outcome recorded into the registry of `context`. */
+export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, context: Context.Context<never>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.onExit(effect, (exit) => {
+      taskDuration.updateUnsafe((performance.now() - start) / 1000, context)
+      if (Exit.isFailure(exit)) taskFailures.updateUnsafe(1, context)
+      return Effect.void
+    })
+  })
