@@ -44,6 +44,8 @@ export interface Outbound {
 export interface Answer {
   readonly body: string | Uint8Array
   readonly status: number
+  /** True for an error response or an `isError` tool result (counted as a failure by telemetry). */
+  readonly failed?: boolean
 }
 
 /** The answer's body as text (for SSE frames, batches and stdio lines). */
