@@ -9,6 +9,7 @@ import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { readFileSync } from "node:fs"
 import { helpText, parse } from "./Cli.ts"
 import { builtinTools } from "./tools/index.ts"
+import { statsLayer } from "./tools/stats.ts"
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
 const serverInfo = { name: "tenfold", version }
@@ -18,7 +19,7 @@ const program = Effect.gen(function*() {
   if (command._tag === "Help") return void process.stdout.write(helpText)
   if (command._tag === "Version") return void process.stdout.write(`tenfold ${version}\n`)
   const { config } = command
-  const runtime = Tenfold.layer(config, { serverInfo, tools: builtinTools })
+  const runtime = statsLayer.pipe(Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools })))
   const cache = Tenfold.describeCache(config)
   if (config.stdio) {
     return yield* StdioTransport.use((stdio) =>
@@ -33,7 +34,7 @@ const program = Effect.gen(function*() {
     Effect.acquireRelease(
       Effect.sync(() => {
         say(`tenfold ${version} serving MCP on ${server.url}${config.path} — ${cache} (Ctrl+C to stop)`)
-        if (config.dashboard) say(`dashboard: ${server.url}/dashboard`)
+        if (config.dashboard && config.telemetry) say(`dashboard: ${server.url}/dashboard`)
       }),
       () => Effect.sync(() => say(`tenfold shutting down: calls in flight get up to ${config.shutdownGraceMs} ms`))
     )

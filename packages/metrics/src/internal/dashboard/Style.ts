@@ -38,7 +38,6 @@ main { padding: 20px 24px 32px; max-width: 1600px; margin: 0 auto; display: flex
 .tile.bad .value { color: var(--bad); }
 .tile.warn .value { color: var(--warn); }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
-.grid.two { grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
 .card { padding: 14px 16px 10px; min-width: 0; }
 .card h2 { margin: 0 0 8px; font-size: 13px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .6px;
   display: flex; align-items: center; gap: 8px; }
