@@ -2,4 +2,5 @@
  * @tenfold/server — the `tenfold` binary's parts, for tests and for apps that want the built-in tools.
  */
 export { builtinTools, textStats } from "./tools/index.ts"
+export { statsLayer, statsTool } from "./tools/stats.ts"
 export { helpText, parse, UsageError } from "./Cli.ts"

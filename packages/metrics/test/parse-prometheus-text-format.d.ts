@@ -1,0 +1,17 @@
+/** Types of the Prometheus text parser the tests use (the package ships none). */
+declare module "parse-prometheus-text-format" {
+  export interface Sample {
+    readonly value?: string
+    readonly labels?: Record<string, string>
+    readonly buckets?: Record<string, string>
+    readonly count?: string
+    readonly sum?: string
+  }
+  export interface Family {
+    readonly name: string
+    readonly help: string
+    readonly type: "COUNTER" | "GAUGE" | "HISTOGRAM" | "SUMMARY" | "UNTYPED"
+    readonly metrics: ReadonlyArray<Sample>
+  }
+  export default function parse(text: string): Array<Family>
+}
