@@ -5,6 +5,7 @@ import { createHash } from "node:crypto"
 import { createServer, get, type IncomingMessage, request, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { type DashboardRoute, make } from "../src/Dashboard.ts"
+import { event, EventClients } from "../src/internal/EventClients.ts"
 import type { TelemetrySnapshot } from "../src/Snapshot.ts"
 
 /** A snapshot whose request rate is `n` (the n-th one taken), stamped with the test clock. */
@@ -181,6 +182,28 @@ describe("Dashboard", () => {
       yield* Scope.close(scope, Exit.void)
       yield* Effect.promise(() => ended)
       assert.strictEqual(yield* dashboard.clients, 0)
+    }))
+
+  it.effect("drops the stream of a page that stops reading instead of buffering for it", () =>
+    Effect.gen(function*() {
+      const clients = new EventClients({ maxClients: 4, maxBufferedBytes: 64 * 1024 })
+      const url = yield* serve([{ path: "/events", handle: (req, res) => void clients.attach(req, res, event("history", "{}")) }])
+      const stalled = yield* open(`${url}/events`)
+      stalled.res.pause()
+      const reading = yield* open(`${url}/events`)
+      let received = 0
+      reading.res.on("data", (chunk: string) => void (received += chunk.length))
+      const frame = event("tick", JSON.stringify("x".repeat(64 * 1024)))
+      let sent = 0
+      // far more than the socket buffers hold: the paused page's bytes pile up on the server until it is dropped
+      while (clients.size === 2 && sent < 2000) {
+        clients.broadcast(frame)
+        sent++
+        yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+      }
+      assert.strictEqual(clients.size, 1)
+      assert.isBelow(sent, 2000)
+      yield* eventually(Effect.sync(() => received >= frame.length))
     }))
 
   it.effect("serves one self-contained page: uPlot inline, scripts allowed by hash only, no other origin", () =>
