@@ -5,10 +5,19 @@
  * limits on every body, and per-pool metrics. The built-in tools and the gateway's HTTP upstreams
  * send their requests through it; closing the layer's scope closes every pool.
  */
-import { Context, type Duration, Effect, Layer, type Scope } from "effect"
-import type { ConnectionError } from "./ConnectionError.ts"
-import type { RequestOptions, Response, StreamedResponse } from "./HttpRequest.ts"
+import { Clock, Context, Duration, Effect, Exit, Layer, Option, Random, Schedule, Scope, Semaphore, Stream } from "effect"
+import type { AddressFilter } from "./AddressFilter.ts"
+import { type ConnectionError, HttpStatus, InvalidRequest, RequestTimeout, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
+import type { Method, RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
+import { bodyError, declaredOver, limited, readAll } from "./internal/body.ts"
+import * as Connector from "./internal/connector.ts"
+import { type Attempt, fromCause, isTransient } from "./internal/failure.ts"
+import * as OriginPool from "./internal/OriginPool.ts"
+import * as Origins from "./internal/Origins.ts"
+import * as Redirect from "./internal/redirect.ts"
+import { NetworkPermits } from "./NetworkPermits.ts"
 import type { PoolStats } from "./PoolStats.ts"
+import * as Profile from "./Profile.ts"
 import type { OriginSettings, ProfileName } from "./Profile.ts"
 
 /** How a `ConnectionPool` is set up; every field has a default. */
@@ -45,4 +54,275 @@ export class ConnectionPool extends Context.Service<ConnectionPool, {
   static layer = (options: ConnectionPoolOptions = {}) => Layer.effect(ConnectionPool, make(options))
 }
 
-const make = (_options: ConnectionPoolOptions) => Effect.die("ConnectionPool: not implemented yet")
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+const DEFAULT_RETRIES = 2
+const MAX_RETRIES = 10
+const DEFAULT_MAX_REDIRECTS = 5
+/** First retry delay; each next one doubles, up to `MAX_BACKOFF_MS`, times a jitter in [0.5, 1.5). */
+const BASE_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 5_000
+const IDEMPOTENT: ReadonlySet<Method> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+
+/** A response whose headers are in and whose body is unread, owned by its attempt's scope. */
+interface Opened {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: AsyncIterable<Uint8Array> & { dump: (options?: { limit: number }) => Promise<void> }
+  readonly attempt: Attempt
+  /** The attempt's scope: closing it ends the exchange (socket back to the pool, or closed mid-body). */
+  readonly scope: Scope.Closeable
+}
+
+/** What one attempt came to: a value, a redirect to follow, or a 5xx worth another attempt. */
+type Outcome<A> =
+  | { readonly _tag: "Done"; readonly value: A }
+  | { readonly _tag: "Redirect"; readonly status: number; readonly location: URL }
+  | { readonly _tag: "Retry" }
+
+const RETRY: Outcome<never> = { _tag: "Retry" }
+
+const flatHeaders = (raw: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ")
+  }
+  return headers
+}
+
+const parseUrl = (url: string | URL, base?: URL): URL | InvalidRequest => {
+  const text = String(url)
+  let parsed: URL
+  try {
+    parsed = new URL(text, base)
+  } catch {
+    return new InvalidRequest({ url: text.slice(0, 2048), reason: "not a valid URL" })
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return new InvalidRequest({ url: parsed.href.slice(0, 2048), reason: `scheme ${parsed.protocol} is not http: or https:` })
+  }
+  return parsed
+}
+
+const make = (options: ConnectionPoolOptions) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<never>()
+    const clock = yield* Clock.Clock
+    const networkPermits = yield* Effect.serviceOption(NetworkPermits)
+    const undici = yield* Effect.cached(Effect.promise(() => import("undici")))
+    const defaultProfile = options.profile ?? "default"
+    const originSettings = options.origins ?? {}
+    const userAgent = options.userAgent ?? "Tenfold/0.1 (+https://github.com/tenfold)"
+    const origins = Origins.make({ maxOrigins: options.maxOrigins ?? 256, idleOriginMs: options.idleOriginMs ?? 300_000, context })
+    yield* Effect.addFinalizer(() => Effect.promise(() => origins.destroyAll()))
+
+    /** Connection budgets: one per profile, and one of its own for an origin configured with `connections`. */
+    const budgets = new Map<string, Semaphore.Semaphore>()
+    const budgetOf = (origin: string, resolved: Profile.Resolved) => {
+      const entry = originSettings[origin]
+      const key = typeof entry === "object" && entry.connections !== undefined ? origin : resolved.profile
+      let budget = budgets.get(key)
+      if (budget === undefined) budgets.set(key, budget = Semaphore.makeUnsafe(resolved.settings.connections))
+      return budget
+    }
+    const filterIds = new WeakMap<AddressFilter, number>()
+    let filters = 0
+    const filterKey = (filter: AddressFilter | undefined) => {
+      if (filter === undefined) return 0
+      let id = filterIds.get(filter)
+      if (id === undefined) filterIds.set(filter, id = ++filters)
+      return id
+    }
+    const networkPermit = (origin: string) => Option.isSome(networkPermits) ? networkPermits.value.take(origin) : Effect.void
+
+    /** The pool of `url`'s origin under `filter`, checked out for the current scope. */
+    const checkout = (url: URL, filter: AddressFilter | undefined) =>
+      Effect.gen(function*() {
+        const lib = yield* undici
+        const origin = url.origin
+        const create = () => {
+          const resolved = Profile.resolve(origin, originSettings, defaultProfile)
+          const { settings } = resolved
+          const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80)
+          return OriginPool.make({
+            origin,
+            resolved,
+            filtered: filter !== undefined,
+            budget: budgetOf(origin, resolved),
+            networkPermit: networkPermit(origin),
+            dispatcher: new lib.Pool(origin, {
+              connections: settings.maxPerHost,
+              pipelining: 1,
+              keepAliveTimeout: settings.keepAliveMs,
+              keepAliveMaxTimeout: settings.keepAliveMs,
+              headersTimeout: settings.timeoutMs,
+              bodyTimeout: settings.timeoutMs,
+              connect: filter === undefined
+                ? { timeout: settings.connectTimeoutMs }
+                : Connector.filtered(lib.buildConnector, filter, settings.connectTimeoutMs, port)
+            })
+          })
+        }
+        return yield* Effect.acquireRelease(
+          Effect.suspend(() => {
+            const pool = origins.checkout(`${filterKey(filter)} ${origin}`, origin, clock.currentTimeMillisUnsafe(), create)
+            return pool instanceof TooManyOrigins ? Effect.fail(pool) : Effect.succeed(pool)
+          }),
+          (pool) => Effect.sync(() => origins.checkin(pool))
+        )
+      })
+
+    /** Sends `hop` on a slot of its origin's pool; the response and the slot belong to the current scope. */
+    const exchange = (hop: Redirect.Hop, filter: AddressFilter | undefined, timeoutMs: number | undefined) =>
+      Effect.gen(function*() {
+        const pool = yield* checkout(hop.url, filter)
+        const { settings } = pool.resolved
+        const attempt: Attempt = {
+          url: hop.url.href,
+          origin: pool.origin,
+          connectTimeoutMs: settings.connectTimeoutMs,
+          timeoutMs: timeoutMs ?? settings.timeoutMs
+        }
+        yield* pool.permit
+        const series = origins.series(pool)
+        const started = clock.currentTimeMillisUnsafe()
+        const response = yield* Effect.tryPromise({
+          try: (signal) =>
+            pool.dispatcher.request({
+              path: hop.url.pathname + hop.url.search,
+              method: hop.method,
+              headers: hop.headers,
+              body: hop.body ?? null,
+              signal
+            }),
+          catch: (cause) => fromCause(cause, attempt)
+        }).pipe(Effect.tapError((error) => Effect.sync(() => series?.error(error._tag).modifyUnsafe(1, context))))
+        series?.latency.modifyUnsafe(clock.currentTimeMillisUnsafe() - started, context)
+        yield* Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))
+        return { status: response.statusCode, headers: flatHeaders(response.headers), body: response.body, attempt }
+      })
+
+    /**
+     * One attempt of `hop` in a scope of its own, within the attempt's timeout: a redirect to
+     * follow or a 5xx to retry releases its connection at once; otherwise `consume` runs on the
+     * response, and the scope stays open (for a streamed body) until the caller's closes.
+     */
+    const attemptOf = <A>(
+      hop: Redirect.Hop,
+      request: RequestOptions,
+      last: boolean,
+      consume: (opened: Opened) => Effect.Effect<A, ConnectionError>
+    ): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.fork(yield* Effect.scope)
+        const timeoutMs = request.timeoutMs
+        const run = Effect.gen(function*() {
+          const { status, headers, body, attempt } = yield* exchange(hop, request.addressFilter, timeoutMs)
+          const location = headers.location
+          if (request.redirect !== "manual" && Redirect.isRedirect(status) && location !== undefined) {
+            const next = parseUrl(location, hop.url)
+            if (next instanceof InvalidRequest) return yield* next
+            yield* Effect.promise(() => body.dump().catch(() => undefined))
+            return { _tag: "Redirect", status, location: next } as const
+          }
+          if (status >= 500 && !last) {
+            yield* Effect.promise(() => body.dump().catch(() => undefined))
+            return RETRY
+          }
+          return { _tag: "Done", value: yield* consume({ status, headers, body, attempt, scope }) } as const
+        }).pipe(Scope.provide(scope))
+        const limit = timeoutMs ?? Profile.resolve(hop.url.origin, originSettings, defaultProfile).settings.timeoutMs
+        return yield* run.pipe(
+          Effect.timeoutOrElse({ duration: Duration.millis(limit), orElse: () => Effect.fail(new RequestTimeout({ url: hop.url.href, timeoutMs: limit })) }),
+          Effect.onExit((exit) => Exit.isSuccess(exit) && exit.value._tag === "Done" ? Effect.void : Scope.close(scope, exit))
+        )
+      })
+
+    /** Delay before retry `n` (0-based): exponential from 100 ms, capped at 5 s, jittered ×[0.5, 1.5). */
+    const backoff = (n: number) =>
+      Effect.flatMap(Random.next, (jitter) => Effect.sleep(Duration.millis(Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** n) * (0.5 + jitter))))
+
+    /** `hop` with its retries: only idempotent requests retry, after a transient failure or a 5xx. */
+    const withRetries = <A>(
+      hop: Redirect.Hop,
+      request: RequestOptions,
+      consume: (opened: Opened) => Effect.Effect<A, ConnectionError>
+    ): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> => {
+      const retryable = IDEMPOTENT.has(hop.method) || request.idempotent === true
+      const retries = retryable ? Math.max(0, Math.min(MAX_RETRIES, request.retries ?? DEFAULT_RETRIES)) : 0
+      const loop = (n: number): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> => {
+        const last = n >= retries
+        return attemptOf(hop, request, last, consume).pipe(
+          Effect.catch((error) => !last && isTransient(error) ? Effect.succeed(RETRY) : Effect.fail(error)),
+          Effect.flatMap((outcome) => outcome._tag === "Retry" ? Effect.andThen(backoff(n), loop(n + 1)) : Effect.succeed(outcome))
+        )
+      }
+      return loop(0)
+    }
+
+    /** Sends `request`, following redirects (each hop through the address filter again), and consumes the final response. */
+    const send = <A>(
+      request: RequestOptions,
+      consume: (opened: Opened, head: ResponseHead) => Effect.Effect<A, ConnectionError>
+    ): Effect.Effect<A, ConnectionError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const url = parseUrl(request.url)
+        if (url instanceof InvalidRequest) return yield* url
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value
+        headers["user-agent"] ??= userAgent
+        const maxRedirects = request.redirect === "manual" ? 0 : request.maxRedirects ?? DEFAULT_MAX_REDIRECTS
+        let hop: Redirect.Hop = { url, method: request.method ?? "GET", headers, body: request.body }
+        const redirects: Array<string> = []
+        while (true) {
+          const current = hop
+          const outcome = yield* withRetries(current, request, (opened) => {
+            if (request.failOnStatus === true && opened.status >= 400) {
+              return Effect.fail(new HttpStatus({ url: current.url.href, status: opened.status }))
+            }
+            return consume(opened, { status: opened.status, headers: opened.headers, url: current.url.href, redirects: [...redirects] })
+          })
+          if (outcome._tag === "Done") return outcome.value
+          if (outcome._tag === "Retry") continue
+          if (redirects.length >= maxRedirects) return yield* new TooManyRedirects({ url: url.href, maxRedirects })
+          redirects.push(current.url.href)
+          hop = Redirect.next(current, outcome.status, outcome.location)
+        }
+      })
+
+    const request = (options: RequestOptions): Effect.Effect<Response, ConnectionError> => {
+      const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+      return Effect.scoped(send(options, (opened, head) => {
+        if (declaredOver(opened.headers["content-length"], maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
+        return Effect.map(readAll(opened.body, maxBytes, opened.attempt), (body): Response => ({
+          ...head,
+          body,
+          text: () => new TextDecoder().decode(body)
+        }))
+      }))
+    }
+
+    const stream = (options: RequestOptions): Effect.Effect<StreamedResponse, ConnectionError, Scope.Scope> => {
+      const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
+      return send(options, (opened, head) => {
+        const declared = opened.headers["content-length"]
+        if (declaredOver(declared, maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
+        const body = Stream.fromAsyncIterable(limited(opened.body, maxBytes), (cause) => bodyError(cause, opened.attempt, maxBytes)).pipe(
+          Stream.ensuring(Scope.close(opened.scope, Exit.void))
+        )
+        return Effect.succeed({ ...head, contentLength: declared === undefined ? undefined : Number(declared), body })
+      })
+    }
+
+    const optimise = Effect.gen(function*() {
+      for (const pool of Array.from(origins.pools())) yield* pool.optimise
+      origins.sweep(clock.currentTimeMillisUnsafe())
+    })
+    yield* Effect.forkScoped(Effect.schedule(optimise, Schedule.spaced(options.optimiseEvery ?? Duration.minutes(1))))
+
+    return ConnectionPool.of({
+      request,
+      stream,
+      stats: Effect.sync(() => Array.from(origins.pools(), (pool) => pool.stats())),
+      optimise
+    })
+  })

@@ -1,12 +1,12 @@
 /**
  * The seam for network admission: when an app provides `NetworkPermits` (the resource pools of
- * `@tenfold/resources` will), every outbound request attempt runs inside `withPermit`, so the
- * network budget is shared with the rest of the runtime. Without it, requests are bounded only by
- * the connection pools themselves.
+ * `@tenfold/resources` will), every outbound request attempt takes one for its origin and holds it
+ * until its response is read (or its streamed body ends), so the network budget is shared with
+ * the rest of the runtime. Without it, requests are bounded only by the connection pools.
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Scope } from "effect"
 
-/** Grants network permits around one request attempt to `origin`. Optional: the pool looks it up when its layer is built. */
+/** Grants a network permit for a request to `origin`, held until the scope closes. Optional: the pool looks it up when its layer is built. */
 export class NetworkPermits extends Context.Service<NetworkPermits, {
-  readonly withPermit: <A, E, R>(origin: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly take: (origin: string) => Effect.Effect<void, never, Scope.Scope>
 }>()("@tenfold/connections/NetworkPermits") {}
