@@ -8,7 +8,8 @@
  * gate, the exchange, the stateless handler and session HTTP are modules of their own.
  */
 import { DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
-import { Cause, Context, Effect, Layer, Schedule } from "effect"
+import { Compression, defaultStreamer, Streamer } from "@tenfold/streaming"
+import { Cause, Context, Effect, Layer, Option, Schedule } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Dispatcher } from "./Dispatcher.ts"
 import { EventStore } from "./EventStore.ts"
@@ -44,6 +45,11 @@ export interface HttpTransportOptions extends MessageLimits, Gate.GateOptions {
   readonly maxListenStreams?: number
   /** Open `subscriptions/listen` streams of one principal or client address (default 100). */
   readonly maxListenStreamsPerPrincipal?: number
+  /**
+   * gzip/brotli for JSON answers of at least `thresholdBytes` (default 1 KiB) when the client's
+   * `Accept-Encoding` allows (default on); `false` turns it off. SSE streams are never compressed.
+   */
+  readonly compression?: Compression.CompressionOptions | false
 }
 
 /** Handles MCP over HTTP; mount `handle` on any `node:http` server. */
@@ -87,7 +93,10 @@ export const make = (options: HttpTransportOptions = {}) =>
 
     const onDefect = (error: unknown) =>
       void runFork(Effect.logError("an HTTP request failed with a defect; answered -32603", Cause.die(error)))
+    const streamer = Option.getOrElse(yield* Effect.serviceOption(Streamer), () => defaultStreamer)
     const support: StreamSupport = {
+      compression: options.compression === false ? undefined : Compression.resolve(options.compression),
+      holdBytes: streamer.bufferBytes,
       record: (streamId, message) => runPromise(events.append(streamId, message)),
       onError: (error) => void runFork(Effect.logError("an SSE stream could not be recorded in the event store; the stream was ended", Cause.die(error)))
     }

@@ -5,7 +5,7 @@
  * none of them imports another for its types.
  */
 import type { ClientCapabilities } from "@modelcontextprotocol/server"
-import type { Effect } from "effect"
+import type { Effect, Stream } from "effect"
 import type { ProtocolError } from "./JsonRpc.ts"
 import type { LoggingLevel } from "./Protocol.ts"
 
@@ -35,6 +35,8 @@ export interface Outbound {
   readonly request: ((method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>) | undefined
   /** Present where the call's stream can be ended early and resumed by the client (HTTP sessions). */
   readonly closeStream?: () => void
+  /** True where the transport writes a streamed answer as it is produced; elsewhere a streamed result is collected (bounded). */
+  readonly streaming?: boolean
 }
 
 /**
@@ -46,6 +48,16 @@ export interface Answer {
   readonly status: number
   /** True for an error response or an `isError` tool result (counted as a failure by telemetry). */
   readonly failed?: boolean
+  /** A streamed result: `body` is the response's head and this the rest (see {@link StreamedBody}). */
+  readonly stream?: StreamedBody
+}
+
+/** The rest of a streamed response, written after `Answer.body` as it is produced. */
+export interface StreamedBody {
+  /** The bytes that follow the head, ending the response; never fails: a tool's failure is written as a well-formed `isError` ending. */
+  readonly rest: Stream.Stream<Uint8Array>
+  /** Reports the bytes produced so far (progress notifications) while the answer is held, before any of it is written. */
+  readonly progress: (bytes: number) => Effect.Effect<void>
 }
 
 /** The answer's body as text (for SSE frames, batches and stdio lines). */

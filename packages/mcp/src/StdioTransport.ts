@@ -4,7 +4,8 @@
  * stateless 2026-07-28 requests that carry the `_meta` envelope.
  */
 import { type ClientCapabilities, DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
-import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer } from "effect"
+import { defaultStreamer, Streamer } from "@tenfold/streaming"
+import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer, Option } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { Dispatcher } from "./Dispatcher.ts"
 import * as ClientRequests from "./internal/ClientRequests.ts"
@@ -12,14 +13,15 @@ import { hasEnvelope, incomplete, invalidProgressToken, peerOf, unsupportedVersi
 import { exceedsDepth } from "./internal/JsonBounds.ts"
 import * as Limits from "./internal/Limits.ts"
 import type { MessageLimits } from "./internal/Limits.ts"
-import { readLines } from "./internal/Lines.ts"
+import { LineWriter, readLines } from "./internal/Lines.ts"
 import * as ListenFilter from "./internal/ListenFilter.ts"
 import { busyData } from "./internal/Reply.ts"
 import * as Shutdown from "./internal/Shutdown.ts"
+import * as StreamedResult from "./internal/StreamedResult.ts"
 import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
-import { type Answer, bodyText, type Outbound, type Peer, type SessionState } from "./Peer.ts"
+import { type Answer, bodyText, type Outbound, type Peer, type SessionState, type StreamedBody } from "./Peer.ts"
 import { MetaKey } from "./Protocol.ts"
 
 export interface StdioOptions extends MessageLimits {
@@ -45,14 +47,14 @@ export class StdioTransport extends Context.Service<StdioTransport, {
     const notifications = yield* Notifications.Notifications
     const context = yield* Effect.context<never>()
     const runFork = Effect.runForkWith(context)
+    const holdBytes = Option.getOrElse(yield* Effect.serviceOption(Streamer), () => defaultStreamer).bufferBytes
     const onDefect = (error: unknown) =>
       void runFork(Effect.logError("a stdio message failed with a defect; answered -32603", Cause.die(error)))
 
     const serve = (input: Readable, output: Writable, options: StdioOptions = {}) =>
       Effect.gen(function*() {
-        const write = (line: string) => {
-          output.write(line + "\n")
-        }
+        const lines = new LineWriter(output)
+        const write = (line: string) => lines.line(line)
         const limits = Limits.resolve(options)
         const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_REQUEST_BODY_SIZE
         const maxListens = options.maxListenStreams ?? 100
@@ -72,11 +74,22 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         let stopping = false
 
         const request = ClientRequests.request(clientRequests, write, options.clientRequestTimeoutMs ?? 300_000)
-        const outbound: Outbound = { notify: (method, params) => write(notification(method, params)), request }
-        const statelessOutbound: Outbound = { notify: outbound.notify, request: undefined }
+        const outbound: Outbound = { streaming: true, notify: (method, params) => write(notification(method, params)), request }
+        const statelessOutbound: Outbound = { streaming: true, notify: outbound.notify, request: undefined }
+
+        /** A streamed answer: whole when it ends within the hold, else one line written as it comes (its writer is a call of its own). */
+        const streamed = (answer: Answer & { readonly stream: StreamedBody }) =>
+          Effect.scoped(Effect.flatMap(StreamedResult.deliver(answer, holdBytes), (delivery) =>
+            delivery._tag === "Whole" ? Effect.sync(() => write(bodyText({ body: delivery.body, status: 200 }))) : lines.streamed(delivery.bytes)
+          )).pipe(Effect.catchTag("WriteClosed", () => Effect.void))
+
+        const send = (answer: Answer) => {
+          if (answer.stream === undefined) return write(bodyText(answer))
+          FiberSet.addUnsafe(calls, runFork(Effect.as(streamed(answer as Answer & { readonly stream: StreamedBody }), answer)))
+        }
 
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
-          if (!Effect.isEffect(result)) return write(bodyText(result))
+          if (!Effect.isEffect(result)) return send(result)
           if (Shutdown.running(calls) >= maxInflight) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, busyData("maxInflightCalls")))
           }
@@ -85,7 +98,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           FiberSet.addUnsafe(calls, fiber)
           fiber.addObserver((exit) => {
             if (inflight.get(id) === fiber) inflight.delete(id)
-            if (Exit.isSuccess(exit)) write(bodyText(exit.value))
+            if (Exit.isSuccess(exit)) send(exit.value)
             else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))
             else if (!Cause.hasInterruptsOnly(exit.cause)) {
               onDefect(Cause.squash(exit.cause))

@@ -7,7 +7,7 @@
 import type { CallToolResult, ClientCapabilities, ContentBlock, ElicitRequestParams, LoggingLevel, ToolAnnotations } from "@modelcontextprotocol/server"
 import type { Policy } from "@tenfold/cache"
 import type { Job } from "@tenfold/executor"
-import { Data, type Effect, type Schema } from "effect"
+import { Data, type Effect, type Schema, type Stream } from "effect"
 import type { RequestId } from "./JsonRpc.ts"
 
 /** What a tool implementation can see and do while it runs for one `tools/call`. */
@@ -72,8 +72,15 @@ export const inputRequired = (inputRequests: Readonly<Record<string, InputReques
 /** A tool's own failure: answered as a result with `isError: true` and this message. */
 export class ToolError extends Data.TaggedError("ToolError")<{ readonly message: string }> {}
 
-/** What a tool without an output schema returns: plain text, content blocks, or a whole result. */
-export type ToolReturn = string | ReadonlyArray<ContentBlock> | CallToolResult
+/**
+ * A result produced as it goes: text pieces (consecutive ones form one text block) and content
+ * blocks, sent to the client as they are produced, so a result of any size holds only the
+ * streamer's buffer. A failure ends the result with `isError: true` after what was sent.
+ */
+export type ToolStream = Stream.Stream<string | ContentBlock, ToolError | Error>
+
+/** What a tool without an output schema returns: plain text, content blocks, a whole result, or a stream. */
+export type ToolReturn = string | ReadonlyArray<ContentBlock> | CallToolResult | ToolStream
 
 export type ToolHandler<A, O> = (args: A, context: ToolContext) => Effect.Effect<O | InputRequired, ToolError | Error>
 

@@ -5,26 +5,39 @@
  * bounded (past `maxInflight` the client gets `ServerBusy`), cancelled when their client goes
  * away, drained on shutdown.
  */
-import { Cause, Effect, Exit, type Fiber, FiberSet } from "effect"
+import { Compression, DEFAULT_BUFFER_BYTES, Writer } from "@tenfold/streaming"
+import { Cause, Effect, Exit, type Fiber, FiberSet, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import type { ServerResponse } from "node:http"
+import { pipeline } from "node:stream"
 import { ErrorCode, errorBytes, notification, ProtocolError, type RequestId } from "../JsonRpc.ts"
-import { type Answer, bodyText, type Outbound } from "../Peer.ts"
+import { type Answer, bodyText, type Outbound, type StreamedBody } from "../Peer.ts"
 import type { Session } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
+import { header } from "./Headers.ts"
 import { reply, replyBusy, replyDefect } from "./Reply.ts"
 import * as Shutdown from "./Shutdown.ts"
 import { SHUTDOWN_MESSAGE } from "./Shutdown.ts"
 import { type RecordEvent, SSE_HEADERS, SseStream } from "./Sse.ts"
+import * as StreamedResult from "./StreamedResult.ts"
 
 /** The `retry:` a resumable stream tells clients to wait before reconnecting, in ms. */
 const RETRY_MS = 1000
 
-/** What session streams need from the transport: the event store, and where failures are logged. */
+/**
+ * What exchanges need from the transport: the event store and where its failures are logged
+ * (session streams), compression of large JSON answers (none when absent), and how much of a
+ * streamed result is held before it is written (default 1 MiB).
+ */
 export interface StreamSupport {
   readonly record: RecordEvent
   readonly onError: (error: unknown) => void
+  readonly compression?: Compression.Compression | undefined
+  readonly holdBytes?: number
 }
+
+/** The length of a body in the unit at hand: a string's is at most its byte length, so a string below a byte threshold may be let through without encoding it. */
+const lengthOf = (body: string | Uint8Array) => (typeof body === "string" ? body.length : body.byteLength)
 
 /**
  * The response to one POSTed request. Allocated per request; everything it needs is passed in,
@@ -71,11 +84,78 @@ export class Exchange {
     if (this.done) return
     this.done = true
     if (this.sse === undefined) {
-      reply(this.res, answer.status, answer.body, this.#headers())
+      const compression = this.#support.compression
+      // below the threshold: no header is read and no zlib work is done (the hot path of small calls)
+      if (compression !== undefined && lengthOf(answer.body) >= compression.thresholdBytes) this.#replyCompressed(answer, compression)
+      else reply(this.res, answer.status, answer.body, this.#headers())
     } else {
       this.sse.send(bodyText(answer))
       this.#end(this.sse)
     }
+  }
+
+  /** The coding this response gets, from the request's `Accept-Encoding`; undefined for identity. */
+  #encoding(compression: Compression.Compression): Compression.Encoding | undefined {
+    return Compression.negotiate(header(this.res.req, "accept-encoding"), compression.encodings)
+  }
+
+  /** A large JSON answer, compressed off the event loop when the client accepts a coding. */
+  #replyCompressed(answer: Answer, compression: Compression.Compression): void {
+    const extra = { ...this.#headers(), vary: "accept-encoding" }
+    const encoding = this.#encoding(compression)
+    if (encoding === undefined) return reply(this.res, answer.status, answer.body, extra)
+    Compression.compress(answer.body, encoding, compression).then(
+      (zipped) => {
+        if (!this.res.destroyed) reply(this.res, answer.status, zipped, { ...extra, "content-encoding": encoding })
+      },
+      () => {
+        if (!this.res.destroyed) reply(this.res, answer.status, answer.body, extra)
+      }
+    )
+  }
+
+  /**
+   * Delivers a streamed answer: whole (as `finish`) when it ends within the hold, else written as
+   * it comes — chunked JSON, compressed when accepted, or one SSE event when the call already
+   * streams events. From then on the call's own messages are dropped: they would fall inside the
+   * open response. Interrupted (client gone, shutdown past its grace), the response is destroyed.
+   */
+  streamed(answer: Answer & { readonly stream: StreamedBody }): Effect.Effect<void> {
+    return Effect.gen({ self: this }, function*() {
+      const delivery = yield* StreamedResult.deliver(answer, this.#support.holdBytes ?? DEFAULT_BUFFER_BYTES)
+      if (delivery._tag === "Whole") return this.finish({ body: delivery.body, status: answer.status })
+      if (this.done) return
+      this.done = true
+      yield* this.sse === undefined ? this.#writeJson(delivery.bytes) : this.#writeEvent(this.sse, delivery.bytes)
+    }).pipe(
+      Effect.scoped,
+      Effect.catchTag("WriteClosed", () => Effect.void),
+      Effect.onInterrupt(() => Effect.sync(() => this.res.destroy()))
+    )
+  }
+
+  #writeJson(bytes: Stream.Stream<Uint8Array>): Effect.Effect<void, Writer.WriteClosed> {
+    const compression = this.#support.compression
+    const encoding = compression === undefined ? undefined : this.#encoding(compression)
+    this.res.writeHead(200, {
+      "content-type": "application/json",
+      ...this.#headers(),
+      ...(compression === undefined ? {} : { vary: "accept-encoding" }),
+      ...(encoding === undefined ? {} : { "content-encoding": encoding })
+    })
+    if (encoding === undefined) return Effect.map(Writer.writeAll(bytes, this.res), () => void this.res.end())
+    const zip = Compression.compressor(encoding, compression!)
+    // an error on either side destroys both; the writer then sees the compressor closed
+    pipeline(zip, this.res, () => {})
+    return Effect.map(Writer.writeAll(bytes, zip), () => void zip.end())
+  }
+
+  #writeEvent(sse: SseStream, bytes: Stream.Stream<Uint8Array>): Effect.Effect<void, Writer.WriteClosed> {
+    // not recorded in the event store: a resumed stream does not replay a streamed result
+    return Effect.promise(() => sse.flushed()).pipe(
+      Effect.andThen(Writer.writeAll(Stream.concat(Stream.make("event: message\ndata: "), Stream.concat(bytes, Stream.make("\n\n"))), this.res)),
+      Effect.ensuring(Effect.sync(() => this.#end(sse)))
+    )
   }
 
   /** Refuses the call: the instance runs as many calls as it may. */
@@ -119,6 +199,7 @@ export class Exchange {
 
 /** The way back to the client during one call: notifications, and server→client requests in sessions. */
 export const outboundOf = (exchange: Exchange, clientRequestTimeoutMs: number): Outbound => ({
+  streaming: true,
   notify: (method, params) => exchange.send(notification(method, params)),
   closeStream: () => exchange.closeStream(),
   request: exchange.session === undefined
@@ -131,6 +212,7 @@ export const outboundOf = (exchange: Exchange, clientRequestTimeoutMs: number): 
  * notifications are dropped and the server cannot ask the client anything during the call.
  */
 export const jsonOnly: Outbound = {
+  streaming: true,
   notify: () => {},
   request: (method) =>
     Effect.fail(new ProtocolError({ code: ErrorCode.InvalidRequest, message: `Cannot send ${method}: the request does not accept text/event-stream` }))
@@ -160,10 +242,18 @@ export const makeCalls = (maxInflight: number, onDefect: (error: unknown) => voi
     let shuttingDown = false
     const size = () => Shutdown.running(set)
 
+    /** Sends an answer; a streamed one is written by a fiber of its own, bounded and drained like a call. */
+    const deliver = (exchange: Exchange, answer: Answer) => {
+      if (answer.stream === undefined) return exchange.finish(answer)
+      const writer = runFork(exchange.streamed(answer as Answer & { readonly stream: StreamedBody }))
+      FiberSet.addUnsafe(set, writer)
+      exchange.res.on("close", () => writer.interruptUnsafe())
+    }
+
     const settle = (exchange: Exchange, id: RequestId, fiber: Fiber.Fiber<Answer>, exit: Exit.Exit<Answer>) => {
       const session = exchange.session
       if (session !== undefined && session.inflight.get(id) === fiber) session.inflight.delete(id)
-      if (Exit.isSuccess(exit)) exchange.finish(exit.value)
+      if (Exit.isSuccess(exit)) deliver(exchange, exit.value)
       else if (shuttingDown) exchange.finish({ body: errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE), status: 503 })
       else if (Cause.hasInterruptsOnly(exit.cause)) exchange.abort()
       else {
@@ -177,7 +267,7 @@ export const makeCalls = (maxInflight: number, onDefect: (error: unknown) => voi
       if (size() >= maxInflight) return exchange.busy(id, maxInflight)
       const fiber = runFork(answer)
       const polled = fiber.pollUnsafe()
-      if (polled !== undefined && Exit.isSuccess(polled)) return exchange.finish(polled.value)
+      if (polled !== undefined && Exit.isSuccess(polled)) return deliver(exchange, polled.value)
       FiberSet.addUnsafe(set, fiber)
       exchange.session?.inflight.set(id, fiber)
       fiber.addObserver((exit) => {

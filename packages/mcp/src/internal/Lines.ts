@@ -1,9 +1,12 @@
 /**
- * Newline-delimited input read as bytes, each line bounded in length: a line past the bound is
- * reported once, the moment it passes it, and discarded up to its newline without being
- * buffered, so no input can grow memory (readline keeps a whole line, however long, as one string).
+ * Newline-delimited messages. Input is read as bytes, each line bounded in length: a line past
+ * the bound is reported once, the moment it passes it, and discarded up to its newline without
+ * being buffered, so no input can grow memory (readline keeps a whole line, however long, as one
+ * string). Output is written line by line; a streamed answer is one line written as it comes.
  */
-import type { Readable } from "node:stream"
+import { Writer } from "@tenfold/streaming"
+import { Effect, Semaphore, type Stream } from "effect"
+import type { Readable, Writable } from "node:stream"
 
 const NEWLINE = 0x0a
 
@@ -81,5 +84,44 @@ export const readLines = (input: Readable, maxLineBytes: number, handlers: LineH
     input.off("end", onClose)
     input.off("close", onClose)
     input.pause()
+  }
+}
+
+/** Most lines waiting while a streamed line is written; past it the newest are dropped (they are notifications in practice: answers are bounded by the calls in flight). */
+const MAX_WAITING_LINES = 10_000
+
+/**
+ * Writes newline-delimited messages to `output`. A streamed line is written piece by piece with
+ * backpressure; other lines wait until it ends, and streamed lines take turns.
+ */
+export class LineWriter {
+  readonly #output: Writable
+  readonly #turn = Semaphore.makeUnsafe(1)
+  #streaming = false
+  #waiting: Array<string> = []
+
+  constructor(output: Writable) {
+    this.#output = output
+  }
+
+  /** Writes one message as a line (after the streamed line being written, if any). */
+  line(text: string): void {
+    if (!this.#streaming) this.#output.write(text + "\n")
+    else if (this.#waiting.length < MAX_WAITING_LINES) this.#waiting.push(text)
+  }
+
+  /** Writes `bytes` as one line as they come; the newline is written however it ends, so the next line is framed. */
+  streamed<E>(bytes: Stream.Stream<Uint8Array, E>): Effect.Effect<void, E | Writer.WriteClosed> {
+    const start = Effect.sync(() => {
+      this.#streaming = true
+    })
+    const finish = Effect.sync(() => {
+      this.#output.write("\n")
+      this.#streaming = false
+      const waiting = this.#waiting
+      this.#waiting = []
+      for (const line of waiting) this.line(line)
+    })
+    return this.#turn.withPermits(1)(Effect.acquireUseRelease(start, () => Writer.writeAll(bytes, this.#output), () => finish))
   }
 }

@@ -109,6 +109,11 @@ export class SseStream {
     })
   }
 
+  /** Resolves once everything queued so far is written (a caller about to write to the response directly). */
+  flushed(): Promise<void> {
+    return this.#tail.then(() => {})
+  }
+
   /** A comment line that keeps proxies and dead-peer detection honest. */
   keepAlive(): void {
     if (!this.#closed) this.#res?.write(": keepalive\n\n")

@@ -7,7 +7,8 @@ import { isObject, type ProtocolError } from "../JsonRpc.ts"
 import type { ToolReturn } from "../Tool.ts"
 import type { RegisteredTool } from "../ToolRegistry.ts"
 
-const CONTENT_TYPES = new Set(["text", "image", "audio", "resource_link", "resource"])
+/** The `type`s of MCP content blocks. */
+export const CONTENT_TYPES = new Set(["text", "image", "audio", "resource_link", "resource"])
 
 const isCallToolResult = (u: unknown): u is { content: ReadonlyArray<unknown> } => isObject(u) && Array.isArray(u.content)
 
