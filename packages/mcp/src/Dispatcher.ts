@@ -267,6 +267,7 @@ export const make = (options: DispatcherOptions) =>
     ): Answer | Effect.Effect<Answer> => {
       let foreground = false
       let ran = false
+      let failed = false
       const compute = Effect.suspend(() => {
         ran = foreground
         const decoded = tool.decodeArguments(params.arguments)
@@ -278,7 +279,8 @@ export const make = (options: DispatcherOptions) =>
             if (inputDependent.size >= MAX_INPUT_DEPENDENT_KEYS) inputDependent.clear()
             inputDependent.add(key.id)
           }
-          return { value: JSON.stringify(value), cacheable: !use.asked && value.isError !== true && value.resultType === undefined, failed: value.isError === true }
+          failed = value.isError === true
+          return { value: JSON.stringify(value), cacheable: !use.asked && !failed && value.resultType === undefined, failed }
         })
       })
       const served = cache!.serve(key, policy, compute)
@@ -288,7 +290,7 @@ export const make = (options: DispatcherOptions) =>
         Effect.flatMap((served) =>
           !ran && served.freshUntil === 0 && inputDependent.has(key.id)
             ? uncachedCall(id, tool, params, peer, out)
-            : Effect.succeed(ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
+            : Effect.succeed((failed && served.source === "computed" ? failedOk : ok)(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
         ),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))
       )
