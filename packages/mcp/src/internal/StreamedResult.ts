@@ -26,10 +26,21 @@ const OPEN_TEXT = "{\"type\":\"text\",\"text\":\""
 
 const escaped = (text: string) => JSON.stringify(text).slice(1, -1)
 
-const blockJson = (item: unknown): string => {
+/** A content block's JSON; undefined for a value that is not one (or cannot be serialized). */
+const blockJson = (item: unknown): string | undefined => {
   const type = typeof item === "object" && item !== null ? (item as { type?: unknown }).type : undefined
-  if (typeof type !== "string" || !CONTENT_TYPES.has(type)) throw new ToolError({ message: "The tool's stream produced a value that is neither text nor a content block" })
-  return JSON.stringify(item)
+  if (typeof type !== "string" || !CONTENT_TYPES.has(type)) return undefined
+  try {
+    return JSON.stringify(item)
+  } catch {
+    return undefined
+  }
+}
+
+/** One piece of the JSON; `last` when it ends the result. */
+interface Piece {
+  readonly text: string
+  readonly last: boolean
 }
 
 /** The JSON text of one result, written as its pieces come. */
@@ -46,11 +57,19 @@ class Assembler {
     this.#maxBytes = maxBytes
   }
 
-  piece(item: unknown): string {
-    const piece = typeof item === "string" ? this.#text(item) : this.#block(blockJson(item))
-    this.#bytes += piece.length
+  /** The piece for one item; never throws, so what was emitted and the state always agree. */
+  piece(item: unknown): Piece {
+    if (this.finished) return { text: "", last: true }
+    let text: string
+    if (typeof item === "string") text = this.#text(item)
+    else {
+      const json = blockJson(item)
+      if (json === undefined) return this.fail("The tool's stream produced a value that is neither text nor a content block")
+      text = this.#block(json)
+    }
+    this.#bytes += text.length
     if (this.#bytes > this.#maxBytes) return this.fail(`The result was truncated: it is larger than ${this.#maxBytes} bytes`)
-    return piece
+    return { text, last: false }
   }
 
   #text(text: string): string {
@@ -70,17 +89,18 @@ class Assembler {
   }
 
   /** Ends the result normally. */
-  close(): string {
+  close(): Piece {
     this.finished = true
-    return this.#close() + this.#end
+    return { text: this.#close() + this.#end, last: true }
   }
 
   /** Ends the result after what was sent, with `message` as a last text block and `isError: true`. */
-  fail(message: string): string {
+  fail(message: string): Piece {
+    if (this.finished) return { text: "", last: true }
     const prefix = this.#state === "text" ? "\"}," : this.#state === "start" ? OPEN : ","
     this.#state = "blocks"
     this.finished = true
-    return prefix + OPEN_TEXT + escaped(message) + "\"}],\"isError\":true" + this.#end
+    return { text: prefix + OPEN_TEXT + escaped(message) + "\"}],\"isError\":true" + this.#end, last: true }
   }
 }
 
@@ -101,9 +121,10 @@ export const pieces = (items: Stream.Stream<unknown, unknown>, end: string, maxB
     const assembler = new Assembler(end, maxBytes)
     return items.pipe(
       Stream.map((item) => assembler.piece(item)),
-      Stream.takeUntil(() => assembler.finished),
+      Stream.takeUntil((piece) => piece.last),
       Stream.concat(Stream.suspend(() => (assembler.finished ? Stream.empty : Stream.succeed(assembler.close())))),
-      Stream.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Stream.failCause(cause as Cause.Cause<never>) : Stream.succeed(assembler.fail(failureText(cause)))))
+      Stream.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Stream.failCause(cause as Cause.Cause<never>) : Stream.succeed(assembler.fail(failureText(cause))))),
+      Stream.map((piece) => piece.text)
     )
   })
 
