@@ -70,7 +70,8 @@ describe("the dashboard in a browser", () => {
   let profile: string
 
   beforeAll(async () => {
-    server = await startHttp()
+    // a hit-rate target the traffic below misses (about 85 % of its calls repeat), checked every second: an alert to show
+    server = await startHttp({ env: { TENFOLD_ALERT_MIN_HIT_RATE: "0.95", TENFOLD_ALERT_INTERVAL_MS: "1000" } })
     client = new Client({ name: "dashboard-e2e", version: "1.0.0" })
     await client.connect(new StreamableHTTPClientTransport(new URL(server.url)))
     profile = mkdtempSync(join(tmpdir(), "tenfold-chromium-"))
@@ -131,6 +132,8 @@ describe("the dashboard in a browser", () => {
     expect(Number(rps)).toBeGreaterThan(0)
     const row = await page.locator("#tools tbody tr", { hasText: "text_stats" }).locator("td").allTextContents()
     expect(Number(row[1])).toBeGreaterThan(0)
+    expect(await page.locator("#alerts li .sev").count()).toBeGreaterThan(0)
+    expect(await page.locator("#alert-count").textContent()).not.toBe("0")
     // the page and its stream are all it loads: uPlot comes inline, nothing from another origin
     expect(requests.every((r) => r.startsWith(`http://127.0.0.1:${server.port}/dashboard`))).toBe(true)
 

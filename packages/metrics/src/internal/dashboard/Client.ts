@@ -23,11 +23,13 @@ function alpha(hex, a) {
 function finite(v) { return typeof v === "number" && isFinite(v); }
 function ms(v) {
   if (!finite(v)) return "–";
+  if (v === 0) return "0 ms";
   if (v >= 1000) return (v / 1000).toFixed(2) + " s";
   return (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + " ms";
 }
 function rate(v) {
   if (!finite(v)) return "–";
+  if (v === 0) return "0";
   if (v >= 10000) return (v / 1000).toFixed(1) + "k";
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
@@ -97,7 +99,7 @@ function build(def, slot, keys) {
   var axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "12px system-ui, sans-serif" };
   var clock = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
   var opts = {
-    width: Math.max(slot.body.clientWidth, 200), height: HEIGHT, series: series, legend: { live: true },
+    width: Math.max(slot.body.clientWidth, 200), height: HEIGHT, series: series, legend: { live: true }, padding: [12, 36, 0, 0],
     cursor: { points: { size: 6 } },
     scales: { x: { time: true }, y: { range: def.percent ? [0, 1] : function (u, min, max) { return [0, max > 0 ? max * 1.15 : 1]; } } },
     axes: [Object.assign({}, axis, { space: 70, values: function (u, splits) {
@@ -145,12 +147,12 @@ function drawTiles(s) {
   var r = s.requests, lat = split(ms(r.p95Ms)), mem = split(mib(s.process.rssBytes));
   var errorRate = r.count > 0 ? r.failures / r.count : 0;
   tile(tiles, "Requests / s", rate(r.perSecond), "", r.successes + " ok · " + r.failures + " failed");
-  tile(tiles, "Latency p95", lat[0], lat[1], "p50 " + ms(r.p50Ms) + " · p99 " + ms(r.p99Ms), r.p95Ms > 500 ? "warn" : "");
+  tile(tiles, "Latency p95", lat[0], lat[1], "p50 " + split(ms(r.p50Ms))[0] + " · p99 " + ms(r.p99Ms), r.p95Ms > 500 ? "warn" : "");
   tile(tiles, "Errors", pct(errorRate), "", rate(s.windowSeconds > 0 ? r.failures / s.windowSeconds : 0) + " / s", errorRate > 0.05 ? "bad" : "");
   tile(tiles, "Cache hit rate", pct(s.cache.hitRate), "", s.cache.tiers.length + (s.cache.tiers.length === 1 ? " tier" : " tiers"));
   tile(tiles, "CPU", pct(s.process.cpu), "", "event loop " + pct(s.process.eventLoop), s.process.cpu > 0.7 ? "warn" : "");
   tile(tiles, "Memory", mem[0], mem[1], "heap " + mib(s.process.heapUsedBytes));
-  tile(tiles, "Tasks running", String(s.tasks.concurrent), "", "success " + pct(s.tasks.successRate) + " · avg " + ms(s.tasks.avgCompletionMs));
+  tile(tiles, "Tasks running", String(s.tasks.concurrent), "", pct(s.tasks.successRate) + " ok · avg " + ms(s.tasks.avgCompletionMs));
 }
 
 function row(tbody, cells) {

@@ -34,7 +34,7 @@ main { padding: 20px 24px 32px; max-width: 1600px; margin: 0 auto; display: flex
 .tile .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .6px; }
 .tile .value { font-size: 28px; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.25; margin-top: 2px; }
 .tile .unit { font-size: 14px; color: var(--muted); font-weight: 500; margin-left: 3px; }
-.tile .sub { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
+.tile .sub { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .tile.bad .value { color: var(--bad); }
 .tile.warn .value { color: var(--warn); }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
