@@ -24,7 +24,7 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ToolExecutor } from "@tenfold/executor"
-import { Alerts, Dashboard, Prometheus, RequestMetrics, Telemetry } from "@tenfold/metrics"
+import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
 import type { Config } from "./Config.ts"
@@ -125,6 +125,30 @@ export const metricsRoute = (config: Config) =>
     ? Layer.empty
     : Layer.effectDiscard(Effect.flatMap(Prometheus.handler, (handle) => HttpRoutes.use((routes) => routes.add({ path: "/metrics", handle }))))
 
+/** The executor's runs in spans when `ToolCallTracing` is provided around the runtime; else the executor as it is. */
+const tracedRuns = Layer.effect(
+  ToolExecutor,
+  Effect.gen(function*() {
+    const executor = yield* ToolExecutor
+    const tracing = yield* Effect.serviceOption(ToolCallTracing)
+    if (Option.isNone(tracing)) return executor
+    return ToolExecutor.of({ run: (job, args, effect) => tracing.value.run(job.name, executor.run(job, args, effect)) })
+  })
+)
+
+/**
+ * Logs and tracing as configured, to provide around {@link layer}: the log format and level,
+ * OTLP export when `otlp` is given (see `Otlp.optionsFromEnv`), and the tools/call wrapper the
+ * dispatcher looks for — spans when traces are exported, else request ids (and the client's
+ * trace id) on the logs with `json` logs or `debug` level. With none of these, tools/call is not
+ * wrapped and the OpenTelemetry SDK is never imported.
+ */
+export const observabilityLayer = (config: Config, otlp: Otlp.OtlpOptions | undefined): Layer.Layer<never> => {
+  const exported = otlp === undefined ? Layer.empty : Otlp.layer(otlp)
+  const calls = otlp?.tracesUrl === undefined && (config.logFormat === "json" || config.logLevel === "debug") ? ToolCallTracing.layerLogs : Layer.empty
+  return Layer.mergeAll(Logging.layer(config), exported, calls)
+}
+
 /**
  * Every protocol service, configured: registries, result cache, dispatcher, sessions, event
  * store and both transports. Listening on a port is separate ({@link serveHttp}) so tests and embedding apps
@@ -142,10 +166,11 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
   const dispatcher = Dispatcher.layer({
     serverInfo: registrations.serverInfo ?? defaultServerInfo,
     maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
-    onDefect: (cause, method) => console.error(`[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`)
+    onDefect: (cause, method) => process.stderr.write(Logging.operatorLine(config.logFormat, `[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`, "ERROR"))
   }).pipe(
     Layer.provideMerge(registries),
     Layer.provideMerge(cacheLayer(config)),
+    Layer.provideMerge(tracedRuns),
     Layer.provideMerge(executorLayer(config)),
     Layer.provideMerge(telemetryLayer(config))
   )
@@ -229,7 +254,11 @@ export const serveHttp = (config: Config) =>
   }).pipe(Layer.tap(() =>
     Effect.sync(() => {
       if (!isLoopback(config.host) && config.tokens === undefined && config.tokensFile === undefined) {
-        console.error(`tenfold: warning: listening on ${config.host} (not loopback) without bearer tokens; anyone who can reach it may call every tool (set --tokens-file or TENFOLD_TOKENS)`)
+        process.stderr.write(Logging.operatorLine(
+          config.logFormat,
+          `tenfold: warning: listening on ${config.host} (not loopback) without bearer tokens; anyone who can reach it may call every tool (set --tokens-file or TENFOLD_TOKENS)`,
+          "WARN"
+        ))
       }
     })
   ))

@@ -54,7 +54,9 @@ describe("Config", () => {
       alertMinRps: 1000,
       alertMinHitRate: 0.8,
       alertMaxCpu: 0.7,
-      alertIntervalMs: 5000
+      alertIntervalMs: 5000,
+      logFormat: "human",
+      logLevel: "info"
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

@@ -45,7 +45,9 @@ const TEXT_FLAGS = {
   "tokens-file": "tokensFile",
   redis: "redisUrl",
   "cache-dir": "cacheDir",
-  "cache-namespace": "cacheNamespace"
+  "cache-namespace": "cacheNamespace",
+  "log-format": "logFormat",
+  "log-level": "logLevel"
 } as const
 
 const options = {
@@ -122,11 +124,19 @@ Options:
                             the same Host/Origin checks and bearer tokens as the MCP endpoint)
   --no-telemetry            Record no metrics and evaluate no alerts (also turns off /metrics
                             and the dashboard); alert targets: TENFOLD_ALERT_* below
+  --log-format <format>     Log lines on stderr: human (default) or json (one object per line
+                            with time, level, message, requestId, traceId, spanId)
+  --log-level <level>       error, warn, info (default) or debug (also logs each tool call that
+                            answers an error)
   -h, --help                Show this help
   -v, --version             Show the version
 
 Environment (overridden by flags, override the config file):
 ${Config.environmentVariables.map(({ name, field }) => `  ${name.padEnd(40)} ${field}`).join("\n")}
+
+OpenTelemetry: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
+_METRICS_ENDPOINT) to export traces and metrics over OTLP/HTTP; OTEL_SERVICE_NAME (default
+tenfold), OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRIC_EXPORT_INTERVAL and OTEL_SDK_DISABLED apply.
 
 Protocol: MCP 2026-07-28 (stateless, _meta envelope) and 2025-11-25 (sessions) on one endpoint.
 Example:  tenfold --port 8080      then POST http://127.0.0.1:8080/mcp

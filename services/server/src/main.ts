@@ -4,6 +4,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { HttpServer, StdioTransport } from "@tenfold/mcp"
+import { Logging, Otlp } from "@tenfold/metrics"
 import { Tenfold } from "@tenfold/runtime"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { readFileSync } from "node:fs"
@@ -19,6 +20,11 @@ const program = Effect.gen(function*() {
   if (command._tag === "Help") return void process.stdout.write(helpText)
   if (command._tag === "Version") return void process.stdout.write(`tenfold ${version}\n`)
   const { config } = command
+  logFormat = config.logFormat
+  const otlp = yield* Otlp.optionsFromEnv(process.env, version)
+  // around the runtime: its logger, tracer and the dispatcher's tools/call wrapper reach every layer
+  const observability = Tenfold.observabilityLayer(config, otlp)
+  if (otlp !== undefined) say(`OpenTelemetry export (OTLP/HTTP): ${Otlp.describe(otlp)}`)
   const runtime = statsLayer.pipe(Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools })))
   const cache = Tenfold.describeCache(config)
   if (config.stdio) {
@@ -27,7 +33,7 @@ const program = Effect.gen(function*() {
         Effect.andThen(stdio.serve(process.stdin, process.stdout, Tenfold.stdioOptions(config))),
         Effect.ensuring(Effect.sync(() => say("tenfold stopped")))
       )
-    ).pipe(Effect.provide(runtime))
+    ).pipe(Effect.provide(runtime), Effect.provide(observability))
   }
   // built last, so released first: "shutting down" is said before calls in flight are drained
   const announce = Layer.effectDiscard(HttpServer.use((server) =>
@@ -40,6 +46,7 @@ const program = Effect.gen(function*() {
     )
   ))
   return yield* Layer.launch(announce.pipe(Layer.provideMerge(Tenfold.serveHttp(config)), Layer.provide(runtime))).pipe(
+    Effect.provide(observability),
     Effect.ensuring(Effect.sync(() => say("tenfold stopped")))
   )
 }).pipe(
@@ -47,15 +54,19 @@ const program = Effect.gen(function*() {
     UsageError: (e) => Effect.sync(() => fail(`${e.message}\nRun 'tenfold --help' for usage.`)),
     ConfigError: (e) => Effect.sync(() => fail(`invalid configuration in ${e.source}: ${e.message}`)),
     AuthConfigError: (e) => Effect.sync(() => fail(e.message)),
-    ListenError: (e) => Effect.sync(() => fail(e.message))
+    ListenError: (e) => Effect.sync(() => fail(e.message)),
+    OtlpConfigError: (e) => Effect.sync(() => fail(e.message))
   }),
   // stdout belongs to the protocol in --stdio mode; all logs go to stderr in every mode
   Effect.provideService(Logger.LogToStderr, true)
 )
 
+/** The format of the operator's lines: human until the configuration says otherwise. */
+let logFormat: Logging.LogFormat = "human"
+
 /** A line for the operator, on stderr (stdout belongs to the protocol in --stdio mode). */
 function say(line: string) {
-  process.stderr.write(`${line}\n`)
+  process.stderr.write(Logging.operatorLine(logFormat, line))
 }
 
 function fail(message: string) {
