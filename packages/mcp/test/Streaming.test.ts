@@ -8,6 +8,7 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 import { Streamer, type StreamerOptions } from "@tenfold/streaming"
 import { Effect, Layer, Schema, Stream } from "effect"
 import { request } from "node:http"
+import { PassThrough } from "node:stream"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as Zlib from "node:zlib"
@@ -18,9 +19,10 @@ import { Notifications } from "../src/Notifications.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { ResourceRegistry } from "../src/ResourceRegistry.ts"
 import { Sessions } from "../src/Sessions.ts"
+import { StdioTransport } from "../src/StdioTransport.ts"
 import * as Tool from "../src/Tool.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
-import { modernBody, modernHeaders } from "./support/Fixtures.ts"
+import { meta, modernBody, modernHeaders } from "./support/Fixtures.ts"
 import { serve } from "./support/Http.ts"
 
 const PIECE = "0123456789abcdef".repeat(4096) // 64 KiB of text
@@ -300,4 +302,43 @@ describe("streamed tool results over HTTP", () => {
       assert.isAtLeast(seen.length, 3)
       for (let i = 1; i < seen.length; i++) assert.isAbove(seen[i]!, seen[i - 1]!)
     }).pipe(Effect.provide(layer({}, { chunkBytes: 1024 }))), 30_000)
+})
+
+describe("streamed tool results over stdio", () => {
+  const stdioLayer = StdioTransport.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Dispatcher.layer({ serverInfo: { name: "stream-test", version: "1" } }), Notifications.layer())),
+    Layer.provideMerge(Layer.mergeAll(ToolRegistry.layer(tools), ResourceRegistry.layer(), PromptRegistry.layer(), Streamer.layer({ bufferBytes: 64 * 1024 })))
+  )
+
+  it.live("a streamed result is one line written in pieces; answers sent meanwhile keep their own lines", () =>
+    Effect.gen(function*() {
+      const stdio = yield* StdioTransport
+      const input = new PassThrough()
+      const output = new PassThrough()
+      const lines: Array<any> = []
+      let buffer = ""
+      let writes = 0
+      output.on("data", (chunk: Buffer) => {
+        writes++
+        buffer += chunk.toString()
+        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+          lines.push(JSON.parse(buffer.slice(0, nl)))
+          buffer = buffer.slice(nl + 1)
+        }
+      })
+      yield* Effect.forkChild(stdio.serve(input, output))
+      const call = (id: number, name: string, args: Record<string, unknown>) =>
+        input.write(JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, _meta: meta } }) + "\n")
+      call(1, "big", { mib: 2 })
+      call(2, "breaks", { pieces: 4 })
+      call(3, "sized", { bytes: 10 })
+      while (lines.length < 3) yield* Effect.sleep(10)
+      const byId = new Map(lines.map((l) => [l.id, l.result]))
+      assert.strictEqual(byId.get(1).content[0].text, PIECE.repeat(32))
+      assert.isTrue(byId.get(2).isError)
+      assert.strictEqual(byId.get(2).content[0].text, PIECE.repeat(4))
+      assert.strictEqual(byId.get(3).content[0].text, "aaaaaaaaaa")
+      assert.isAbove(writes, 10)
+      input.end()
+    }).pipe(Effect.provide(stdioLayer)), 30_000)
 })
