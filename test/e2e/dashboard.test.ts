@@ -100,16 +100,16 @@ describe("the dashboard in a browser", () => {
     const requests: Array<string> = []
     page.on("request", (r) => void requests.push(r.url()))
     await page.goto(url)
-    await page.waitForFunction(() => (window as any).tenfold?.state.frames >= 1) // any: the page's own global
+    await page.waitForFunction(() => (globalThis as any).tenfold?.state.frames >= 1) // any: the page's own global (window.tenfold)
     // the first frame is the server's history: several seconds of points before any live tick
-    expect(await page.evaluate(() => (window as any).tenfold.state.points.length)).toBeGreaterThanOrEqual(5)
+    expect(await page.evaluate(() => (globalThis as any).tenfold.state.points.length)).toBeGreaterThanOrEqual(5)
 
     const more = traffic(client, 4000)
-    await page.waitForFunction(() => (window as any).tenfold.state.frames >= 4)
+    await page.waitForFunction(() => (globalThis as any).tenfold.state.frames >= 4)
     await more
-    await page.waitForFunction(() => (window as any).tenfold.state.frames >= 5)
+    await page.waitForFunction(() => (globalThis as any).tenfold.state.frames >= 5)
     const charted = await page.evaluate((): Charted => {
-      const dashboard = (window as any).tenfold
+      const dashboard = (globalThis as any).tenfold
       const charts: Charted["charts"] = {}
       for (const [id, plot] of Object.entries<any>(dashboard.charts)) {
         charts[id] = Object.fromEntries(plot.series.slice(1).map((s: { label: string }, i: number) => [s.label, plot.data[i + 1]]))

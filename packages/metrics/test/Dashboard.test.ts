@@ -7,21 +7,11 @@ import type { AddressInfo } from "node:net"
 import { type DashboardRoute, make } from "../src/Dashboard.ts"
 import { event, EventClients } from "../src/internal/EventClients.ts"
 import type { TelemetrySnapshot } from "../src/Snapshot.ts"
+import { snapshot } from "./support/snapshot.ts"
 
 /** A snapshot whose request rate is `n` (the n-th one taken), stamped with the test clock. */
-const snapshotAt = (at: number, n: number): TelemetrySnapshot => ({
-  at,
-  windowSeconds: 10,
-  uptimeSeconds: at / 1000,
-  requests: { count: n * 10, avgMs: 2, p50Ms: 1, p95Ms: 5, p99Ms: 9, perSecond: n, successes: n * 10, failures: n },
-  methods: [],
-  tools: [],
-  process: { cpu: 0.1, memory: 0.2, rssBytes: 1e8, heapUsedBytes: 5e7, eventLoop: 0.3, eventLoopDelayP99Ms: 1 },
-  cache: { hitRate: 0.5, missRate: 0.5, tiers: [{ tier: "memory", hits: 1, misses: 1, hitRate: 0.5, evictionsPerSecond: 0, entries: 1, bytes: 10 }] },
-  tasks: { concurrent: 0, avgCompletionMs: 2, successRate: 1 },
-  pools: [{ name: "executor", active: 1, capacity: 4, queued: 0, utilisation: 0.25 }],
-  alerts: []
-})
+const snapshotAt = (at: number, n: number): TelemetrySnapshot =>
+  snapshot({ at, requests: { count: n * 10, avgMs: 2, p50Ms: 1, p95Ms: 5, p99Ms: 9, perSecond: n, successes: n * 10, failures: n } })
 
 /** A snapshot source counting how often it is read. */
 const counting = Effect.gen(function*() {
@@ -126,8 +116,8 @@ describe("Dashboard", () => {
       assert.deepStrictEqual(history.map((p) => p.rps), [10, 11, 12, 13, 14])
       assert.deepStrictEqual(history.map((p) => p.t), [9, 10, 11, 12, 13])
       assert.strictEqual(history[4]!.errors, 14 / 10)
-      assert.deepStrictEqual(history[4]!.tiers, { memory: 0.5 })
-      assert.deepStrictEqual(history[4]!.pools, { executor: 0.25 })
+      assert.deepStrictEqual(history[4]!.tiers, { memory: 0.75 })
+      assert.deepStrictEqual(history[4]!.pools, { tools: 0.25 })
     }))
 
   it.effect("sends a new stream the history at once, then one tick per interval", () =>
