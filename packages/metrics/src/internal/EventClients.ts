@@ -17,6 +17,7 @@ export interface EventClientsOptions {
   readonly maxBufferedBytes: number
 }
 
+/** The dashboard's open event streams: attach one per page, broadcast each frame to all. */
 export class EventClients {
   private readonly open = new Set<ServerResponse>()
   private readonly options: EventClientsOptions
