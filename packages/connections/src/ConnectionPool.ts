@@ -6,6 +6,7 @@
  * send their requests through it; closing the layer's scope closes every pool.
  */
 import { Clock, Context, Duration, Effect, Exit, Layer, Option, Random, Schedule, Scope, Semaphore, Stream } from "effect"
+import type { Dispatcher } from "undici"
 import type { AddressFilter } from "./AddressFilter.ts"
 import { type ConnectionError, HttpStatus, InvalidRequest, RequestTimeout, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
 import type { Method, RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
@@ -62,6 +63,15 @@ const DEFAULT_MAX_REDIRECTS = 5
 const BASE_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 5_000
 const IDEMPOTENT: ReadonlySet<Method> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+const METHODS: ReadonlySet<string> = new Set([...IDEMPOTENT, "POST", "PATCH"])
+/** RFC 9110 token: a header name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** A header value undici can send as is: no control characters but tab, nothing beyond Latin-1 (undici stalls on those). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+/** Longest URL sent. */
+const MAX_URL_LENGTH = 16 * 1024
+/** Most bytes of request headers, names and values together. */
+const MAX_HEADER_BYTES = 64 * 1024
 
 /** A response whose headers are in and whose body is unread, owned by its attempt's scope. */
 interface Opened {
@@ -89,6 +99,21 @@ const flatHeaders = (raw: Readonly<Record<string, string | ReadonlyArray<string>
   return headers
 }
 
+/** The request's headers with lower-case names and a User-Agent, or why they cannot be sent. */
+const headersOf = (given: Readonly<Record<string, string>>, userAgent: string): Record<string, string> | string => {
+  const headers: Record<string, string> = {}
+  let bytes = 0
+  for (const [name, value] of Object.entries(given)) {
+    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name.slice(0, 40))}`
+    if (typeof value !== "string" || !FIELD_VALUE.test(value)) return `invalid value of header ${name}`
+    bytes += name.length + value.length
+    if (bytes > MAX_HEADER_BYTES) return `headers longer than ${MAX_HEADER_BYTES} bytes`
+    headers[name.toLowerCase()] = value
+  }
+  headers["user-agent"] ??= userAgent
+  return headers
+}
+
 const parseUrl = (url: string | URL, base?: URL): URL | InvalidRequest => {
   const text = String(url)
   let parsed: URL
@@ -97,6 +122,7 @@ const parseUrl = (url: string | URL, base?: URL): URL | InvalidRequest => {
   } catch {
     return new InvalidRequest({ url: text.slice(0, 2048), reason: "not a valid URL" })
   }
+  if (parsed.href.length > MAX_URL_LENGTH) return new InvalidRequest({ url: parsed.href.slice(0, 2048), reason: `URL longer than ${MAX_URL_LENGTH} characters` })
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return new InvalidRequest({ url: parsed.href.slice(0, 2048), reason: `scheme ${parsed.protocol} is not http: or https:` })
   }
@@ -183,19 +209,27 @@ const make = (options: ConnectionPoolOptions) =>
           timeoutMs: timeoutMs ?? settings.timeoutMs
         }
         yield* pool.permit
-        const series = origins.series(pool)
+        const series = origins.series(pool.label)
         const started = clock.currentTimeMillisUnsafe()
-        const response = yield* Effect.tryPromise({
-          try: (signal) =>
+        const response = yield* Effect.callback<Dispatcher.ResponseData, ConnectionError>((resume, signal) => {
+          const fail = (cause: unknown) => resume(Effect.fail(fromCause(cause, attempt)))
+          try {
             pool.dispatcher.request({
               path: hop.url.pathname + hop.url.search,
               method: hop.method,
               headers: hop.headers,
               body: hop.body ?? null,
               signal
-            }),
-          catch: (cause) => fromCause(cause, attempt)
-        }).pipe(Effect.tapError((error) => Effect.sync(() => series?.error(error._tag).modifyUnsafe(1, context))))
+            }, (error, data) => {
+              if (error !== null) return fail(error)
+              // a body aborted before anyone reads it must not raise an unhandled 'error'; readers see errors through iteration
+              data.body.on("error", () => undefined)
+              resume(Effect.succeed(data))
+            })
+          } catch (cause) {
+            fail(cause)
+          }
+        })
         series?.latency.modifyUnsafe(clock.currentTimeMillisUnsafe() - started, context)
         yield* Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))
         return { status: response.statusCode, headers: flatHeaders(response.headers), body: response.body, attempt }
@@ -233,6 +267,7 @@ const make = (options: ConnectionPoolOptions) =>
         const limit = timeoutMs ?? Profile.resolve(hop.url.origin, originSettings, defaultProfile).settings.timeoutMs
         return yield* run.pipe(
           Effect.timeoutOrElse({ duration: Duration.millis(limit), orElse: () => Effect.fail(new RequestTimeout({ url: hop.url.href, timeoutMs: limit })) }),
+          Effect.tapError((error) => Effect.sync(() => origins.series(OriginPool.labelOf(hop.url.origin))?.error(error._tag).modifyUnsafe(1, context))),
           Effect.onExit((exit) => Exit.isSuccess(exit) && exit.value._tag === "Done" ? Effect.void : Scope.close(scope, exit))
         )
       })
@@ -267,11 +302,12 @@ const make = (options: ConnectionPoolOptions) =>
       Effect.gen(function*() {
         const url = parseUrl(request.url)
         if (url instanceof InvalidRequest) return yield* url
-        const headers: Record<string, string> = {}
-        for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value
-        headers["user-agent"] ??= userAgent
+        const method = request.method ?? "GET"
+        if (!METHODS.has(method)) return yield* new InvalidRequest({ url: url.href, reason: `method ${String(method).slice(0, 20)} is not supported` })
+        const headers = headersOf(request.headers ?? {}, userAgent)
+        if (typeof headers === "string") return yield* new InvalidRequest({ url: url.href, reason: headers })
         const maxRedirects = request.redirect === "manual" ? 0 : request.maxRedirects ?? DEFAULT_MAX_REDIRECTS
-        let hop: Redirect.Hop = { url, method: request.method ?? "GET", headers, body: request.body }
+        let hop: Redirect.Hop = { url, method, headers, body: request.body }
         const redirects: Array<string> = []
         while (true) {
           const current = hop

@@ -47,6 +47,9 @@ export interface OriginPool {
  */
 const settled = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
+/** The metric attribute `pool` of an origin's pools. */
+export const labelOf = (origin: string) => `http:${origin}`
+
 export const make = (options: OriginPoolOptions): OriginPool => {
   const { settings } = options.resolved
   const gate = Semaphore.makeUnsafe(settings.perHost)
@@ -71,7 +74,7 @@ export const make = (options: OriginPoolOptions): OriginPool => {
   })
   const pool: OriginPool = {
     origin: options.origin,
-    label: `http:${options.origin}`,
+    label: labelOf(options.origin),
     resolved: options.resolved,
     dispatcher: options.dispatcher,
     users: 0,

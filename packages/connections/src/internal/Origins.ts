@@ -20,8 +20,8 @@ export interface Origins {
   /** The pool of `key` (made by `create` when absent), counted as used until `checkin`. */
   readonly checkout: (key: string, origin: string, now: number, create: () => OriginPool) => OriginPool | TooManyOrigins
   readonly checkin: (pool: OriginPool) => void
-  /** The series of the pool's label; undefined once every pool was destroyed. */
-  readonly series: (pool: OriginPool) => ConnectionMetrics.PoolSeries | undefined
+  /** The series of a pool label (`http:<origin>`); undefined while no pool has it. */
+  readonly series: (label: string) => ConnectionMetrics.PoolSeries | undefined
   /** Closes the pools unused since `now - idleOriginMs`. */
   readonly sweep: (now: number) => void
   readonly pools: () => IterableIterator<OriginPool>
@@ -85,7 +85,7 @@ export const make = (options: {
     checkin: (pool) => {
       pool.users--
     },
-    series: (pool) => labels.get(pool.label)?.series,
+    series: (label) => labels.get(label)?.series,
     sweep: (now) => {
       for (const pool of Array.from(table.values())) {
         if (pool.users === 0 && now - pool.lastUsed >= options.idleOriginMs) close(pool)
