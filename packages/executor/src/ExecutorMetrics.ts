@@ -3,28 +3,32 @@
  * completion time and success rate), and the "tools" pool under the shared pool gauge names
  * (`tenfold_pool_active|capacity|queued{pool}`), read from admission when metrics are read.
  */
-import { Context, Effect, Exit, Metric } from "effect"
+import { Effect, Exit, Metric } from "effect"
 import type { Admission } from "./Admission.ts"
 
 /** Run-time buckets in seconds: 50 µs × 1.25ⁿ up to about a minute (the request histograms' buckets). */
 const boundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })
 
 export const taskDuration = Metric.histogram("tenfold_task_duration_seconds", {
-  description: "Time of one tool run in the executor (admitted to finished; cache hits never run)",
+  description: "Time of one tool run in the executor, from its start to its end (queueing and cache hits excluded)",
   boundaries
 })
 export const taskFailures = Metric.counter("tenfold_task_failures_total", {
-  description: "Tool runs that failed, timed out or were refused by admission",
+  description: "Tool runs that failed or timed out (runs refused by admission never ran)",
   incremental: true
 })
 
 const poolGauge = (name: string, description: string) => Metric.gauge(name, { description, attributes: { pool: "tools" } })
 
+/** Records one finished run that started at `start` (`performance.now()`). */
+export type Recorder = (start: number, exit: Exit.Exit<unknown, unknown>) => void
+
 /**
- * Reports the admission's load as the "tools" pool, read on each snapshot (nothing on the hot
- * path); removed when the scope closes.
+ * A recorder of run times and failures into the registry of the current context, and the
+ * admission's load reported as the "tools" pool, read on each snapshot (nothing on the hot path)
+ * until the scope closes.
  */
-export const reportPool = (admission: Admission["Service"]) =>
+export const recorder = (admission: Admission["Service"]) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()
     const read = [
@@ -36,15 +40,16 @@ export const reportPool = (admission: Admission["Service"]) =>
       const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: value() }), update: () => {}, modify: () => {} })
       yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
     }
-  })
-
-/** `effect` with its run time and outcome recorded into the registry of `context`. */
-export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, context: Context.Context<never>): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    const start = performance.now()
-    return Effect.onExit(effect, (exit) => {
+    const record: Recorder = (start, exit) => {
       taskDuration.updateUnsafe((performance.now() - start) / 1000, context)
       if (Exit.isFailure(exit)) taskFailures.updateUnsafe(1, context)
-      return Effect.void
-    })
+    }
+    return record
+  })
+
+/** `effect` with its run time and outcome recorded (for runs without a timeout, which get no fiber of their own). */
+export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, record: Recorder): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.onExit(effect, (exit) => Effect.sync(() => record(start, exit)))
   })

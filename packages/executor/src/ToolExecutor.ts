@@ -40,31 +40,32 @@ export const make = (options: ToolExecutorOptions = {}) =>
     const admission = yield* Admission
     const placement = yield* Placement
     const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
+    const record = options.metrics === true ? yield* ExecutorMetrics.recorder(admission) : undefined
     /**
      * The run, failed with `ToolTimeout` past its timeout. The run starts at once in a child fiber;
      * only a run that did not finish synchronously gets a timer (most tools answer at once, and a
-     * race of two fibers per call cost 1 µs of a call's 2.5 in the dispatcher).
+     * race of two fibers per call cost 1 µs of a call's 2.5 in the dispatcher). With metrics on,
+     * the run's fiber reports its time and outcome when it ends (no Effect added around it).
      */
     const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
       const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
-      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return effect
-      return Effect.flatMap(Effect.forkChild(effect, startNow), (fiber) => {
-        const done = fiber.pollUnsafe()
-        if (done !== undefined) return done
-        return Effect.timeoutOrElse(Fiber.join(fiber), {
-          duration: timeoutMs,
-          orElse: () => Effect.andThen(Fiber.interrupt(fiber), Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })))
+      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return record === undefined ? effect : ExecutorMetrics.timed(effect, record)
+      const run = (start: number) =>
+        Effect.flatMap(Effect.forkChild(effect, startNow), (fiber) => {
+          const done = fiber.pollUnsafe()
+          if (done !== undefined) {
+            record?.(start, done)
+            return done
+          }
+          if (record !== undefined) fiber.addObserver((exit) => record(start, exit))
+          return Effect.timeoutOrElse(Fiber.join(fiber), {
+            duration: timeoutMs,
+            orElse: () => Effect.andThen(Fiber.interrupt(fiber), Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })))
+          })
         })
-      })
+      return record === undefined ? run(0) : Effect.suspend(() => run(performance.now()))
     }
-    if (options.metrics !== true) {
-      return ToolExecutor.of({
-        run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
-      })
-    }
-    yield* ExecutorMetrics.reportPool(admission)
-    const context = yield* Effect.context<never>()
     return ToolExecutor.of({
-      run: (job, args, effect) => ExecutorMetrics.timed(admission.admit(job, limited(job, placement.place(job, args, effect))), context)
+      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
     })
   })
