@@ -4,7 +4,7 @@
  */
 export { Alerts } from "./Alerts.ts"
 export { Dashboard } from "./Dashboard.ts"
-export type { DashboardOptions, DashboardRoute, Point } from "./Dashboard.ts"
+export type { DashboardOptions, DashboardRoute, Point as DashboardPoint } from "./Dashboard.ts"
 export type { AlertRule, AlertTargets } from "./Alerts.ts"
 export * as Logging from "./Logging.ts"
 export * as Otlp from "./Otlp.ts"

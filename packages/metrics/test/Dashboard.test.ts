@@ -196,6 +196,38 @@ describe("Dashboard", () => {
       yield* eventually(Effect.sync(() => received >= frame.length))
     }))
 
+  it.effect("answers any method, query and headers a client sends with 200, 405 or 503, and holds no stream once its clients are gone", () =>
+    Effect.gen(function*() {
+      const { snapshot } = yield* counting
+      const dashboard = yield* make(snapshot, { maxClients: 3 })
+      const url = yield* serve(dashboard.routes)
+      const methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND", "GET"]
+      const junk = ["", "?token=x", "?a=%00%ff", `?${"q".repeat(4000)}`, "?x=<script>", "?last-event-id=-1"]
+      let seed = 7
+      const pick = <A>(items: ReadonlyArray<A>) => items[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % items.length]!
+      const statuses = new Set<number>()
+      for (let i = 0; i < 150; i++) {
+        const path = pick(["/dashboard", "/dashboard/events"])
+        const answer = yield* Effect.promise(() =>
+          new Promise<number>((resolve, reject) => {
+            const req = request(`${url}${path}${pick(junk)}`, {
+              method: pick(methods),
+              headers: { "last-event-id": pick(["", "999999999999", "x".repeat(1000)]), accept: pick(["text/event-stream", "*/*", "text/html;q=0, */*;q=0.1"]) }
+            }, (res) => {
+              resolve(res.statusCode ?? 0)
+              res.destroy()
+            })
+            req.on("error", reject)
+            req.end()
+          })
+        )
+        statuses.add(answer)
+      }
+      assert.includeMembers([200, 405, 503], [...statuses])
+      yield* eventually(Effect.map(dashboard.clients, (n) => n === 0))
+      assert.strictEqual((yield* fetchText(`${url}/dashboard`)).status, 200)
+    }))
+
   it.effect("serves one self-contained page: uPlot inline, scripts allowed by hash only, no other origin", () =>
     Effect.gen(function*() {
       const { snapshot } = yield* counting
