@@ -3,8 +3,9 @@
  * `node:http` answering Tenfold's bytes (the ceiling), (b) the MCP SDK v2 `createMcpHandler` +
  * `toNodeHandler`, (c) Tenfold. Cases: `tools/call` of one `echo` tool and `tools/list` of it, and
  * `tools/list` of a 1000-tool catalog in one page and in 100-tool pages (beside their own ceiling;
- * the SDK is left out there). Prints a table and the targets, and writes every raw number to
- * bench/results/http.json.
+ * the SDK is left out there), and `tools/call` again with Tenfold's telemetry off, for the cost of
+ * telemetry (on vs off in the same run). Prints a table and the targets, and writes every raw
+ * number to bench/results/http.json.
  *
  * Env: BENCH_DURATION (s per measured run, default 10), BENCH_WARMUP (s, default 2), BENCH_ROUNDS
  * (default 2), BENCH_CASES (comma-separated case names, default all).
@@ -34,6 +35,9 @@ interface Case {
 }
 
 const list = mcpRequest("tools/list", {})
+const call = mcpRequest("tools/call", { name: "echo", arguments: { text: "hello" } }, "echo")
+/** tools/call with telemetry off: against "tools/call" (on by default), the cost of telemetry. */
+const TELEMETRY_OFF = "tools/call (telemetry off)"
 const catalog = (tools: number, pageSize: number): Record<"a" | "c", Server> => {
   const env = { BENCH_TOOLS: String(tools), BENCH_PAGE_SIZE: String(pageSize) }
   return { a: { file: "bare.ts", env }, c: { file: "tenfold.ts", env } }
@@ -41,10 +45,11 @@ const catalog = (tools: number, pageSize: number): Record<"a" | "c", Server> => 
 const small = { a: { file: "bare.ts" }, b: { file: "sdk.ts" }, c: { file: "tenfold.ts" } }
 
 const allCases: ReadonlyArray<Case> = [
-  { name: "tools/call", request: mcpRequest("tools/call", { name: "echo", arguments: { text: "hello" } }, "echo"), servers: small, goal: 0.8 },
+  { name: "tools/call", request: call, servers: small, goal: 0.8 },
   { name: "tools/list", request: list, servers: small, goal: 0.8 },
   { name: "tools/list 1000 (one page)", request: list, servers: catalog(1000, 1000), goal: 0.6 },
-  { name: "tools/list 1000 (100 per page)", request: list, servers: catalog(1000, 100), goal: 0.6 }
+  { name: "tools/list 1000 (100 per page)", request: list, servers: catalog(1000, 100), goal: 0.6 },
+  { name: TELEMETRY_OFF, request: call, servers: { a: small.a, c: { file: "tenfold.ts", env: { BENCH_TELEMETRY: "0" } } }, goal: 0.8 }
 ]
 const selected = process.env.BENCH_CASES?.split(",").map((c) => c.trim())
 const cases = selected === undefined ? allCases : allCases.filter((c) => selected.includes(c.name))
@@ -125,6 +130,11 @@ const targets = cases.flatMap((c) => {
     { case: c.name, target: "Tenfold p99 <= 2 x (a) p99", value: t.p99 / a.p99, pass: t.p99 <= 2 * a.p99 }
   ]
 })
+const withTelemetry = cases.some((c) => c.name === "tools/call") && cases.some((c) => c.name === TELEMETRY_OFF)
+if (withTelemetry) {
+  const [on, off] = [best("tools/call", "c"), best(TELEMETRY_OFF, "c")]
+  targets.push({ case: "tools/call", target: "telemetry on rps >= 0.95 x telemetry off", value: on.rps / off.rps, pass: on.rps >= 0.95 * off.rps })
+}
 for (const t of targets) console.log(`${t.pass ? "PASS" : "MISS"}  ${t.case}: ${t.target} (${t.value.toFixed(2)})`)
 if (issues.length > 0) console.log(`\nIssues:\n${issues.map((i) => `- ${i}`).join("\n")}`)
 

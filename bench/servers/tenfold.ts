@@ -1,6 +1,7 @@
 /**
  * Benchmark server (c): Tenfold serving one `echo` tool on 127.0.0.1:<port>/mcp, or with
  * BENCH_TOOLS=n the n tools of catalog.ts instead, listed BENCH_PAGE_SIZE per page.
+ * BENCH_TELEMETRY=0 turns telemetry off (no request, tool or executor metrics, no alerts).
  * Port from argv[2] or PORT; prints `ready <url>` on stdout once listening.
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -26,7 +27,12 @@ const catalog = toolCount > 1
   )
   : [echo]
 
-const config = Config.resolve({ port: Number(process.argv[2] ?? process.env.PORT ?? 3000), cacheDir: "", pageSize })
+const config = Config.resolve({
+  port: Number(process.argv[2] ?? process.env.PORT ?? 3000),
+  cacheDir: "",
+  pageSize,
+  telemetry: process.env.BENCH_TELEMETRY !== "0"
+})
 const announce = Layer.effectDiscard(HttpServer.use((server) => Effect.sync(() => console.log(`ready ${server.url}${config.path}`))))
 
 NodeRuntime.runMain(
