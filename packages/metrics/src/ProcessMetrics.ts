@@ -77,8 +77,7 @@ export const make = Effect.gen(function*() {
     }
     delay.reset()
     const now = performance.now()
-    const since = previous ?? { ...reading, cpuSeconds: 0, loopActiveMs: 0, loopIdleMs: 0 }
-    update(reading, since, (now - previousAt) / 1000, cores, context)
+    update(reading, previous, (now - previousAt) / 1000, cores, context)
     previous = reading
     previousAt = now
     return reading
@@ -86,15 +85,17 @@ export const make = Effect.gen(function*() {
   return { sample, cores } satisfies ProcessSampler
 })
 
-const update = (now: ProcessReading, before: ProcessReading, seconds: number, cores: number, context: Context.Context<never>) => {
-  const cpu = now.cpuSeconds - before.cpuSeconds
+/** The gauges as of `now`; the ratios over the interval since `before` (none at the first sample). */
+const update = (now: ProcessReading, before: ProcessReading | undefined, seconds: number, cores: number, context: Context.Context<never>) => {
+  const cpu = now.cpuSeconds - (before?.cpuSeconds ?? 0)
   cpuSeconds.updateUnsafe(cpu, context)
-  cpuUtilisation.updateUnsafe(seconds > 0 ? Math.min(1, cpu / (seconds * cores)) : 0, context)
   residentMemory.updateUnsafe(now.rssBytes, context)
   memoryUtilisation.updateUnsafe(now.rssBytes / now.totalMemoryBytes, context)
   heapUsed.updateUnsafe(now.heapUsedBytes, context)
-  eventLoopUtilisation.updateUnsafe(utilisation(now, before), context)
   eventLoopDelayP99.updateUnsafe(now.loopDelayP99Ms / 1000, context)
+  if (before === undefined) return
+  cpuUtilisation.updateUnsafe(seconds > 0 ? Math.min(1, cpu / (seconds * cores)) : 0, context)
+  eventLoopUtilisation.updateUnsafe(utilisation(now, before), context)
 }
 
 /** Event-loop utilisation between two readings, 0..1. */
