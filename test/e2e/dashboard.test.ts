@@ -63,31 +63,37 @@ interface Charted {
   readonly charts: Record<string, Record<string, ReadonlyArray<number | null>>>
 }
 
+/** Headless Chromium with a fresh profile, shared by the tests of this file. */
+let context: BrowserContext
+let profile: string
+beforeAll(async () => {
+  profile = mkdtempSync(join(tmpdir(), "tenfold-chromium-"))
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1440, height: 900 },
+    colorScheme: "dark"
+  })
+}, 60_000)
+afterAll(async () => {
+  await context?.close()
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true })
+})
+
 describe("the dashboard in a browser", () => {
   let server: TenfoldHttpProcess
   let client: Client
-  let context: BrowserContext
-  let profile: string
 
   beforeAll(async () => {
     // a hit-rate target the traffic below misses (about 85 % of its calls repeat), checked every second: an alert to show
     server = await startHttp({ env: { TENFOLD_ALERT_MIN_HIT_RATE: "0.95", TENFOLD_ALERT_INTERVAL_MS: "1000" } })
     client = new Client({ name: "dashboard-e2e", version: "1.0.0" })
     await client.connect(new StreamableHTTPClientTransport(new URL(server.url)))
-    profile = mkdtempSync(join(tmpdir(), "tenfold-chromium-"))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 1440, height: 900 },
-      colorScheme: "dark"
-    })
   }, 60_000)
 
   afterAll(async () => {
-    await context?.close()
     await client?.close()
     await server?.stop()
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true })
   })
 
   it("shows live charts of the traffic, from its history at once, and saves a screenshot", async () => {
@@ -149,11 +155,19 @@ describe("the dashboard's switches", () => {
       expect((await raw(`${base}/dashboard`, { method: "GET" })).status).toBe(401)
       expect((await raw(`${base}/dashboard?token=s3cret`, { method: "GET" })).status).toBe(401)
       expect((await raw(`${base}/dashboard/events`, { method: "GET" })).status).toBe(401)
-      const page = await raw(`${base}/dashboard`, { method: "GET", headers: { authorization: "Bearer s3cret" } })
-      expect(page.status).toBe(200)
-      expect(page.body).toContain("Tenfold dashboard")
+      const authorized = await raw(`${base}/dashboard`, { method: "GET", headers: { authorization: "Bearer s3cret" } })
+      expect(authorized.status).toBe(200)
+      expect(authorized.body).toContain("Tenfold dashboard")
       const evil = await raw(`${base}/dashboard`, { method: "GET", headers: { authorization: "Bearer s3cret", origin: "https://evil.example" } })
       expect(evil.status).toBe(403)
+
+      // a browser whose requests carry the header (what the proxy in the README adds) gets the live page, stream included
+      const page = await context.newPage()
+      expect((await page.goto(`${base}/dashboard`))?.status()).toBe(401)
+      await page.setExtraHTTPHeaders({ authorization: "Bearer s3cret" })
+      expect((await page.goto(`${base}/dashboard`))?.status()).toBe(200)
+      await page.waitForFunction(() => (globalThis as any).tenfold?.state.frames >= 2) // any: the page's own global (window.tenfold)
+      await page.close()
     } finally {
       await server.stop()
     }
