@@ -180,8 +180,6 @@ const make = (options: ConnectionPoolOptions) =>
               pipelining: 1,
               keepAliveTimeout: settings.keepAliveMs,
               keepAliveMaxTimeout: settings.keepAliveMs,
-              headersTimeout: settings.timeoutMs,
-              bodyTimeout: settings.timeoutMs,
               connect: filter === undefined
                 ? { timeout: settings.connectTimeoutMs }
                 : Connector.filtered(lib.buildConnector, filter, settings.connectTimeoutMs, port)
@@ -219,6 +217,8 @@ const make = (options: ConnectionPoolOptions) =>
               method: hop.method,
               headers: hop.headers,
               body: hop.body ?? null,
+              headersTimeout: attempt.timeoutMs,
+              bodyTimeout: attempt.timeoutMs,
               signal
             }, (error, data) => {
               if (error !== null) return fail(error)

@@ -1,11 +1,14 @@
 /**
  * Connection-pool profiles (the seed's `default`, `high_throughput`, `low_latency`) and how an
  * origin gets its settings: a per-origin entry (a profile name, or numbers over a profile) or
- * the pool's default profile.
+ * the pool's default profile. The schemas read them from a configuration file.
  */
+import { Schema } from "effect"
 
+/** The seed's three profiles, by name. */
+export const PROFILE_NAMES = ["default", "high_throughput", "low_latency"] as const
 /** The seed's three profiles. */
-export type ProfileName = "default" | "high_throughput" | "low_latency"
+export type ProfileName = typeof PROFILE_NAMES[number]
 
 /** The settings of one origin's pool. All durations are milliseconds. */
 export interface PoolSettings {
@@ -80,3 +83,23 @@ export const resolve = (
     }
   }
 }
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** A profile's name in a configuration file. */
+export const ProfileNameSchema = Schema.Literals(PROFILE_NAMES)
+
+/** An origin's entry in a configuration file: a profile's name, or settings over a profile. */
+export const OriginSettingsSchema = Schema.Union([
+  ProfileNameSchema,
+  Schema.Struct({
+    profile: Schema.optionalKey(ProfileNameSchema),
+    timeoutMs: Schema.optionalKey(PositiveInt),
+    connectTimeoutMs: Schema.optionalKey(PositiveInt),
+    connections: Schema.optionalKey(PositiveInt),
+    perHost: Schema.optionalKey(PositiveInt),
+    minPerHost: Schema.optionalKey(PositiveInt),
+    maxPerHost: Schema.optionalKey(PositiveInt),
+    keepAliveMs: Schema.optionalKey(PositiveInt)
+  })
+])

@@ -4,6 +4,7 @@
  * per-pool metrics, behind a typed Effect API.
  */
 export type { AddressFilter } from "./AddressFilter.ts"
+export * as AddressPolicy from "./AddressPolicy.ts"
 export * from "./ConnectionError.ts"
 export { ConnectionPool } from "./ConnectionPool.ts"
 export type { ConnectionPoolOptions } from "./ConnectionPool.ts"

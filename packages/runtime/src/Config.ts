@@ -2,6 +2,7 @@
  * Tenfold's configuration: one Effect Schema, read from a JSON file, `TENFOLD_*` environment
  * variables and command-line flags (later sources win), with errors that name the bad field.
  */
+import { Profile } from "@tenfold/connections"
 import { Logging } from "@tenfold/metrics"
 import { Data, Effect, Schema } from "effect"
 import { readFile } from "node:fs/promises"
@@ -123,7 +124,13 @@ export const ConfigInput = Schema.Struct({
   /** Log lines on stderr: `human` (default) or `json`, one object per line with request and trace ids. */
   logFormat: Schema.optionalKey(Schema.Literals(LOG_FORMATS)),
   /** Least severe level logged: `error`, `warn`, `info` (default) or `debug` (adds one line per tool call answered with an error). */
-  logLevel: Schema.optionalKey(Schema.Literals(LOG_LEVELS))
+  logLevel: Schema.optionalKey(Schema.Literals(LOG_LEVELS)),
+  /** Connection-pool profile of outbound HTTP origins not in `connectionOrigins`: `default`, `high_throughput` or `low_latency`. */
+  connectionProfile: Schema.optionalKey(Profile.ProfileNameSchema),
+  /** Per-origin outbound pool settings (`"https://api.example.com": "high_throughput"` or `{ "perHost": 8, … }`; config file only). */
+  connectionOrigins: Schema.optionalKey(Schema.Record(Schema.String, Profile.OriginSettingsSchema)),
+  /** Most outbound origins with a pool at once (default 256); the least recently used idle one is closed past it. */
+  maxConnectionOrigins: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -175,6 +182,9 @@ export interface Config {
   readonly alertIntervalMs: number
   readonly logFormat: Logging.LogFormat
   readonly logLevel: Logging.Level
+  readonly connectionProfile: Profile.ProfileName
+  readonly connectionOrigins: Readonly<Record<string, Profile.OriginSettings>>
+  readonly maxConnectionOrigins: number
 }
 
 /**
@@ -234,7 +244,10 @@ export const defaults: Config = {
   alertMaxCpu: 0.7,
   alertIntervalMs: 5000,
   logFormat: "human",
-  logLevel: "info"
+  logLevel: "info",
+  connectionProfile: "default",
+  connectionOrigins: {},
+  maxConnectionOrigins: 256
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -292,7 +305,9 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_ALERT_MAX_CPU", "alertMaxCpu", "number"],
   ["TENFOLD_ALERT_INTERVAL_MS", "alertIntervalMs", "number"],
   ["TENFOLD_LOG_FORMAT", "logFormat", "string"],
-  ["TENFOLD_LOG_LEVEL", "logLevel", "string"]
+  ["TENFOLD_LOG_LEVEL", "logLevel", "string"],
+  ["TENFOLD_CONNECTION_PROFILE", "connectionProfile", "string"],
+  ["TENFOLD_MAX_CONNECTION_ORIGINS", "maxConnectionOrigins", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

@@ -23,6 +23,7 @@ import {
   ToolRegistry
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
+import { ConnectionPool } from "@tenfold/connections"
 import { ToolExecutor } from "@tenfold/executor"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
@@ -99,6 +100,13 @@ export const executorLayer = (config: Config) =>
   })
 
 /**
+ * The outbound HTTP client as configured: the default profile, per-origin settings and the bound
+ * on origins. undici is loaded on the first request, not at start.
+ */
+export const connectionsLayer = (config: Config) =>
+  ConnectionPool.layer({ profile: config.connectionProfile, origins: config.connectionOrigins, maxOrigins: config.maxConnectionOrigins })
+
+/**
  * Telemetry as configured: the `Telemetry` snapshot service always (a sample a second), and with
  * `telemetry` on the request recorders the dispatcher uses and the alert rules over the
  * configured targets. With it off, no request is recorded and no alert evaluated.
@@ -172,7 +180,8 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
     Layer.provideMerge(cacheLayer(config)),
     Layer.provideMerge(tracedRuns),
     Layer.provideMerge(executorLayer(config)),
-    Layer.provideMerge(telemetryLayer(config))
+    Layer.provideMerge(telemetryLayer(config)),
+    Layer.provideMerge(connectionsLayer(config))
   )
   const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions, maxSessionsPerPrincipal: config.maxSessionsPerPrincipal }).pipe(
     Layer.provideMerge(EventStore.layerMemory())

@@ -56,7 +56,10 @@ describe("Config", () => {
       alertMaxCpu: 0.7,
       alertIntervalMs: 5000,
       logFormat: "human",
-      logLevel: "info"
+      logLevel: "info",
+      connectionProfile: "default",
+      connectionOrigins: {},
+      maxConnectionOrigins: 256
     })
     assert.deepStrictEqual(resolve(), defaults)
   })
