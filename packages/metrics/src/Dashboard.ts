@@ -1,6 +1,6 @@
 /**
- * The live dashboard: `GET /dashboard`, a self-contained page (uPlot served from the package, no
- * network), and `GET /dashboard/events`, an SSE stream that sends a {@link Point} and the latest
+ * The live dashboard: `GET /dashboard`, a self-contained page (uPlot inline from the installed
+ * package, nothing fetched from elsewhere), and `GET /dashboard/events`, an SSE stream that sends a {@link Point} and the latest
  * telemetry snapshot once a second. A short history is kept server-side, so a freshly opened page
  * shows its charts at once. The routes are plain `node:http` handlers; the runtime mounts them in
  * its route table, behind the same gate (Host/Origin, bearer auth) as the MCP endpoint.
@@ -22,6 +22,7 @@ export interface DashboardRoute {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void
 }
 
+/** Where the dashboard is served, how often it updates and how much it keeps; every field has a default. */
 export interface DashboardOptions {
   /** Path of the page (default `/dashboard`); the event stream is at `<path>/events`. */
   readonly path?: string
