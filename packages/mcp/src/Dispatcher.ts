@@ -108,13 +108,7 @@ const detached: Outbound = { notify: () => {}, request: undefined }
 /** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
 export class Dispatcher extends Context.Service<Dispatcher, {
   /** Answers one request. A string is ready at once (cached lists, ping); an Effect runs the call. */
-  readonly handle: (
-    id: RequestId,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    peer: Peer,
-    out: Outbound
-  ) => Answer | Effect.Effect<Answer>
+  readonly handle: RequestTiming.Handle
   /** The `initialize` result for a session that asked for `requestedVersion`. */
   readonly initializeResult: (requestedVersion: unknown) => { readonly protocolVersion: string; readonly result: Record<string, unknown> }
   /** The capabilities this server declares. */

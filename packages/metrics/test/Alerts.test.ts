@@ -3,8 +3,8 @@ import { Effect, Layer, Logger, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { Alerts, check, rules } from "../src/Alerts.ts"
 import { RequestMetrics } from "../src/RequestMetrics.ts"
-import type { TelemetrySnapshot } from "../src/Snapshot.ts"
 import { Telemetry } from "../src/Telemetry.ts"
+import { snapshot } from "./support/snapshot.ts"
 
 /** Telemetry evaluating `Alerts` every 5 s over a 10 s window, logs captured, on a registry of the test's own. */
 const withAlerts = <A, E, R>(logs: Array<string>, effect: Effect.Effect<A, E, R>) =>
@@ -23,22 +23,6 @@ const alertGauge = (rule: string) =>
     const series = all.find((m) => m.id === "tenfold_alert_active" && m.attributes?.rule === rule)
     return series?.type === "Gauge" ? Number(series.state.value) : undefined
   })
-
-/** A snapshot of an otherwise quiet server with `changes` applied. */
-const snapshot = (changes: Partial<TelemetrySnapshot> = {}): TelemetrySnapshot => ({
-  at: 0,
-  windowSeconds: 10,
-  uptimeSeconds: 10,
-  requests: { count: 0, avgMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, perSecond: 0, successes: 0, failures: 0 },
-  methods: [],
-  tools: [],
-  process: { cpu: 0.1, memory: 0.1, rssBytes: 1, heapUsedBytes: 1, eventLoop: 0.1, eventLoopDelayP99Ms: 1 },
-  cache: { hitRate: 0, missRate: 0, tiers: [] },
-  tasks: { concurrent: 0, avgCompletionMs: 0, successRate: 1 },
-  pools: [],
-  alerts: [],
-  ...changes
-})
 
 const byName = (name: string) => rules().find((r) => r.name === name)!
 

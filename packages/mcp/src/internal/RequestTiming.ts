@@ -11,7 +11,7 @@ import type { Answer, Outbound, Peer } from "../Peer.ts"
 import type { RegisteredTool } from "../ToolRegistry.ts"
 import type { Catalog } from "./Catalog.ts"
 
-/** The dispatcher's answering function. */
+/** The dispatcher's answering function (`Dispatcher.handle`): an answer ready at once, or an Effect that runs the call. */
 export type Handle = (
   id: RequestId,
   method: string,
