@@ -5,7 +5,7 @@
  * grace on failure, and per-tier metrics. It names no backend: tiers, bus and lock are services.
  * No call ever fails because a cache tier failed: tiers answer "miss" instead.
  */
-import { Cause, Clock, Context, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option } from "effect"
+import { Cause, Clock, Context, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, References, Tracer } from "effect"
 import { CacheBus } from "./CacheBus.ts"
 import type { CacheKey } from "./CacheKey.ts"
 import { CacheLock } from "./CacheLock.ts"
@@ -215,12 +215,16 @@ export const make = (options: TieredCacheOptions = {}) =>
 
     /**
      * The computation in flight for `key`, or a new one forked into the layer's fiber set: a caller
-     * that goes away (a cancelled request) does not cancel the answer of the others.
+     * that goes away (a cancelled request) does not cancel the answer of the others. A new one keeps
+     * the tracing span and log annotations of the caller that starts it (`starter`), so the tool's
+     * run shows in that caller's trace and its logs carry its request id.
      */
-    const flightFor = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined): Flight => {
+    const flightFor = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined, starter: Fiber.Fiber<unknown, unknown>): Flight => {
       const running = flights.get(key.id)
       if (running !== undefined) return running
-      const flight: Flight = { fiber: runFork(resolve(key, policy, compute, fallback)), waiters: 0, pinned: false }
+      const span = Context.getOrUndefined(starter.context, Tracer.ParentSpan)
+      const resolved = Effect.provideService(resolve(key, policy, compute, fallback), References.CurrentLogAnnotations, starter.getRef(References.CurrentLogAnnotations))
+      const flight: Flight = { fiber: runFork(span === undefined ? resolved : Effect.withParentSpan(resolved, span)), waiters: 0, pinned: false }
       if (flight.fiber.pollUnsafe() !== undefined) return flight
       flights.set(key.id, flight)
       flight.fiber.addObserver(() => {
@@ -238,8 +242,8 @@ export const make = (options: TieredCacheOptions = {}) =>
      */
     const join = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined): Effect.Effect<Served, E> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const flight = flightFor(key, policy, compute, fallback)
+        Effect.withFiber((fiber) => {
+          const flight = flightFor(key, policy, compute, fallback, fiber)
           flight.waiters++
           return restore(Fiber.join(flight.fiber as Fiber.Fiber<Served, E>)).pipe(
             Effect.onExit(() =>
