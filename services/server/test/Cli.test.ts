@@ -89,6 +89,18 @@ describe("Cli.parse", () => {
         assert.isTrue((yield* serve([])).cache)
       }))
 
+    it.effect("turns /metrics and telemetry off by flag, and reads alert targets from the environment", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual([defaults.metrics, defaults.telemetry], [true, true])
+        const off = yield* serve(["--no-metrics", "--no-telemetry"])
+        assert.deepStrictEqual([off.metrics, off.telemetry], [false, false])
+        const targets = yield* serve([], { TENFOLD_ALERT_P95_LATENCY_MS: "250", TENFOLD_ALERT_MIN_HIT_RATE: "0.5", TENFOLD_ALERT_MIN_RPS: "0" })
+        assert.deepStrictEqual([targets.alertP95LatencyMs, targets.alertMinHitRate, targets.alertMinRps, targets.alertAvgLatencyMs], [250, 0.5, 0, 100])
+        const bad = yield* Effect.flip(serve([], { TENFOLD_ALERT_MAX_CPU: "2" }))
+        assert.match(bad.message, /alertMaxCpu/)
+      }))
+
     it.effect("sets each bound and timeout from its flag, and names the flag of a bad value", () =>
       Effect.gen(function*() {
         const bounds = {
