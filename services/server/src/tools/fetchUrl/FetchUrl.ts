@@ -1,0 +1,180 @@
+/**
+ * The `fetch_url` implementation: checks the URL, GETs it through the `ConnectionPool` under the
+ * SSRF policy (each redirect hop re-checked after DNS), reads at most `maxBytes` while reporting
+ * progress, and renders the body by its kind. Every failure is a `ToolError` naming its reason.
+ */
+import type { ConnectionError, ConnectionPool, StreamedResponse } from "@tenfold/connections"
+import { Tool } from "@tenfold/mcp"
+import { Duration, Effect, Stream } from "effect"
+import { decode, kindOf, type Kind, parseContentType, prettyJson, sniff } from "./Content.ts"
+import { toMarkdown } from "./Html.ts"
+import { DEFAULT_MAX_LENGTH, type FetchUrlInput, type FetchUrlSettings } from "./index.ts"
+
+/** Redirect hops followed before giving up. */
+const MAX_REDIRECTS = 5
+/** What a response may be sent as; anything else is still read, by its Content-Type. */
+const ACCEPT = "text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8,*/*;q=0.5"
+/** A progress notification at most every this many bytes (and every 5 % of a declared length). */
+const PROGRESS_EVERY_BYTES = 256 * 1024
+/** Longest piece of a URL quoted back in a message. */
+const QUOTE = 200
+
+const quote = (text: string) => (text.length > QUOTE ? `${text.slice(0, QUOTE)}…` : text)
+
+const refuse = (message: string) => new Tool.ToolError({ message })
+
+/** The URL to fetch, or why it is refused: only absolute http(s) URLs without credentials (fragments are dropped). */
+export const targetOf = (text: string): URL | Tool.ToolError => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return refuse(`not a valid absolute URL: ${quote(text)}`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return refuse(`only http: and https: URLs are fetched, not ${quote(url.protocol)}`)
+  }
+  if (url.username !== "" || url.password !== "") {
+    return refuse("URLs with credentials (user:password@host) are refused: fetch_url sends no credentials")
+  }
+  url.hash = ""
+  return url
+}
+
+/** A connection failure as the tool's error, with what to change when a setting decides it. */
+const failureOf = (error: ConnectionError, settings: FetchUrlSettings): Tool.ToolError => {
+  switch (error._tag) {
+    case "RefusedAddress":
+      return refuse(`${error.reason}; the server allows more with --fetch-allow-private or --fetch-allow-host`)
+    case "TooLarge":
+      return refuse(`the response is larger than the limit of ${settings.maxBytes} bytes (--fetch-max-bytes); not read further`)
+    case "TooManyRedirects":
+      return refuse(`more than ${MAX_REDIRECTS} redirects (loop?) from ${quote(error.url)}`)
+    default:
+      return refuse(quote(error.message.length > 2 * QUOTE ? error.message.slice(0, 2 * QUOTE) : error.message))
+  }
+}
+
+/** Sends `notifications/progress` as bytes arrive: every 256 KiB, or every 5 % of a declared length if that is sooner. */
+const progressReporter = (ctx: Tool.ToolContext, total: number | undefined) => {
+  const step = total === undefined ? PROGRESS_EVERY_BYTES : Math.max(1, Math.min(PROGRESS_EVERY_BYTES, Math.ceil(total / 20)))
+  let reported = 0
+  return (received: number) => {
+    if (received - reported < step) return Effect.void
+    reported = received
+    const of = total === undefined ? "" : ` of ${total}`
+    return ctx.progress(received, total, `${received}${of} bytes`)
+  }
+}
+
+/** The body, read to its end (the pool fails it past `maxBytes`), reporting progress. */
+const readBody = (response: StreamedResponse, ctx: Tool.ToolContext) =>
+  Effect.gen(function*() {
+    const chunks: Array<Uint8Array> = []
+    let received = 0
+    const report = progressReporter(ctx, response.contentLength)
+    yield* Stream.runForEach(response.body, (chunk) => {
+      chunks.push(chunk)
+      received += chunk.length
+      return report(received)
+    })
+    const body = new Uint8Array(received)
+    let offset = 0
+    for (const chunk of chunks) {
+      body.set(chunk, offset)
+      offset += chunk.length
+    }
+    return body
+  })
+
+/** A fetched body as text: Markdown, pretty JSON or as decoded, with a title and notes when there are any. */
+interface Rendered {
+  readonly title: string | undefined
+  readonly text: string
+  /** True when there may be more text past what was converted (HTML is converted only as far as asked). */
+  readonly partial: boolean
+  readonly notes: ReadonlyArray<string>
+  readonly charset: string
+}
+
+const render = (body: Uint8Array, kind: Exclude<Kind, "binary">, declaredCharset: string | undefined, url: URL, wanted: number) =>
+  Effect.gen(function*() {
+    const { charset, text } = decode(body, declaredCharset, kind)
+    switch (kind) {
+      case "html": {
+        const converted = yield* toMarkdown(text, url, wanted)
+        return { title: converted.title, text: converted.markdown, partial: converted.partial, notes: [], charset }
+      }
+      case "json": {
+        const json = prettyJson(text, Math.max(4 * text.length, 64 * 1024))
+        return { title: undefined, text: json.text, partial: false, notes: json.note === undefined ? [] : [json.note], charset }
+      }
+      case "text":
+        return { title: undefined, text, partial: false, notes: [], charset }
+    }
+  }) satisfies Effect.Effect<Rendered>
+
+const describeSize = (bytes: number | undefined) => (bytes === undefined ? "size not given" : `${bytes} bytes`)
+
+/** The lines above the content: where it came from, what it is, and how to read on when it was cut. */
+const header = (lines: ReadonlyArray<string | undefined>) => lines.filter((line) => line !== undefined).join("\n")
+
+/** The handler of `fetch_url`, over `pool` with `settings`. */
+export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSettings) =>
+(input: FetchUrlInput, ctx: Tool.ToolContext) =>
+  Effect.gen(function*() {
+    const url = targetOf(input.url)
+    if (url instanceof Tool.ToolError) return yield* url
+    const maxLength = input.maxLength ?? DEFAULT_MAX_LENGTH
+    const startIndex = input.startIndex ?? 0
+    const response = yield* pool.stream({
+      url,
+      headers: { "user-agent": settings.userAgent, accept: ACCEPT },
+      maxBytes: settings.maxBytes,
+      maxRedirects: MAX_REDIRECTS,
+      retries: 1,
+      addressFilter: settings.policy
+    }).pipe(Effect.mapError((error) => failureOf(error, settings)))
+    const media = parseContentType(response.headers["content-type"])
+    const encoding = response.headers["content-encoding"]?.trim().toLowerCase()
+    const source = header([
+      `URL: ${response.url}`,
+      response.redirects.length === 0 ? undefined : `Redirected from: ${response.redirects[0]}`,
+      `Status: ${response.status}`
+    ])
+    const declared = kindOf(media.type)
+    if (declared === "binary" || (encoding !== undefined && encoding !== "identity")) {
+      // not text (or compressed although no encoding was asked for): described, never read
+      const what = encoding !== undefined && encoding !== "identity" ? `${media.type ?? "content"} compressed with ${quote(encoding)}` : media.type!
+      return {
+        content: [{ type: "text" as const, text: `${source}\nContent-Type: ${quote(what)}, ${describeSize(response.contentLength)}\n\nNot shown: fetch_url returns text (HTML, JSON, text/*), not ${quote(what)}.` }],
+        isError: response.status >= 400
+      }
+    }
+    const body = yield* readBody(response, ctx).pipe(Effect.mapError((error) => failureOf(error, settings)))
+    const kind = declared ?? sniff(body)
+    if (kind === "binary") {
+      return {
+        content: [{ type: "text" as const, text: `${source}\nContent-Type: not given, ${body.length} bytes\n\nNot shown: the content is not text.` }],
+        isError: response.status >= 400
+      }
+    }
+    const rendered = yield* render(body, kind, media.charset, new URL(response.url), startIndex + maxLength)
+    const shown = rendered.text.slice(startIndex, startIndex + maxLength)
+    const end = startIndex + shown.length
+    const more = end < rendered.text.length || rendered.partial
+    const text = header([
+      rendered.title === undefined ? undefined : `# ${rendered.title}`,
+      source,
+      `Content-Type: ${media.type ?? `${kind} (not given)`}; charset ${rendered.charset}, ${body.length} bytes`,
+      ...rendered.notes.map((note) => `Note: ${note}`),
+      startIndex === 0 && !more ? undefined : `Showing characters ${startIndex}–${end}${more ? `; more follows: call again with startIndex ${end}` : " (the end)"}`
+    ])
+    return { content: [{ type: "text" as const, text: `${text}\n\n${shown}` }], isError: response.status >= 400 }
+  }).pipe(
+    Effect.scoped,
+    Effect.timeoutOrElse({
+      duration: Duration.millis(settings.timeoutMs),
+      orElse: () => Effect.fail(refuse(`fetching ${quote(input.url)} took longer than ${settings.timeoutMs} ms (--fetch-timeout-ms)`))
+    })
+  )

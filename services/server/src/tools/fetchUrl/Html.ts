@@ -1,0 +1,175 @@
+/**
+ * HTML to readable Markdown for `fetch_url`: the title, then the page without its noise (scripts,
+ * styles, navigation, forms, embedded media). node-html-markdown does the conversion, but its cost
+ * grows with the square of a document's size (it re-reads its whole output after every append),
+ * so the page is cut at top-level block boundaries into pieces of bounded size, converted piece
+ * by piece, and conversion stops once enough Markdown has been produced.
+ */
+import { Effect } from "effect"
+import { NodeHtmlMarkdown } from "node-html-markdown"
+
+/** Elements whose content is never readable text: dropped with everything inside them before conversion. */
+const NOISE = ["script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas", "head", "select"]
+
+/** Elements node-html-markdown skips while converting (page chrome rather than content). */
+const IGNORED = ["nav", "footer", "aside", "form", "button", "input", "textarea", "dialog", "menu"]
+
+/** Containers whose pieces only make sense together: a cut never falls inside one (unless a piece grows past `HARD_PIECE_CHARS`). */
+const CONTAINERS = new Set(["ul", "ol", "table", "pre", "blockquote", "dl", "figure", "code"])
+
+/** Block elements a piece may start at. */
+const BLOCKS = new Set(["p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "pre", "blockquote", "dl", "figure", "hr", "li"])
+
+/** A piece is cut at the next block boundary once it is this long … */
+const PIECE_CHARS = 16 * 1024
+/** … and at the next tag whatever it is inside once it is this long (malformed or huge containers). */
+const HARD_PIECE_CHARS = 96 * 1024
+
+/** Longest title kept, in characters. */
+const MAX_TITLE = 300
+
+const converter = new NodeHtmlMarkdown({ ignore: IGNORED, maxConsecutiveNewlines: 2, keepDataImages: false })
+
+/** Lower-cases ASCII letters only, so every index into the result is an index into `text` (full case mapping may change lengths). */
+const asciiLower = (text: string) => text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase())
+
+/** The page's `<title>`, entities decoded and whitespace collapsed, or undefined. */
+export const titleOf = (html: string): string | undefined => {
+  const lower = asciiLower(html.slice(0, 256 * 1024))
+  const open = lower.indexOf("<title")
+  if (open < 0) return undefined
+  const start = lower.indexOf(">", open)
+  const end = lower.indexOf("</title", start)
+  if (start < 0 || end < 0) return undefined
+  const text = converter.translate(html.slice(start + 1, Math.min(end, start + 1 + 4 * MAX_TITLE))).replace(/\s+/g, " ").trim()
+  return text === "" ? undefined : text.slice(0, MAX_TITLE)
+}
+
+/**
+ * `html` without comments and without the elements in {@link NOISE} and their content. Linear:
+ * an element that is never closed drops the rest of the document.
+ */
+export const withoutNoise = (html: string): string => {
+  const lower = asciiLower(html)
+  const kept: Array<string> = []
+  let at = 0
+  while (at < html.length) {
+    const open = lower.indexOf("<", at)
+    if (open < 0) break
+    if (lower.startsWith("<!--", open)) {
+      kept.push(html.slice(at, open))
+      const close = lower.indexOf("-->", open + 4)
+      at = close < 0 ? html.length : close + 3
+      continue
+    }
+    const name = /^<([a-z][a-z0-9-]*)/.exec(lower.slice(open, open + 12))?.[1]
+    if (name === undefined || !NOISE.includes(name)) {
+      kept.push(html.slice(at, open + 1))
+      at = open + 1
+      continue
+    }
+    kept.push(html.slice(at, open))
+    const close = lower.indexOf(`</${name}`, open + 1)
+    const end = close < 0 ? -1 : lower.indexOf(">", close)
+    at = end < 0 ? html.length : end + 1
+  }
+  if (at < html.length) kept.push(html.slice(at))
+  return kept.join("")
+}
+
+/** Splits `html` at top-level block boundaries into pieces of about {@link PIECE_CHARS}. */
+export const pieces = (html: string): Array<string> => {
+  const out: Array<string> = []
+  const tag = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)/g
+  let start = 0
+  let depth = 0
+  for (let match = tag.exec(html); match !== null; match = tag.exec(html)) {
+    const name = match[2]!.toLowerCase()
+    const closing = match[1] === "/"
+    const length = match.index - start
+    const atBlock = !closing && depth === 0 && BLOCKS.has(name)
+    if ((atBlock && length >= PIECE_CHARS) || length >= HARD_PIECE_CHARS) {
+      out.push(html.slice(start, match.index))
+      start = match.index
+      if (length >= HARD_PIECE_CHARS) depth = 0
+    }
+    if (CONTAINERS.has(name)) depth = Math.max(0, depth + (closing ? -1 : 1))
+  }
+  out.push(html.slice(start))
+  return out
+}
+
+/** Elements that never nest: void elements and those a parser closes by themselves (`<p>`, `<li>`, table cells …). */
+const NON_NESTING = new Set([
+  "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+  "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rb", "rt", "rp"
+])
+
+/** Deepest nesting node-html-markdown is given: its parser and visitor slow down with the square of depth (and recurse). */
+const MAX_DEPTH = 256
+
+/** The deepest element nesting in `html`, counting opened minus closed elements (a linear scan, no parse). */
+export const nestingOf = (html: string): number => {
+  const tag = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(\/?)>/g
+  let depth = 0
+  let deepest = 0
+  for (let match = tag.exec(html); match !== null; match = tag.exec(html)) {
+    if (match[3] === "/" || NON_NESTING.has(match[2]!.toLowerCase())) continue
+    depth = Math.max(0, depth + (match[1] === "/" ? -1 : 1))
+    if (depth > deepest) deepest = depth
+  }
+  return deepest
+}
+
+/** Text of a piece node-html-markdown cannot convert (nesting too deep for its recursion): tags removed. */
+const plainText = (html: string) => converter.translate(html.replace(/<[^<>]*>/g, " ").replace(/[<>]/g, " ")).replace(/\s+/g, " ").trim()
+
+const convertPiece = (html: string): string => {
+  if (nestingOf(html) > MAX_DEPTH) return plainText(html)
+  try {
+    return converter.translate(html)
+  } catch {
+    return plainText(html)
+  }
+}
+
+/** Markdown links and images with relative targets, made absolute against `base`. */
+const absoluteLinks = (markdown: string, base: URL) =>
+  markdown.replace(/\]\(([^)\s]{1,2048})/g, (whole, target: string) => {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) return whole
+    try {
+      return `](${new URL(target, base).href}`
+    } catch {
+      return whole
+    }
+  })
+
+/** A page converted to Markdown. */
+export interface Converted {
+  readonly title: string | undefined
+  readonly markdown: string
+  /** True when conversion stopped before the end of the page because enough Markdown was produced. */
+  readonly partial: boolean
+}
+
+/**
+ * Converts `html` (fetched from `base`) to Markdown piece by piece, yielding to the event loop
+ * between pieces, and stops once at least `wanted` characters exist.
+ */
+export const toMarkdown = (html: string, base: URL, wanted: number): Effect.Effect<Converted> =>
+  Effect.gen(function*() {
+    const title = titleOf(html)
+    const all = pieces(withoutNoise(html))
+    const parts: Array<string> = []
+    let length = 0
+    let next = 0
+    while (next < all.length && length < wanted) {
+      const markdown = convertPiece(all[next++]!).trim()
+      if (markdown !== "") {
+        parts.push(markdown)
+        length += markdown.length + 2
+      }
+      yield* Effect.yieldNow
+    }
+    return { title, markdown: absoluteLinks(parts.join("\n\n"), base), partial: next < all.length }
+  })
