@@ -16,10 +16,12 @@ const MAX_REDIRECTS = 5
 const ACCEPT = "text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8,*/*;q=0.5"
 /** A progress notification at most every this many bytes (and every 5 % of a declared length). */
 const PROGRESS_EVERY_BYTES = 256 * 1024
-/** Longest piece of a URL quoted back in a message. */
+/** Longest piece of client or server text quoted back in a message … */
 const QUOTE = 200
+/** … and of a URL in a result's header lines (a Location may be as long as a header may). */
+const QUOTE_URL = 2048
 
-const quote = (text: string) => (text.length > QUOTE ? `${text.slice(0, QUOTE)}…` : text)
+const quote = (text: string, max = QUOTE) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
 const refuse = (message: string) => new Tool.ToolError({ message })
 
@@ -138,8 +140,8 @@ export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSetti
     const media = parseContentType(response.headers["content-type"])
     const encoding = response.headers["content-encoding"]?.trim().toLowerCase()
     const source = header([
-      `URL: ${response.url}`,
-      response.redirects.length === 0 ? undefined : `Redirected from: ${response.redirects[0]}`,
+      `URL: ${quote(response.url, QUOTE_URL)}`,
+      response.redirects.length === 0 ? undefined : `Redirected from: ${quote(response.redirects[0]!, QUOTE_URL)}`,
       `Status: ${response.status}`
     ])
     const declared = kindOf(media.type)
