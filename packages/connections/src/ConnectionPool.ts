@@ -10,7 +10,7 @@ import type { Dispatcher } from "undici"
 import type { AddressFilter } from "./AddressFilter.ts"
 import { type ConnectionError, HttpStatus, InvalidRequest, RequestTimeout, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
 import type { Method, RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
-import { bodyError, declaredOver, limited, readAll } from "./internal/body.ts"
+import { type Body, bodyError, declaredOver, limited, readAll } from "./internal/body.ts"
 import * as Connector from "./internal/connector.ts"
 import { type Attempt, fromCause, isTransient } from "./internal/failure.ts"
 import * as OriginPool from "./internal/OriginPool.ts"
@@ -77,7 +77,7 @@ const MAX_HEADER_BYTES = 64 * 1024
 interface Opened {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly body: AsyncIterable<Uint8Array> & { dump: (options?: { limit: number }) => Promise<void> }
+  readonly body: Body & { readonly dump: () => Promise<void> }
   readonly attempt: Attempt
   /** The attempt's scope: closing it ends the exchange (socket back to the pool, or closed mid-body). */
   readonly scope: Scope.Closeable
@@ -328,8 +328,9 @@ const make = (options: ConnectionPoolOptions) =>
     const request = (options: RequestOptions): Effect.Effect<Response, ConnectionError> => {
       const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
       return Effect.scoped(send(options, (opened, head) => {
-        if (declaredOver(opened.headers["content-length"], maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
-        return Effect.map(readAll(opened.body, maxBytes, opened.attempt), (body): Response => ({
+        const declared = opened.headers["content-length"]
+        if (declaredOver(declared, maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
+        return Effect.map(readAll(opened.body, declared, maxBytes, opened.attempt), (body): Response => ({
           ...head,
           body,
           text: () => new TextDecoder().decode(body)

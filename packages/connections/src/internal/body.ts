@@ -28,17 +28,33 @@ export async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number
 export const bodyError = (cause: unknown, attempt: Attempt, maxBytes: number): ConnectionError =>
   cause instanceof OverLimit ? new TooLarge({ url: attempt.url, maxBytes }) : fromCause(cause, attempt)
 
-/** The whole body, at most `maxBytes`. */
-export const readAll = (body: AsyncIterable<Uint8Array>, maxBytes: number, attempt: Attempt): Effect.Effect<Uint8Array, ConnectionError> =>
+/** What `readAll` needs of undici's body: a readable of chunks that can also be read whole. */
+export interface Body extends AsyncIterable<Uint8Array> {
+  readonly bytes: () => Promise<Uint8Array>
+  readonly on: (event: "data" | "end" | "error", listener: (value?: any) => void) => unknown // any: Node's event listener signature
+  readonly destroy: () => unknown
+}
+
+/**
+ * The whole body, at most `maxBytes`. With a Content-Length within the limit (HTTP framing stops
+ * the body there) undici reads it in one go; otherwise chunks are counted as they come.
+ */
+export const readAll = (body: Body, contentLength: string | undefined, maxBytes: number, attempt: Attempt): Effect.Effect<Uint8Array, ConnectionError> =>
   Effect.tryPromise({
-    try: async () => {
-      const chunks: Array<Uint8Array> = []
-      let total = 0
-      for await (const chunk of limited(body, maxBytes)) {
-        chunks.push(chunk)
-        total += chunk.byteLength
-      }
-      return Buffer.concat(chunks, total)
-    },
+    try: () => contentLength !== undefined ? body.bytes() : readCounting(body, maxBytes),
     catch: (cause) => bodyError(cause, attempt, maxBytes)
+  })
+
+const readCounting = (body: Body, maxBytes: number) =>
+  new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Array<Uint8Array> = []
+    let total = 0
+    body.on("data", (chunk: Uint8Array) => {
+      total += chunk.byteLength
+      if (total <= maxBytes) return void chunks.push(chunk)
+      body.destroy()
+      reject(new OverLimit())
+    })
+    body.on("end", () => resolve(Buffer.concat(chunks, total)))
+    body.on("error", reject)
   })

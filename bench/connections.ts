@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:connections`: outbound HTTP against one local upstream (bench/servers/upstream.ts,
+ * a child process), in one run:
+ *
+ * 1. Throughput of `GET /small` (1 KiB) at BENCH_CONCURRENCY (50) requests in flight, BENCH_REQUESTS
+ *    (5000) per round: Tenfold's `ConnectionPool.request` (pooled, keep-alive), undici's `Pool`
+ *    alone (the same sockets without Effect), the global `fetch()` (undici's keep-alive agent), and
+ *    a new connection per request (`node:http` with `agent: false`). Requests/s, p50, p99, and the
+ *    TCP connections the upstream accepted. Rounds (BENCH_ROUNDS, 2) are interleaved, the order
+ *    reversed each round; the best round per variant counts (noise only slows a run down).
+ * 2. Memory: the peak RSS growth while reading a large body through the pool, each case in a
+ *    fresh process (bench/connections-memory.ts): `stream` of BENCH_STREAM_MB (1024) MiB and of
+ *    256 MiB, against `request` holding 256 MiB.
+ *
+ * Prints tables and writes every number to bench/results/connections.json.
+ */
+import { ConnectionPool } from "@tenfold/connections"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { get } from "node:http"
+import { fileURLToPath } from "node:url"
+import { Pool } from "undici"
+import { formatTable, machine, startServer, stopServers, writeResults } from "./support.ts"
+
+const requests = Number(process.env.BENCH_REQUESTS ?? 5000)
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+const streamMiB = Number(process.env.BENCH_STREAM_MB ?? 1024)
+
+/** Latencies (ms) of `n` calls of `call`, `c` at a time. */
+const concurrently = async (n: number, c: number, call: () => Promise<unknown>) => {
+  const latencies: Array<number> = []
+  let started = 0
+  const worker = async () => {
+    while (started < n) {
+      started++
+      const t0 = performance.now()
+      await call()
+      latencies.push(performance.now() - t0)
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker))
+  return latencies
+}
+
+/** One variant: it sends `n` requests `c` at a time and returns their latencies, warm (after its own warm-up). */
+interface Variant {
+  readonly name: string
+  readonly run: (url: string, n: number, c: number) => Promise<Array<number>>
+}
+
+/** GET `url` on a connection of its own (closed after the response); resolves with the body as text. */
+const getOnce = (url: string) =>
+  new Promise<string>((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let text = ""
+      res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk)).on("end", () => resolve(text)).on("error", reject)
+    }).on("error", reject)
+  })
+
+const variants: ReadonlyArray<Variant> = [
+  {
+    name: "Tenfold ConnectionPool",
+    run: (url, n, c) => {
+      const origin = new URL(url).origin
+      const program = ConnectionPool.use((pool) =>
+        Effect.gen(function*() {
+          const one = pool.request({ url: `${url}/small` })
+          yield* Effect.forEach(Array.from({ length: c }), () => one, { concurrency: c, discard: true })
+          const latencies: Array<number> = []
+          yield* Effect.forEach(Array.from({ length: n }), () =>
+            Effect.suspend(() => {
+              const t0 = performance.now()
+              return Effect.map(one, () => void latencies.push(performance.now() - t0))
+            }), { concurrency: c, discard: true })
+          return latencies
+        })
+      )
+      // the origin may hold as many connections as the benchmark keeps in flight, as the others do
+      return Effect.runPromise(program.pipe(Effect.provide(ConnectionPool.layer({ origins: { [origin]: { perHost: c, connections: c } } }))))
+    }
+  },
+  {
+    name: "undici Pool (no Effect)",
+    run: async (url, n, c) => {
+      const pool = new Pool(new URL(url).origin, { connections: c })
+      const one = () => pool.request({ path: "/small", method: "GET" }).then((r) => r.body.arrayBuffer())
+      await concurrently(c, c, one)
+      const latencies = await concurrently(n, c, one)
+      await pool.close()
+      return latencies
+    }
+  },
+  {
+    name: "fetch()",
+    run: async (url, n, c) => {
+      const one = () => fetch(`${url}/small`).then((r) => r.arrayBuffer())
+      await concurrently(c, c, one)
+      return concurrently(n, c, one)
+    }
+  },
+  {
+    name: "new connection per request",
+    run: async (url, n, c) => {
+      const one = () => getOnce(`${url}/small`)
+      await concurrently(c, c, one)
+      return concurrently(n, c, one)
+    }
+  }
+]
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
+
+interface Throughput {
+  readonly variant: string
+  readonly round: number
+  readonly requestsPerSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly connections: number
+}
+
+const measure = async (url: string, variant: Variant, round: number): Promise<Throughput> => {
+  await getOnce(`${url}/connections`)
+  const started = performance.now()
+  const latencies = await variant.run(url, requests, concurrency)
+  const seconds = (performance.now() - started) / 1000
+  // the warm-up is inside the timed span for every variant alike; it is c of n + c requests
+  const connections = Number(await getOnce(`${url}/connections`)) - 1 // its own connection counted
+  const sorted = latencies.sort((a, b) => a - b)
+  return {
+    variant: variant.name,
+    round,
+    requestsPerSecond: (requests + concurrency) / seconds,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    connections
+  }
+}
+
+interface Memory {
+  readonly mode: "stream" | "request"
+  readonly bytes: number
+  readonly baselineRss: number
+  readonly peakRss: number
+  readonly ms: number
+}
+
+const memoryCase = (url: string, mode: "stream" | "request", mib: number) =>
+  new Promise<Memory>((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL("connections-memory.ts", import.meta.url)), mode, url], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, BENCH_BYTES: String(mib * 1024 * 1024) }
+    })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as Memory) : reject(new Error(`memory case ${mode} ${mib} MiB exited with ${code}`))))
+  })
+
+const MiB = 1024 * 1024
+const fixed = (n: number, digits = 1) => n.toFixed(digits)
+
+try {
+  const url = await startServer("upstream.ts")
+  const all: Array<Throughput> = []
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? variants : [...variants].reverse()
+    for (const variant of order) all.push(await measure(url, variant, round))
+  }
+  const best = variants.map((v) => all.filter((t) => t.variant === v.name).reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a)))
+  const pooled = best[0]!
+  console.log(`\nGET 1 KiB, ${requests} requests (+${concurrency} warm-up) per round, ${concurrency} in flight, best of ${rounds} rounds\n`)
+  console.log(formatTable(
+    ["variant", "requests/s", "p50 ms", "p99 ms", "vs Tenfold", "TCP connections"],
+    best.map((t) => [t.variant, fixed(t.requestsPerSecond, 0), fixed(t.p50Ms, 2), fixed(t.p99Ms, 2), fixed(t.requestsPerSecond / pooled.requestsPerSecond, 2), String(t.connections)]),
+    1
+  ))
+
+  const memory: Array<Memory> = []
+  for (const [mode, mib] of [["stream", streamMiB], ["stream", 256], ["request", 256]] as const) memory.push(await memoryCase(url, mode, mib))
+  console.log(`\nreading a large body through the pool, each case in a fresh process\n`)
+  console.log(formatTable(
+    ["mode", "body MiB", "peak RSS growth MiB", "MiB/s"],
+    memory.map((m) => [m.mode, fixed(m.bytes / MiB, 0), fixed((m.peakRss - m.baselineRss) / MiB), fixed(m.bytes / MiB / (m.ms / 1000), 0)]),
+    1
+  ))
+  const file = writeResults("connections.json", { machine: machine(), requests, concurrency, rounds, throughput: all, best, memory })
+  console.log(`\nresults: ${file}`)
+} finally {
+  await stopServers()
+}
