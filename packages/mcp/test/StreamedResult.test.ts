@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import * as StreamedResult from "../src/internal/StreamedResult.ts"
 import { ToolError } from "../src/Tool.ts"
 
@@ -60,5 +61,16 @@ describe("StreamedResult.pieces", () => {
       const chunked = yield* json(Stream.fromIterable(Array.from({ length: 50 }, () => "y".repeat(100))), 1000)
       assert.isTrue(chunked.isError)
       assert.strictEqual(chunked.content.length, 2)
+    }))
+
+  it.effect("a stream that stalls ends the result with isError after the idle timeout", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(json(Stream.concat(Stream.make("so far"), Stream.never)))
+      for (let i = 0; i < 10; i++) yield* Effect.yieldNow
+      yield* TestClock.adjust(StreamedResult.IDLE_TIMEOUT_MS + 1)
+      const result = yield* Fiber.join(fiber)
+      assert.isTrue(result.isError)
+      assert.strictEqual(result.content[0].text, "so far")
+      assert.match(result.content[1].text, /produced nothing/)
     }))
 })

@@ -21,6 +21,14 @@ export class StreamedResult {
   }
 }
 
+/**
+ * Longest a tool's stream may go without producing anything while it is being read (default
+ * 60 s): past it the result ends with `isError`, so a stalled producer cannot hold a connection
+ * (or, on stdio, every other answer waiting behind its line) for ever. A reader that stops reading
+ * starts no clock: the stream is not pulled then.
+ */
+export const IDLE_TIMEOUT_MS = 60_000
+
 const OPEN = "{\"content\":["
 const OPEN_TEXT = "{\"type\":\"text\",\"text\":\""
 
@@ -120,6 +128,10 @@ export const pieces = (items: Stream.Stream<unknown, unknown>, end: string, maxB
   Stream.suspend(() => {
     const assembler = new Assembler(end, maxBytes)
     return items.pipe(
+      Stream.timeoutOrElse({
+        duration: IDLE_TIMEOUT_MS,
+        orElse: () => Stream.fail(new ToolError({ message: `The tool's stream produced nothing for ${IDLE_TIMEOUT_MS / 1000} s; the result ends here` }))
+      }),
       Stream.map((item) => assembler.piece(item)),
       Stream.takeUntil((piece) => piece.last),
       Stream.concat(Stream.suspend(() => (assembler.finished ? Stream.empty : Stream.succeed(assembler.close())))),
