@@ -5,8 +5,10 @@
  * header is client-controlled: its length and entry count are bounded and anything malformed
  * means "no compression", never an error.
  */
-import { type Transform } from "node:stream"
-import * as Zlib from "node:zlib"
+import type { Transform } from "node:stream"
+
+/** node:zlib, loaded on the first compression rather than at start (a process that never compresses never loads it). */
+const zlib = () => process.getBuiltinModule("node:zlib")
 
 /** The content codings Tenfold can produce. */
 export type Encoding = "br" | "gzip"
@@ -97,23 +99,26 @@ export const negotiate = (header: string | undefined, offered: ReadonlyArray<Enc
   return best
 }
 
-const brotliParams = (settings: Compression, sizeHint?: number) => ({
-  [Zlib.constants.BROTLI_PARAM_QUALITY]: settings.brotliQuality,
-  [Zlib.constants.BROTLI_PARAM_MODE]: Zlib.constants.BROTLI_MODE_TEXT,
-  ...(sizeHint === undefined ? {} : { [Zlib.constants.BROTLI_PARAM_SIZE_HINT]: sizeHint })
-})
+const brotliParams = (settings: Compression, sizeHint?: number) => {
+  const { constants } = zlib()
+  return {
+    [constants.BROTLI_PARAM_QUALITY]: settings.brotliQuality,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+    ...(sizeHint === undefined ? {} : { [constants.BROTLI_PARAM_SIZE_HINT]: sizeHint })
+  }
+}
 
 /** Compresses a whole body on libuv's thread pool (the event loop is not blocked however large it is). */
 export const compress = (body: Uint8Array | string, encoding: Encoding, settings: Compression): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const done = (error: Error | null, out: Buffer) => (error === null ? resolve(out) : reject(error))
     const input = typeof body === "string" ? Buffer.from(body, "utf8") : body
-    if (encoding === "gzip") Zlib.gzip(input, { level: settings.gzipLevel }, done)
-    else Zlib.brotliCompress(input, { params: brotliParams(settings, input.byteLength) }, done)
+    if (encoding === "gzip") zlib().gzip(input, { level: settings.gzipLevel }, done)
+    else zlib().brotliCompress(input, { params: brotliParams(settings, input.byteLength) }, done)
   })
 
 /** A compressing stream for a body written piece by piece (a streamed result). */
 export const compressor = (encoding: Encoding, settings: Compression): Transform =>
   encoding === "gzip"
-    ? Zlib.createGzip({ level: settings.gzipLevel })
-    : Zlib.createBrotliCompress({ params: brotliParams(settings) })
+    ? zlib().createGzip({ level: settings.gzipLevel })
+    : zlib().createBrotliCompress({ params: brotliParams(settings) })
