@@ -130,7 +130,15 @@ export const ConfigInput = Schema.Struct({
   /** Per-origin outbound pool settings (`"https://api.example.com": "high_throughput"` or `{ "perHost": 8, … }`; config file only). */
   connectionOrigins: Schema.optionalKey(Schema.Record(Schema.String, Profile.OriginSettingsSchema)),
   /** Most outbound origins with a pool at once (default 256); the least recently used idle one is closed past it. */
-  maxConnectionOrigins: Schema.optionalKey(PositiveInt)
+  maxConnectionOrigins: Schema.optionalKey(PositiveInt),
+  /** `fetch_url` may reach every address, private, loopback and link-local ranges included (default false: public addresses only). */
+  fetchAllowPrivate: Schema.optionalKey(Schema.Boolean),
+  /** Hosts `fetch_url` may reach whatever they resolve to: names, IP addresses, `host:port`, `[IPv6]:port` or CIDR ranges (default none). */
+  fetchAllowedHosts: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Largest response body `fetch_url` reads, in bytes (default 5 MiB); a larger one is an error result. */
+  fetchMaxBytes: Schema.optionalKey(PositiveInt),
+  /** Longest one `fetch_url` call may take, redirects and body included (default 30000 ms). */
+  fetchTimeoutMs: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -185,6 +193,10 @@ export interface Config {
   readonly connectionProfile: Profile.ProfileName
   readonly connectionOrigins: Readonly<Record<string, Profile.OriginSettings>>
   readonly maxConnectionOrigins: number
+  readonly fetchAllowPrivate: boolean
+  readonly fetchAllowedHosts: ReadonlyArray<string>
+  readonly fetchMaxBytes: number
+  readonly fetchTimeoutMs: number
 }
 
 /**
@@ -247,7 +259,11 @@ export const defaults: Config = {
   logLevel: "info",
   connectionProfile: "default",
   connectionOrigins: {},
-  maxConnectionOrigins: 256
+  maxConnectionOrigins: 256,
+  fetchAllowPrivate: false,
+  fetchAllowedHosts: [],
+  fetchMaxBytes: 5 * 1024 * 1024,
+  fetchTimeoutMs: 30_000
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -307,7 +323,11 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_LOG_FORMAT", "logFormat", "string"],
   ["TENFOLD_LOG_LEVEL", "logLevel", "string"],
   ["TENFOLD_CONNECTION_PROFILE", "connectionProfile", "string"],
-  ["TENFOLD_MAX_CONNECTION_ORIGINS", "maxConnectionOrigins", "number"]
+  ["TENFOLD_MAX_CONNECTION_ORIGINS", "maxConnectionOrigins", "number"],
+  ["TENFOLD_FETCH_ALLOW_PRIVATE", "fetchAllowPrivate", "boolean"],
+  ["TENFOLD_FETCH_ALLOWED_HOSTS", "fetchAllowedHosts", "list"],
+  ["TENFOLD_FETCH_MAX_BYTES", "fetchMaxBytes", "number"],
+  ["TENFOLD_FETCH_TIMEOUT_MS", "fetchTimeoutMs", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

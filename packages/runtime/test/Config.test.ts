@@ -59,7 +59,11 @@ describe("Config", () => {
       logLevel: "info",
       connectionProfile: "default",
       connectionOrigins: {},
-      maxConnectionOrigins: 256
+      maxConnectionOrigins: 256,
+      fetchAllowPrivate: false,
+      fetchAllowedHosts: [],
+      fetchMaxBytes: 5 * 1024 * 1024,
+      fetchTimeoutMs: 30_000
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

@@ -35,7 +35,9 @@ const NUMBER_FLAGS = [
   "max-subscriptions-per-session",
   "max-json-depth",
   "max-client-capabilities-bytes",
-  "max-listen-filter-bytes"
+  "max-listen-filter-bytes",
+  "fetch-max-bytes",
+  "fetch-timeout-ms"
 ] as const
 
 /** Flags that set a text field: flag → config field. */
@@ -59,6 +61,8 @@ const options = {
   "no-dashboard": { type: "boolean" },
   "no-metrics": { type: "boolean" },
   "no-telemetry": { type: "boolean" },
+  "fetch-allow-private": { type: "boolean" },
+  "fetch-allow-host": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } satisfies ParseArgsOptionsConfig
@@ -128,6 +132,13 @@ Options:
                             with time, level, message, requestId, traceId, spanId)
   --log-level <level>       error, warn, info (default) or debug (also logs each tool call that
                             answers an error)
+  --fetch-allow-private     Let fetch_url reach private, loopback and link-local addresses
+                            (default: public addresses only, checked after DNS on every redirect)
+  --fetch-allow-host <host> Let fetch_url reach this host whatever it resolves to: a name, an IP
+                            address, host:port, [IPv6]:port or a CIDR range (repeatable, or
+                            comma-separated)
+  --fetch-max-bytes <n>     Largest response body fetch_url reads (default 5242880)
+  --fetch-timeout-ms <n>    Longest one fetch_url call may take, redirects included (default 30000)
   -h, --help                Show this help
   -v, --version             Show the version
 
@@ -172,6 +183,9 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["no-dashboard"] === true) flags.dashboard = false
     if (parsed["no-metrics"] === true) flags.metrics = false
     if (parsed["no-telemetry"] === true) flags.telemetry = false
+    if (parsed["fetch-allow-private"] === true) flags.fetchAllowPrivate = true
+    const allowHosts = parsed["fetch-allow-host"] as unknown as ReadonlyArray<string> | undefined // the one `multiple` flag
+    if (allowHosts !== undefined) flags.fetchAllowedHosts = allowHosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "")
     const file = typeof parsed.config === "string" ? yield* Config.fromFile(parsed.config) : {}
     const fromEnv = yield* Config.fromEnv(env)
     const fromFlags = yield* Config.fromObject("command-line flags", flags)

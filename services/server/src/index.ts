@@ -3,4 +3,6 @@
  */
 export { builtinTools, textStats } from "./tools/index.ts"
 export { statsLayer, statsTool } from "./tools/stats.ts"
+export { fetchUrlLayer, fetchUrlOptions, fetchUrlTool } from "./tools/fetchUrl/index.ts"
+export type { FetchUrlOptions, FetchUrlSettings } from "./tools/fetchUrl/index.ts"
 export { helpText, parse, UsageError } from "./Cli.ts"

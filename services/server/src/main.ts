@@ -9,6 +9,7 @@ import { Tenfold } from "@tenfold/runtime"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { readFileSync } from "node:fs"
 import { helpText, parse } from "./Cli.ts"
+import { fetchUrlLayer, fetchUrlOptions } from "./tools/fetchUrl/index.ts"
 import { builtinTools } from "./tools/index.ts"
 import { statsLayer } from "./tools/stats.ts"
 
@@ -25,7 +26,9 @@ const program = Effect.gen(function*() {
   // around the runtime: its logger, tracer and the dispatcher's tools/call wrapper reach every layer
   const observability = Tenfold.observabilityLayer(config, otlp)
   if (otlp !== undefined) say(`OpenTelemetry export (OTLP/HTTP): ${Otlp.describe(otlp)}`)
-  const runtime = statsLayer.pipe(Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools })))
+  const runtime = Layer.merge(statsLayer, fetchUrlLayer(fetchUrlOptions(config, version))).pipe(
+    Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools }))
+  )
   const cache = Tenfold.describeCache(config)
   if (config.stdio) {
     return yield* StdioTransport.use((stdio) =>

@@ -128,6 +128,21 @@ describe("Cli.parse", () => {
         assert.strictEqual((yield* serve(["--cache-namespace", "blue"])).cacheNamespace, "blue")
       }))
 
+    it.effect("parses the fetch_url flags and environment: allow-private, repeatable or comma-separated hosts, limits", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual([defaults.fetchAllowPrivate, defaults.fetchAllowedHosts, defaults.fetchMaxBytes, defaults.fetchTimeoutMs], [false, [], 5 * 1024 * 1024, 30_000])
+        const flags = yield* serve(["--fetch-allow-private", "--fetch-allow-host", "127.0.0.1:8080,intranet.example", "--fetch-allow-host", "10.0.0.0/8", "--fetch-max-bytes", "1024", "--fetch-timeout-ms", "500"])
+        assert.deepStrictEqual(
+          [flags.fetchAllowPrivate, flags.fetchAllowedHosts, flags.fetchMaxBytes, flags.fetchTimeoutMs],
+          [true, ["127.0.0.1:8080", "intranet.example", "10.0.0.0/8"], 1024, 500]
+        )
+        const env = yield* serve([], { TENFOLD_FETCH_ALLOW_PRIVATE: "1", TENFOLD_FETCH_ALLOWED_HOSTS: "[::1]:9000, example.internal" })
+        assert.deepStrictEqual([env.fetchAllowPrivate, env.fetchAllowedHosts], [true, ["[::1]:9000", "example.internal"]])
+        const bad = yield* Effect.flip(serve(["--fetch-max-bytes", "0"]))
+        assert.match(bad.message, /fetchMaxBytes/)
+      }))
+
     for (const port of ["abc", "80.5", ""]) {
       it.effect(`answers --port ${JSON.stringify(port)} with a UsageError naming --port`, () =>
         Effect.gen(function*() {

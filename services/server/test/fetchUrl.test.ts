@@ -366,7 +366,9 @@ describe("fetch_url bounds", () => {
   it.live("an invalid allowed-host entry is a configuration error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(settingsOf(options({ allowedHosts: ["http://bad/"] })))
-      assert.include(error.message, "fetchAllowedHosts")
+      assert.strictEqual(error._tag, "ConfigError")
+      assert.strictEqual(error.source, "fetchAllowedHosts")
+      assert.include(error.message, "http://bad/")
     }))
 })
 

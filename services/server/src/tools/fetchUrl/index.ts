@@ -6,7 +6,8 @@
  */
 import { AddressPolicy, ConnectionPool } from "@tenfold/connections"
 import { Tool, ToolRegistry } from "@tenfold/mcp"
-import { Data, Effect, Layer, Schema } from "effect"
+import { Config } from "@tenfold/runtime"
+import { Effect, Layer, Schema } from "effect"
 
 /** Longest URL accepted, in characters. */
 export const MAX_URL_LENGTH = 8192
@@ -44,7 +45,7 @@ export interface FetchUrlSettings {
   readonly userAgent: string
 }
 
-/** What configures `fetch_url` (the runtime's `fetch*` settings). */
+/** What configures `fetch_url`: the runtime's `fetch*` settings ({@link fetchUrlOptions}). */
 export interface FetchUrlOptions {
   readonly allowPrivate: boolean
   readonly allowedHosts: ReadonlyArray<string>
@@ -54,14 +55,20 @@ export interface FetchUrlOptions {
   readonly version: string
 }
 
-/** An `allowedHosts` entry that cannot be understood; reported at start. */
-export class FetchUrlConfigError extends Data.TaggedError("FetchUrlConfigError")<{ readonly message: string }> {}
+/** The `fetch_url` options a runtime configuration sets, for a server of version `version`. */
+export const fetchUrlOptions = (config: Config.Config, version: string): FetchUrlOptions => ({
+  allowPrivate: config.fetchAllowPrivate,
+  allowedHosts: config.fetchAllowedHosts,
+  maxBytes: config.fetchMaxBytes,
+  timeoutMs: config.fetchTimeoutMs,
+  version
+})
 
-/** Compiles `options` into settings, or fails naming the bad allowed-host entry. */
-export const settingsOf = (options: FetchUrlOptions): Effect.Effect<FetchUrlSettings, FetchUrlConfigError> => {
+/** Compiles `options` into settings, or fails naming the bad allowed-host entry (reported at start like any bad setting). */
+export const settingsOf = (options: FetchUrlOptions): Effect.Effect<FetchUrlSettings, Config.ConfigError> => {
   const policy = AddressPolicy.make({ allowPrivate: options.allowPrivate, allowedHosts: options.allowedHosts })
   return policy instanceof AddressPolicy.InvalidAllowedHost
-    ? Effect.fail(new FetchUrlConfigError({ message: `fetchAllowedHosts: ${policy.message}` }))
+    ? Effect.fail(new Config.ConfigError({ source: "fetchAllowedHosts", message: policy.message }))
     : Effect.succeed({
       policy,
       maxBytes: options.maxBytes,
