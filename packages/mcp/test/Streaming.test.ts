@@ -302,6 +302,46 @@ describe("streamed tool results over HTTP", () => {
       assert.isAtLeast(seen.length, 3)
       for (let i = 1; i < seen.length; i++) assert.isAbove(seen[i]!, seen[i - 1]!)
     }).pipe(Effect.provide(layer({}, { chunkBytes: 1024 }))), 30_000)
+
+  it.live("past the buffer, the result after the progress is one SSE event written as it comes, read whole by the SDK client", () =>
+    Effect.gen(function*() {
+      const url = yield* mounted
+      const seen: Array<number> = []
+      const result = yield* Effect.promise(async () => {
+        const client = new Client({ name: "stream-test", version: "1" })
+        await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+        try {
+          return await client.callTool({ name: "trickle", arguments: { n: 40 } }, { onprogress: (p) => void seen.push(p.progress) })
+        } finally {
+          await client.close()
+        }
+      })
+      const content = result.content as Array<{ type: string; text: string }>
+      assert.strictEqual(content[0]!.text, Array.from({ length: 40 }, (_, i) => String((i + 1) % 10).repeat(1024)).join(""))
+      // progress only while held (4 KiB): the rest of the 40 KiB arrived inside the result's event
+      assert.isAtLeast(seen.length, 2)
+      assert.isAtMost(seen.at(-1)!, 8 * 1024)
+    }).pipe(Effect.provide(layer({}, { chunkBytes: 1024, bufferBytes: 4096 }))), 30_000)
+
+  it.live("an SSE answer is never compressed, whatever the client accepts", () =>
+    Effect.gen(function*() {
+      const url = yield* mounted
+      const r = yield* Effect.callback<Received>((resume) => {
+        const req = request(url, { method: "POST", headers: { ...modernHeaders("tools/call", "trickle"), "accept-encoding": "gzip, br" } }, (res) => {
+          const chunks: Array<Buffer> = []
+          res.on("data", (c: Buffer) => chunks.push(c))
+          res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })))
+        })
+        const body = modernBody(1, "tools/call", { name: "trickle", arguments: { n: 8 } })
+        req.end(JSON.stringify({ ...body, params: { ...body.params, _meta: { ...body.params._meta, progressToken: "p" } } }))
+        return Effect.sync(() => req.destroy())
+      })
+      assert.strictEqual(r.headers["content-type"], "text/event-stream")
+      assert.isUndefined(r.headers["content-encoding"])
+      const messages = [...r.body.toString("utf8").matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!))
+      assert.isTrue(messages.some((m) => m.method === "notifications/progress" && m.params.progressToken === "p"))
+      assert.strictEqual(messages.at(-1).result.content[0].text.length, 8 * 1024)
+    }).pipe(Effect.provide(layer({}, { chunkBytes: 1024, bufferBytes: 4096 }))), 30_000)
 })
 
 describe("streamed tool results over stdio", () => {
