@@ -11,7 +11,7 @@
  * (default 2), BENCH_CASES (comma-separated case names, default all).
  */
 import type { Result } from "autocannon"
-import { formatTable, load as loadWith, machine, type McpRequest, mcpRequest, startServer, stopServers, verify, writeResults } from "./support.ts"
+import { formatTable, load as loadWith, machine, type McpRequest, mcpRequest, serverCpuSeconds, startServer, stopServers, verify, writeResults } from "./support.ts"
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const warmup = Number(process.env.BENCH_WARMUP ?? 2)
@@ -65,6 +65,8 @@ interface Run {
   readonly rps: number
   readonly p50: number
   readonly p99: number
+  /** The server's CPU time per answered request in µs (undefined where /proc is not there). */
+  readonly cpuUs: number | undefined
   readonly raw: Result
 }
 
@@ -96,9 +98,12 @@ try {
         const url = await urlOf(c.servers[key]!)
         const label = `round ${round} ${c.name} ${names[key]}`
         await load(url, c.request, warmup, `${label} (warm-up)`)
+        const cpuBefore = serverCpuSeconds(url)
         const raw = await load(url, c.request, duration, label)
-        runs.push({ round, case: c.name, server: key, rps: raw.requests.average, p50: raw.latency.p50, p99: raw.latency.p99, raw })
-        console.error(`${label}: ${Math.round(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms`)
+        const cpuAfter = serverCpuSeconds(url)
+        const cpuUs = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / raw.requests.total
+        runs.push({ round, case: c.name, server: key, rps: raw.requests.average, p50: raw.latency.p50, p99: raw.latency.p99, cpuUs, raw })
+        console.error(`${label}: ${Math.round(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms, ${cpuUs?.toFixed(1) ?? "?"} µs CPU/req`)
       }
     }
   }
@@ -110,13 +115,18 @@ const best = (name: string, server: ServerKey) =>
   runs.filter((r) => r.case === name && r.server === server).reduce((a, b) => (b.rps > a.rps ? b : a))
 
 const ratio = (x: number, y: number | undefined) => (y === undefined ? "-" : (x / y).toFixed(2))
-const columns = ["case", "server", "bytes", "req/s", "p50 ms", "p99 ms", "rps/(a)", "rps/(b)", "p99/(a)"]
+/** The least CPU per request of a server's runs: like the best requests/s, noise only adds to it. */
+const leastCpu = (name: string, server: ServerKey) => {
+  const all = runs.filter((r) => r.case === name && r.server === server).flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs]))
+  return all.length === 0 ? undefined : Math.min(...all)
+}
+const columns = ["case", "server", "bytes", "req/s", "p50 ms", "p99 ms", "rps/(a)", "rps/(b)", "p99/(a)", "CPU µs/req"]
 const rows = cases.flatMap((c) => {
   const a = best(c.name, "a")
   const b = c.servers.b === undefined ? undefined : best(c.name, "b")
   return keysOf(c).map((key) => {
     const r = best(c.name, key)
-    return [c.name, `(${key}) ${names[key]}`, String(bytes[c.name]), Math.round(r.rps).toString(), String(r.p50), String(r.p99), ratio(r.rps, a.rps), ratio(r.rps, b?.rps), ratio(r.p99, a.p99)]
+    return [c.name, `(${key}) ${names[key]}`, String(bytes[c.name]), Math.round(r.rps).toString(), String(r.p50), String(r.p99), ratio(r.rps, a.rps), ratio(r.rps, b?.rps), ratio(r.p99, a.p99), leastCpu(c.name, key)?.toFixed(1) ?? "-"]
   })
 })
 console.log(`\n${connections} connections, ${duration} s per run after ${warmup} s warm-up, best of ${rounds} interleaved rounds, node ${process.version}\n`)
@@ -134,6 +144,11 @@ const withTelemetry = cases.some((c) => c.name === "tools/call") && cases.some((
 if (withTelemetry) {
   const [on, off] = [best("tools/call", "c"), best(TELEMETRY_OFF, "c")]
   targets.push({ case: "tools/call", target: "telemetry on rps >= 0.95 x telemetry off", value: on.rps / off.rps, pass: on.rps >= 0.95 * off.rps })
+  const [cpuOn, cpuOff] = [leastCpu("tools/call", "c"), leastCpu(TELEMETRY_OFF, "c")]
+  if (cpuOn !== undefined && cpuOff !== undefined) {
+    // CPU per request, not wall-clock throughput: the cost that holds on a machine busy with other work
+    targets.push({ case: "tools/call", target: "telemetry on CPU/request <= 1.05 x telemetry off", value: cpuOn / cpuOff, pass: cpuOn <= 1.05 * cpuOff })
+  }
 }
 for (const t of targets) console.log(`${t.pass ? "PASS" : "MISS"}  ${t.case}: ${t.target} (${t.value.toFixed(2)})`)
 if (issues.length > 0) console.log(`\nIssues:\n${issues.map((i) => `- ${i}`).join("\n")}`)
@@ -150,7 +165,7 @@ const written = writeResults("http.json", {
     case: c.name,
     ...Object.fromEntries(keysOf(c).map((key) => {
       const { round, rps, p50, p99 } = best(c.name, key)
-      return [key, { round, rps, p50, p99 }]
+      return [key, { round, rps, p50, p99, leastCpuUsPerRequest: leastCpu(c.name, key) }]
     }))
   })),
   targets,

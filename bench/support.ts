@@ -5,7 +5,7 @@
  */
 import autocannon, { type Result } from "autocannon"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { cpus } from "node:os"
 import { createInterface } from "node:readline"
@@ -65,9 +65,30 @@ export const startServer = async (file: string, env: Record<string, string> = {}
       const url = /^ready (\S+)/.exec(line)?.[1]
       if (url === undefined) return
       clearTimeout(timer)
+      if (child.pid !== undefined) pids.set(url, child.pid)
       resolve(url)
     })
   })
+}
+
+/** The process of each started server, by the URL it announced. */
+const pids = new Map<string, number>()
+
+/**
+ * CPU time (user + system, seconds) the server at `url` has used so far, from `/proc` (Linux;
+ * undefined elsewhere). Unlike requests/s, CPU per request hardly moves when other processes
+ * compete for the cores, so it measures what a server does per request on a busy machine.
+ */
+export const serverCpuSeconds = (url: string): number | undefined => {
+  const pid = pids.get(url)
+  if (pid === undefined) return undefined
+  try {
+    // fields after "(comm) ": state is the 1st, utime the 12th, stime the 13th, in clock ticks (100/s)
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
 }
 
 /** Ends a server: SIGTERM, then SIGKILL if it has not exited within 5 s. */
