@@ -57,12 +57,12 @@ const failureOf = (error: ConnectionError, settings: FetchUrlSettings): Tool.Too
   }
 }
 
-/** Sends `notifications/progress` as bytes arrive: every 256 KiB, or every 5 % of a declared length if that is sooner. */
+/** Sends `notifications/progress` as bytes arrive: every 256 KiB, or every 5 % of a declared length if that is sooner, and at its end. */
 const progressReporter = (ctx: Tool.ToolContext, total: number | undefined) => {
   const step = total === undefined ? PROGRESS_EVERY_BYTES : Math.max(1, Math.min(PROGRESS_EVERY_BYTES, Math.ceil(total / 20)))
   let reported = 0
   return (received: number) => {
-    if (received - reported < step) return Effect.void
+    if (received - reported < step && received !== total) return Effect.void
     reported = received
     const of = total === undefined ? "" : ` of ${total}`
     return ctx.progress(received, total, `${received}${of} bytes`)
