@@ -134,6 +134,11 @@ export const make = (ruleSet: ReadonlyArray<AlertRule>) =>
       rules: ruleSet,
       evaluate,
       active: () => [...firing.values()],
-      monitor: (snapshot, intervalMs) => Effect.repeat(Effect.flatMap(snapshot, evaluate), Schedule.spaced(intervalMs)).pipe(Effect.asVoid)
+      monitor: (snapshot, intervalMs) =>
+        Effect.flatMap(snapshot, evaluate).pipe(
+          Effect.catchCause((cause) => Effect.logWarning("alerts: evaluating the rules failed", cause)),
+          Effect.repeat(Schedule.spaced(intervalMs)),
+          Effect.asVoid
+        )
     })
   })

@@ -65,7 +65,9 @@ export const make = (options: TelemetryOptions = {}) =>
       ? measure
       : Effect.map(measure, (s): TelemetrySnapshot => ({ ...s, alerts: alerts.active() }))
 
-    yield* Effect.forkScoped(Effect.repeat(sample, Schedule.spaced(sampleIntervalMs)))
+    // a sample that fails (a bug) is logged and the next one taken: the loop never dies with a snapshot frozen
+    const tick = sample.pipe(Effect.catchCause((cause) => Effect.logWarning("telemetry: sampling failed", cause)))
+    yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(sampleIntervalMs)))
     if (alerts !== undefined) yield* Effect.forkScoped(alerts.monitor(measure, alertIntervalMs))
     return Telemetry.of({ snapshot, windowSeconds, sampleIntervalMs })
   })
