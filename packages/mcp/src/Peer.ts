@@ -58,6 +58,8 @@ export interface StreamedBody {
   readonly rest: Stream.Stream<Uint8Array>
   /** Reports the bytes produced so far (progress notifications) while the answer is held, before any of it is written. */
   readonly progress: (bytes: number) => Effect.Effect<void>
+  /** Ends the result early (shutdown, cancellation): the tool's stream is no longer pulled and the result ends well-formed with `isError` saying `reason`. */
+  readonly stop: (reason: string) => Effect.Effect<void>
 }
 
 /** The answer's body as text (for SSE frames, batches and stdio lines). */

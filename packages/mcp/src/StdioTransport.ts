@@ -83,13 +83,24 @@ export class StdioTransport extends Context.Service<StdioTransport, {
             delivery._tag === "Whole" ? Effect.sync(() => write(bodyText({ body: delivery.body, status: 200 }))) : lines.streamed(delivery.bytes)
           )).pipe(Effect.catchTag("WriteClosed", () => Effect.void))
 
-        const send = (answer: Answer) => {
+        /** Streamed answers being written, by request id: cancelling one, or shutting down, ends it well-formed. */
+        const streaming = new Map<RequestId, StreamedBody>()
+        const stopStream = (id: RequestId, reason: string) => {
+          const body = streaming.get(id)
+          if (body !== undefined) runFork(body.stop(reason))
+        }
+
+        const send = (id: RequestId, answer: Answer) => {
           if (answer.stream === undefined) return write(bodyText(answer))
-          FiberSet.addUnsafe(calls, runFork(Effect.as(streamed(answer as Answer & { readonly stream: StreamedBody }), answer)))
+          const body = answer.stream
+          streaming.set(id, body)
+          if (stopping) stopStream(id, SHUTDOWN_MESSAGE)
+          const written = Effect.ensuring(streamed(answer as Answer & { readonly stream: StreamedBody }), Effect.sync(() => streaming.get(id) === body && streaming.delete(id)))
+          FiberSet.addUnsafe(calls, runFork(Effect.as(written, answer)))
         }
 
         const answer = (id: RequestId, result: Answer | Effect.Effect<Answer>) => {
-          if (!Effect.isEffect(result)) return send(result)
+          if (!Effect.isEffect(result)) return send(id, result)
           if (Shutdown.running(calls) >= maxInflight) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: ${maxInflight} calls are in flight on this connection; retry later`, busyData("maxInflightCalls")))
           }
@@ -98,7 +109,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           FiberSet.addUnsafe(calls, fiber)
           fiber.addObserver((exit) => {
             if (inflight.get(id) === fiber) inflight.delete(id)
-            if (Exit.isSuccess(exit)) send(exit.value)
+            if (Exit.isSuccess(exit)) send(id, exit.value)
             else if (stopping) write(errorBytes(id, ErrorCode.InternalError, SHUTDOWN_MESSAGE))
             else if (!Cause.hasInterruptsOnly(exit.cause)) {
               onDefect(Cause.squash(exit.cause))
@@ -137,6 +148,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
               if (method === "notifications/initialized") session.initialized = true
               if (method === "notifications/cancelled" && isRequestId(params?.requestId)) {
                 inflight.get(params.requestId)?.interruptUnsafe()
+                stopStream(params.requestId, "The client cancelled the call; the result ends here")
                 if (listens.delete(params.requestId)) {
                   write(resultBytes(params.requestId, JSON.stringify({ resultType: "complete", _meta: { [MetaKey.subscriptionId]: params.requestId } })))
                 }
@@ -198,6 +210,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           const drain = Effect.suspend(() => {
             stopping = true
             stopReading()
+            for (const id of streaming.keys()) stopStream(id, SHUTDOWN_MESSAGE)
             return Shutdown.drain(calls, options.shutdownGraceMs ?? 10_000)
           })
           const stopReading = readLines(input, maxLineBytes, { line: onLine, tooLong }, () => {

@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
 import { Streamer, type StreamerOptions } from "@tenfold/streaming"
-import { Effect, Layer, Schema, Stream } from "effect"
+import { Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { request } from "node:http"
 import { PassThrough } from "node:stream"
 import { setFlagsFromString } from "node:v8"
@@ -242,6 +242,32 @@ describe("streamed tool results over HTTP", () => {
       assert.isAbove(total, 100 * MiB)
     }).pipe(Effect.provide(layer())), 60_000)
 
+  it.live("shutting down while a result streams ends it well-formed with isError within the grace", () =>
+    Effect.gen(function*() {
+      const url = yield* mounted
+      const transport = yield* HttpTransport
+      const paused = yield* Effect.callback<{ res: import("node:http").IncomingMessage; done: Promise<string> }>((resume) => {
+        const req = request(url, { method: "POST", headers: modernHeaders("tools/call", "big") }, (res) => {
+          res.pause()
+          const chunks: Array<Buffer> = []
+          const done = new Promise<string>((ok) => {
+            res.on("data", (c: Buffer) => void chunks.push(c))
+            res.on("end", () => ok(Buffer.concat(chunks).toString("utf8")))
+          })
+          resume(Effect.succeed({ res, done }))
+        })
+        req.end(JSON.stringify(modernBody(1, "tools/call", { name: "big", arguments: { mib: 64 } })))
+        return Effect.sync(() => req.destroy())
+      })
+      const draining = yield* Effect.forkChild(transport.drain(30_000))
+      paused.res.resume()
+      const result = JSON.parse(yield* Effect.promise(() => paused.done)).result
+      yield* Fiber.join(draining)
+      assert.isTrue(result.isError)
+      assert.match(result.content.at(-1).text, /shutting down/)
+      assert.isBelow(result.content[0].text.length, 64 * MiB)
+    }).pipe(Effect.provide(layer())), 60_000)
+
   it.live("a streamed result is compressed as it is written when the client accepts it", () =>
     Effect.gen(function*() {
       const url = yield* mounted
@@ -379,6 +405,26 @@ describe("streamed tool results over stdio", () => {
       assert.strictEqual(byId.get(2).content[0].text, PIECE.repeat(4))
       assert.strictEqual(byId.get(3).content[0].text, "aaaaaaaaaa")
       assert.isAbove(writes, 10)
+      input.end()
+    }).pipe(Effect.provide(stdioLayer)), 30_000)
+
+  it.live("a call cancelled while its line is being written ends that line well-formed, with isError", () =>
+    Effect.gen(function*() {
+      const stdio = yield* StdioTransport
+      const input = new PassThrough()
+      const output = new PassThrough()
+      yield* Effect.forkChild(stdio.serve(input, output))
+      input.write(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "big", arguments: { mib: 64 }, _meta: meta } }) + "\n")
+      // nothing reads yet: the writer fills the pipe and waits, with the line open
+      while (output.readableLength === 0) yield* Effect.sleep(10)
+      input.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }) + "\n")
+      let text = ""
+      output.on("data", (c: Buffer) => void (text += c.toString()))
+      while (!text.endsWith("\n")) yield* Effect.sleep(10)
+      const result = JSON.parse(text).result
+      assert.isTrue(result.isError)
+      assert.match(result.content.at(-1).text, /cancelled/)
+      assert.isBelow(result.content[0].text.length, 64 * MiB)
       input.end()
     }).pipe(Effect.provide(stdioLayer)), 30_000)
 })

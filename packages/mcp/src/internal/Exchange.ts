@@ -242,10 +242,18 @@ export const makeCalls = (maxInflight: number, onDefect: (error: unknown) => voi
     let shuttingDown = false
     const size = () => Shutdown.running(set)
 
+    /** Streamed answers being written: shutdown ends each of them well-formed within its grace. */
+    const writing = new Set<StreamedBody>()
+
     /** Sends an answer; a streamed one is written by a fiber of its own, bounded and drained like a call. */
     const deliver = (exchange: Exchange, answer: Answer) => {
       if (answer.stream === undefined) return exchange.finish(answer)
-      const writer = runFork(exchange.streamed(answer as Answer & { readonly stream: StreamedBody }))
+      const body = answer.stream
+      writing.add(body)
+      const write = exchange.streamed(answer as Answer & { readonly stream: StreamedBody })
+      // an answer that arrives while shutting down is ended at once, after what is already held
+      const written = Effect.ensuring(shuttingDown ? Effect.andThen(body.stop(SHUTDOWN_MESSAGE), write) : write, Effect.sync(() => writing.delete(body)))
+      const writer = runFork(written)
       FiberSet.addUnsafe(set, writer)
       exchange.res.on("close", () => writer.interruptUnsafe())
     }
@@ -301,7 +309,10 @@ export const makeCalls = (maxInflight: number, onDefect: (error: unknown) => voi
     const drain = (graceMs: number) =>
       Effect.suspend(() => {
         shuttingDown = true
-        return Shutdown.drain(set, graceMs)
+        return Effect.andThen(
+          Effect.forEach(writing, (body) => body.stop(SHUTDOWN_MESSAGE), { discard: true }),
+          Shutdown.drain(set, graceMs)
+        )
       })
 
     return { run, runBatch, size, drain, shuttingDown: () => shuttingDown } satisfies Calls

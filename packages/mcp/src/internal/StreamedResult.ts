@@ -6,7 +6,7 @@
  * failure and `isError: true`; when a bound is reached, likewise with a "truncated" message.
  */
 import { Hold, type Streamer } from "@tenfold/streaming"
-import { Cause, Effect, type Scope, Stream } from "effect"
+import { Cause, Deferred, Effect, type Scope, Stream } from "effect"
 import { ToolError } from "../Tool.ts"
 import type { Answer } from "../Peer.ts"
 import { CONTENT_TYPES } from "./ToolResult.ts"
@@ -151,11 +151,19 @@ export const collect = (result: StreamedResult, maxBytes: number): Effect.Effect
  * The answer of a streamed result: `head` opens the response up to `"result":`, `end` closes the
  * result object and the response. The pieces are chunked by the streamer (bounded buffer).
  */
-export const answer = (result: StreamedResult, head: string, end: string, streamer: Streamer["Service"]): Answer => ({
-  body: head,
-  status: 200,
-  stream: { rest: streamer.chunks(pieces(result.items, end)), progress: result.progress }
-})
+export const answer = (result: StreamedResult, head: string, end: string, streamer: Streamer["Service"]): Answer => {
+  const stopped = Deferred.makeUnsafe<never, ToolError>()
+  const items = Stream.interruptWhen(result.items, Deferred.await(stopped))
+  return {
+    body: head,
+    status: 200,
+    stream: {
+      rest: streamer.chunks(pieces(items, end)),
+      progress: result.progress,
+      stop: (reason) => Deferred.fail(stopped, new ToolError({ message: reason })).pipe(Effect.asVoid)
+    }
+  }
+}
 
 const encoder = new TextEncoder()
 
