@@ -10,6 +10,7 @@ import { Effect, Exit, Layer } from "effect"
 import { once } from "node:events"
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net"
+import { gzipSync } from "node:zlib"
 import { afterAll, beforeAll } from "vitest"
 import { handler, targetOf } from "../src/tools/fetchUrl/FetchUrl.ts"
 import { type FetchUrlInput, type FetchUrlOptions, settingsOf } from "../src/tools/fetchUrl/index.ts"
@@ -73,7 +74,22 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.setHeader("location", new URL(req.url!, "http://x").searchParams.get("l") ?? "/")
     res.end()
   },
-  "/never": () => undefined
+  "/never": () => undefined,
+  "/gzip": (_, res) => {
+    res.setHeader("content-type", "application/json")
+    res.setHeader("content-encoding", "gzip")
+    res.end(gzipSync("{\"zipped\":true}"))
+  },
+  "/bomb": (_, res) => {
+    res.setHeader("content-type", "text/plain")
+    res.setHeader("content-encoding", "gzip")
+    res.end(gzipSync(Buffer.alloc(64 * 1024 * 1024)))
+  },
+  "/odd-encoding": (_, res) => {
+    res.setHeader("content-type", "text/plain")
+    res.setHeader("content-encoding", "constructor")
+    res.end("?")
+  }
 }
 
 /** Responses written byte for byte, for what node:http refuses to send. */
@@ -155,7 +171,7 @@ const fetchUrl = (input: FetchUrlInput, overrides: Partial<FetchUrlOptions> = {}
       return { ok: !result.isError, text: result.content[0]!.text }
     }
     const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-    assert.isDefined(error, "fetch_url failed with something other than a ToolError")
+    assert.isDefined(error, `fetch_url failed with something other than a ToolError: ${String(exit.cause)}`)
     return { ok: false, text: ((error as { error: Tool.ToolError }).error).message }
   }).pipe(Effect.provide(ConnectionPool.layer()))
 
@@ -295,6 +311,18 @@ describe("fetch_url content", () => {
       assert.include(image.text, "Not shown")
       const octets = yield* fetchUrl({ url: local("/octets") })
       assert.include(octets.text, "Content-Type: not given, 8 bytes")
+    }))
+
+  it.live("a compressed body is decompressed within the byte limit; an unknown encoding is described", () =>
+    Effect.gen(function*() {
+      const zipped = yield* fetchUrl({ url: local("/gzip") })
+      assert.isTrue(zipped.ok)
+      assert.include(zipped.text, "\"zipped\": true")
+      const bomb = yield* fetchUrl({ url: local("/bomb") })
+      assert.isFalse(bomb.ok)
+      assert.include(bomb.text, "decompresses to more than the limit of 1048576 bytes")
+      const odd = yield* fetchUrl({ url: local("/odd-encoding") })
+      assert.include(odd.text, "text/plain encoded as constructor")
     }))
 
   it.live("an HTTP error status is an error result that still shows the body", () =>

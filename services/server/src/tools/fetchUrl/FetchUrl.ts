@@ -6,6 +6,7 @@
 import type { ConnectionError, ConnectionPool, StreamedResponse } from "@tenfold/connections"
 import { Tool } from "@tenfold/mcp"
 import { Duration, Effect, Stream } from "effect"
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib"
 import { decode, kindOf, type Kind, parseContentType, prettyJson, sniff } from "./Content.ts"
 import { toMarkdown } from "./Html.ts"
 import { DEFAULT_MAX_LENGTH, type FetchUrlInput, type FetchUrlSettings } from "./index.ts"
@@ -89,6 +90,29 @@ const readBody = (response: StreamedResponse, ctx: Tool.ToolContext) =>
     return body
   })
 
+/** Decoders of the Content-Encodings a server may use although none was asked for (no Accept-Encoding is sent). */
+const DECODERS: ReadonlyMap<string, (body: Uint8Array, options: { maxOutputLength: number }) => Uint8Array> = new Map([
+  ["gzip", gunzipSync],
+  ["x-gzip", gunzipSync],
+  ["deflate", inflateSync],
+  ["br", brotliDecompressSync]
+])
+
+/** `body` decoded by its Content-Encoding, at most `maxBytes` of output (a compression bomb stops there). */
+const decompress = (body: Uint8Array, encoding: string | undefined, maxBytes: number): Effect.Effect<Uint8Array, Tool.ToolError> => {
+  const decoder = encoding === undefined || encoding === "identity" ? undefined : DECODERS.get(encoding)
+  if (decoder === undefined) return Effect.succeed(body)
+  return Effect.try({
+    try: () => decoder(body, { maxOutputLength: maxBytes }),
+    catch: (error) =>
+      refuse(
+        (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE"
+          ? `the response decompresses to more than the limit of ${maxBytes} bytes (--fetch-max-bytes)`
+          : `the response's ${encoding} content could not be decompressed`
+      )
+  })
+}
+
 /** A fetched body as text: Markdown, pretty JSON or as decoded, with a title and notes when there are any. */
 interface Rendered {
   readonly title: string | undefined
@@ -145,15 +169,17 @@ export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSetti
       `Status: ${response.status}`
     ])
     const declared = kindOf(media.type)
-    if (declared === "binary" || (encoding !== undefined && encoding !== "identity")) {
-      // not text (or compressed although no encoding was asked for): described, never read
-      const what = encoding !== undefined && encoding !== "identity" ? `${media.type ?? "content"} compressed with ${quote(encoding)}` : media.type!
+    const unknownEncoding = encoding !== undefined && encoding !== "identity" && !DECODERS.has(encoding)
+    if (declared === "binary" || unknownEncoding) {
+      // not text, or encoded in a way fetch_url cannot undo: described, never read
+      const what = unknownEncoding ? `${media.type ?? "content"} encoded as ${quote(encoding)}` : media.type!
       return {
         content: [{ type: "text" as const, text: `${source}\nContent-Type: ${quote(what)}, ${describeSize(response.contentLength)}\n\nNot shown: fetch_url returns text (HTML, JSON, text/*), not ${quote(what)}.` }],
         isError: response.status >= 400
       }
     }
-    const body = yield* readBody(response, ctx).pipe(Effect.mapError((error) => failureOf(error, settings)))
+    const received = yield* readBody(response, ctx).pipe(Effect.mapError((error) => failureOf(error, settings)))
+    const body = yield* decompress(received, encoding, settings.maxBytes)
     const kind = declared ?? sniff(body)
     if (kind === "binary") {
       return {
