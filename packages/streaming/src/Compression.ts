@@ -16,7 +16,10 @@ export type Encoding = "br" | "gzip"
 export interface CompressionOptions {
   /** Smallest body compressed, in bytes (default 1024); below it no header is read and no zlib work is done. */
   readonly thresholdBytes?: number
-  /** Codings offered, in the server's order of preference when the client weighs them equally (default br, gzip). */
+  /**
+   * Codings offered, in the server's order of preference when the client weighs them equally
+   * (default gzip, br: on a 363 KB list gzip costs ~2.7 ms of CPU for 50× smaller, brotli ~7 ms for 115×).
+   */
   readonly encodings?: ReadonlyArray<Encoding>
   /** gzip level, 1 (fast) to 9 (small) (default 6, zlib's own). */
   readonly gzipLevel?: number
@@ -43,7 +46,7 @@ export const DEFAULT_THRESHOLD_BYTES = 1024
 /** The settings of `options`, defaults applied. */
 export const resolve = (options: CompressionOptions = {}): Compression => ({
   thresholdBytes: options.thresholdBytes ?? DEFAULT_THRESHOLD_BYTES,
-  encodings: options.encodings ?? ["br", "gzip"],
+  encodings: options.encodings ?? ["gzip", "br"],
   gzipLevel: options.gzipLevel ?? 6,
   brotliQuality: options.brotliQuality ?? 4
 })

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Zlib from "node:zlib"
 import { Compression } from "../src/index.ts"
 
-const both = ["br", "gzip"] as const
+const both = ["gzip", "br"] as const
 const settings = Compression.resolve()
 
 describe("Compression.negotiate", () => {
@@ -11,16 +11,16 @@ describe("Compression.negotiate", () => {
     ["", undefined],
     ["gzip", "gzip"],
     ["br", "br"],
-    ["gzip, br", "br"], // equal weights: the server's order
+    ["br, gzip", "gzip"], // equal weights: the server's order
     ["gzip;q=1, br;q=0.5", "gzip"],
     ["br;q=0, gzip", "gzip"],
     ["GZIP ; Q=0.8 , identity", "gzip"],
     ["x-gzip", "gzip"],
     ["identity", undefined],
     ["identity;q=0", undefined], // nothing offered is acceptable: identity anyway (never 406 a JSON-RPC answer)
-    ["*", "br"],
+    ["*", "gzip"],
     ["*;q=0", undefined],
-    ["*;q=0.2, br;q=0", "gzip"],
+    ["*;q=0.2, gzip;q=0", "br"],
     ["deflate, compress", undefined],
     ["gzip;q=2", undefined], // a weight above 1 is malformed: the entry is ignored
     ["gzip;q=0.1234", undefined],
