@@ -102,6 +102,18 @@ const rawRoutes: Record<string, string> = {
   "/garbage": "HTTP/1.1 2OO WHAT\r\n\r\n\u0000\u0001"
 }
 
+/** A redirect whose Location is built from hostile pieces by `seed` (bytes as they come, CR/LF and NUL included). */
+const fuzzedRedirect = (seed: number) => {
+  let state = seed + 1
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31)
+  const pieces = [
+    "http://", "https://", "file://", "//", "/", "\\", "127.0.0.2", "[::1]", "localhost", "0x7f.1", "169.254.169.254", `:${port}`,
+    "@", "%00", "%2e%2e/", "../", "?", "#", "\u0000", "\r\n", "\r\nX-Injected: 1", " ", "é", "\uFFFF", "a".repeat(3000), "gopher:", "data:,x"
+  ]
+  const location = Array.from({ length: 1 + next() % 8 }, () => pieces[next() % pieces.length]).join("")
+  return `HTTP/1.1 30${[1, 2, 3, 7, 8][next() % 5]} Moved\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`
+}
+
 let closeAll: () => Promise<void>
 beforeAll(async () => {
   const http = createHttpServer((req, res) => {
@@ -122,7 +134,7 @@ beforeAll(async () => {
     socket.on("error", () => undefined)
     socket.once("data", (data) => {
       const path = /^GET (\S+)/.exec(data.toString("latin1"))?.[1] ?? "/"
-      socket.end(rawRoutes[path] ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+      socket.end(path.startsWith("/fuzz/") ? fuzzedRedirect(Number(path.slice(6))) : rawRoutes[path] ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     })
   })
   raw.listen(0, "127.0.0.1")
@@ -383,6 +395,16 @@ describe("fetch_url bounds", () => {
         assert.isBelow(result.text.length, 3000, path)
       }
     }))
+
+  it.live("hostile redirect Locations never reach a refused address nor fail with a defect (fuzz)", () =>
+    Effect.gen(function*() {
+      const before = seen.hits
+      for (let seed = 0; seed < 100; seed++) {
+        const result = yield* fetchUrl({ url: local(`/fuzz/${seed}`, rawPort) }, { allowedHosts: [`127.0.0.1:${rawPort}`], timeoutMs: 3_000 })
+        assert.isBelow(result.text.length, 5000)
+      }
+      assert.strictEqual(seen.hits, before, "the http server (not allowed here) was never reached")
+    }), 60_000)
 
   it.live("a server that never answers is timed out", () =>
     Effect.gen(function*() {
