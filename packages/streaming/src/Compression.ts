@@ -18,7 +18,8 @@ export interface CompressionOptions {
   readonly thresholdBytes?: number
   /**
    * Codings offered, in the server's order of preference when the client weighs them equally
-   * (default gzip, br: on a 363 KB list gzip costs ~2.7 ms of CPU for 50× smaller, brotli ~7 ms for 115×).
+   * (default gzip, br: on a 363 KB list gzip level 6 takes 0.7 ms for 53× smaller, brotli quality 4
+   * 0.4 ms alone for 130× but ~25 % fewer per second under concurrency).
    */
   readonly encodings?: ReadonlyArray<Encoding>
   /** gzip level, 1 (fast) to 9 (small) (default 6, zlib's own). */
@@ -102,13 +103,10 @@ export const negotiate = (header: string | undefined, offered: ReadonlyArray<Enc
   return best
 }
 
-const brotliParams = (settings: Compression, sizeHint?: number) => {
+/** Brotli's parameters; no size hint, which measured slower (530 against 886 compressions/s of a 363 KB list). */
+const brotliParams = (settings: Compression) => {
   const { constants } = zlib()
-  return {
-    [constants.BROTLI_PARAM_QUALITY]: settings.brotliQuality,
-    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-    ...(sizeHint === undefined ? {} : { [constants.BROTLI_PARAM_SIZE_HINT]: sizeHint })
-  }
+  return { [constants.BROTLI_PARAM_QUALITY]: settings.brotliQuality, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT }
 }
 
 /** Compresses a whole body on libuv's thread pool (the event loop is not blocked however large it is). */
@@ -117,7 +115,7 @@ export const compress = (body: Uint8Array | string, encoding: Encoding, settings
     const done = (error: Error | null, out: Buffer) => (error === null ? resolve(out) : reject(error))
     const input = typeof body === "string" ? Buffer.from(body, "utf8") : body
     if (encoding === "gzip") zlib().gzip(input, { level: settings.gzipLevel }, done)
-    else zlib().brotliCompress(input, { params: brotliParams(settings, input.byteLength) }, done)
+    else zlib().brotliCompress(input, { params: brotliParams(settings) }, done)
   })
 
 /** A compressing stream for a body written piece by piece (a streamed result). */
