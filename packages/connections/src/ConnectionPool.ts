@@ -5,14 +5,15 @@
  * limits on every body, and per-pool metrics. The built-in tools and the gateway's HTTP upstreams
  * send their requests through it; closing the layer's scope closes every pool.
  */
-import { Clock, Context, Duration, Effect, Exit, Layer, Option, Random, Schedule, Scope, Semaphore, Stream } from "effect"
-import type { Dispatcher } from "undici"
+import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule, type Scope, Stream } from "effect"
 import type { AddressFilter } from "./AddressFilter.ts"
-import { type ConnectionError, HttpStatus, InvalidRequest, RequestTimeout, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
+import { type ConnectionError, HttpStatus, InvalidRequest, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
 import type { Method, RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
-import { type Body, bodyError, declaredOver, limited, readAll } from "./internal/body.ts"
+import { bodyError, declaredOver, limited } from "./internal/body.ts"
 import * as Connector from "./internal/connector.ts"
-import { type Attempt, fromCause, isTransient } from "./internal/failure.ts"
+import { exchange, type Exchanged, type Head, type Reading } from "./internal/exchange.ts"
+import { type Attempt, isTransient } from "./internal/failure.ts"
+import * as Gate from "./internal/Gate.ts"
 import * as OriginPool from "./internal/OriginPool.ts"
 import * as Origins from "./internal/Origins.ts"
 import * as Redirect from "./internal/redirect.ts"
@@ -73,16 +74,6 @@ const MAX_URL_LENGTH = 16 * 1024
 /** Most bytes of request headers, names and values together. */
 const MAX_HEADER_BYTES = 64 * 1024
 
-/** A response whose headers are in and whose body is unread, owned by its attempt's scope. */
-interface Opened {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: Body & { readonly dump: () => Promise<void> }
-  readonly attempt: Attempt
-  /** The attempt's scope: closing it ends the exchange (socket back to the pool, or closed mid-body). */
-  readonly scope: Scope.Closeable
-}
-
 /** What one attempt came to: a value, a redirect to follow, or a 5xx worth another attempt. */
 type Outcome<A> =
   | { readonly _tag: "Done"; readonly value: A }
@@ -90,14 +81,6 @@ type Outcome<A> =
   | { readonly _tag: "Retry" }
 
 const RETRY: Outcome<never> = { _tag: "Retry" }
-
-const flatHeaders = (raw: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>): Record<string, string> => {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ")
-  }
-  return headers
-}
 
 /** The request's headers with lower-case names and a User-Agent, or why they cannot be sent. */
 const headersOf = (given: Readonly<Record<string, string>>, userAgent: string): Record<string, string> | string => {
@@ -142,12 +125,12 @@ const make = (options: ConnectionPoolOptions) =>
     yield* Effect.addFinalizer(() => Effect.promise(() => origins.destroyAll()))
 
     /** Connection budgets: one per profile, and one of its own for an origin configured with `connections`. */
-    const budgets = new Map<string, Semaphore.Semaphore>()
+    const budgets = new Map<string, Gate.Gate>()
     const budgetOf = (origin: string, resolved: Profile.Resolved) => {
       const entry = originSettings[origin]
       const key = typeof entry === "object" && entry.connections !== undefined ? origin : resolved.profile
       let budget = budgets.get(key)
-      if (budget === undefined) budgets.set(key, budget = Semaphore.makeUnsafe(resolved.settings.connections))
+      if (budget === undefined) budgets.set(key, budget = Gate.make(resolved.settings.connections))
       return budget
     }
     const filterIds = new WeakMap<AddressFilter, number>()
@@ -158,117 +141,61 @@ const make = (options: ConnectionPoolOptions) =>
       if (id === undefined) filterIds.set(filter, id = ++filters)
       return id
     }
-    const networkPermit = (origin: string) => Option.isSome(networkPermits) ? networkPermits.value.take(origin) : Effect.void
 
-    /** The pool of `url`'s origin under `filter`, checked out for the current scope. */
-    const checkout = (url: URL, filter: AddressFilter | undefined) =>
-      Effect.gen(function*() {
-        const lib = yield* undici
-        const origin = url.origin
-        const create = () => {
-          const resolved = Profile.resolve(origin, originSettings, defaultProfile)
-          const { settings } = resolved
-          const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80)
-          return OriginPool.make({
-            origin,
-            resolved,
-            filtered: filter !== undefined,
-            budget: budgetOf(origin, resolved),
-            networkPermit: networkPermit(origin),
-            dispatcher: new lib.Pool(origin, {
-              connections: settings.maxPerHost,
-              pipelining: 1,
-              keepAliveTimeout: settings.keepAliveMs,
-              keepAliveMaxTimeout: settings.keepAliveMs,
-              connect: filter === undefined
-                ? { timeout: settings.connectTimeoutMs }
-                : Connector.filtered(lib.buildConnector, filter, settings.connectTimeoutMs, port)
-            })
-          })
-        }
-        return yield* Effect.acquireRelease(
-          Effect.suspend(() => {
-            const pool = origins.checkout(`${filterKey(filter)} ${origin}`, origin, clock.currentTimeMillisUnsafe(), create)
-            return pool instanceof TooManyOrigins ? Effect.fail(pool) : Effect.succeed(pool)
-          }),
-          (pool) => Effect.sync(() => origins.checkin(pool))
-        )
-      })
-
-    /** Sends `hop` on a slot of its origin's pool; the response and the slot belong to the current scope. */
-    const exchange = (hop: Redirect.Hop, filter: AddressFilter | undefined, timeoutMs: number | undefined) =>
-      Effect.gen(function*() {
-        const pool = yield* checkout(hop.url, filter)
-        const { settings } = pool.resolved
-        const attempt: Attempt = {
-          url: hop.url.href,
-          origin: pool.origin,
-          connectTimeoutMs: settings.connectTimeoutMs,
-          timeoutMs: timeoutMs ?? settings.timeoutMs
-        }
-        yield* pool.permit
-        const series = origins.series(pool.label)
-        const started = clock.currentTimeMillisUnsafe()
-        const response = yield* Effect.callback<Dispatcher.ResponseData, ConnectionError>((resume, signal) => {
-          const fail = (cause: unknown) => resume(Effect.fail(fromCause(cause, attempt)))
-          try {
-            pool.dispatcher.request({
-              path: hop.url.pathname + hop.url.search,
-              method: hop.method,
-              headers: hop.headers,
-              body: hop.body ?? null,
-              headersTimeout: attempt.timeoutMs,
-              bodyTimeout: attempt.timeoutMs,
-              signal
-            }, (error, data) => {
-              if (error !== null) return fail(error)
-              // a body aborted before anyone reads it must not raise an unhandled 'error'; readers see errors through iteration
-              data.body.on("error", () => undefined)
-              resume(Effect.succeed(data))
-            })
-          } catch (cause) {
-            fail(cause)
-          }
+    /** A new pool for `url`'s origin, its connections checked by `filter` when there is one. */
+    const create = (lib: typeof import("undici"), url: URL, filter: AddressFilter | undefined) => {
+      const origin = url.origin
+      const resolved = Profile.resolve(origin, originSettings, defaultProfile)
+      const { settings } = resolved
+      const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80)
+      return OriginPool.make({
+        origin,
+        resolved,
+        filtered: filter !== undefined,
+        budget: budgetOf(origin, resolved),
+        dispatcher: new lib.Pool(origin, {
+          connections: settings.maxPerHost,
+          pipelining: 1,
+          keepAliveTimeout: settings.keepAliveMs,
+          keepAliveMaxTimeout: settings.keepAliveMs,
+          connect: filter === undefined
+            ? { timeout: settings.connectTimeoutMs }
+            : Connector.filtered(lib.buildConnector, filter, settings.connectTimeoutMs, port)
         })
-        series?.latency.modifyUnsafe(clock.currentTimeMillisUnsafe() - started, context)
-        yield* Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))
-        return { status: response.statusCode, headers: flatHeaders(response.headers), body: response.body, attempt }
       })
+    }
 
     /**
-     * One attempt of `hop` in a scope of its own, within the attempt's timeout: a redirect to
-     * follow or a 5xx to retry releases its connection at once; otherwise `consume` runs on the
-     * response, and the scope stays open (for a streamed body) until the caller's closes.
+     * One attempt of `hop` (see `exchange`): a redirect to follow or a 5xx to retry (unless `last`)
+     * comes back as such with its connection already free; otherwise the response is kept.
      */
-    const attemptOf = <A>(
-      hop: Redirect.Hop,
-      request: RequestOptions,
-      last: boolean,
-      consume: (opened: Opened) => Effect.Effect<A, ConnectionError>
-    ): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> =>
-      Effect.gen(function*() {
-        const scope = yield* Scope.fork(yield* Effect.scope)
-        const timeoutMs = request.timeoutMs
-        const run = Effect.gen(function*() {
-          const { status, headers, body, attempt } = yield* exchange(hop, request.addressFilter, timeoutMs)
-          const location = headers.location
-          if (request.redirect !== "manual" && Redirect.isRedirect(status) && location !== undefined) {
-            const next = parseUrl(location, hop.url)
-            if (next instanceof InvalidRequest) return yield* next
-            yield* Effect.promise(() => body.dump().catch(() => undefined))
-            return { _tag: "Redirect", status, location: next } as const
-          }
-          if (status >= 500 && !last) {
-            yield* Effect.promise(() => body.dump().catch(() => undefined))
-            return RETRY
-          }
-          return { _tag: "Done", value: yield* consume({ status, headers, body, attempt, scope }) } as const
-        }).pipe(Scope.provide(scope))
-        const limit = timeoutMs ?? Profile.resolve(hop.url.origin, originSettings, defaultProfile).settings.timeoutMs
-        return yield* run.pipe(
-          Effect.timeoutOrElse({ duration: Duration.millis(limit), orElse: () => Effect.fail(new RequestTimeout({ url: hop.url.href, timeoutMs: limit })) }),
-          Effect.tapError((error) => Effect.sync(() => origins.series(OriginPool.labelOf(hop.url.origin))?.error(error._tag).modifyUnsafe(1, context))),
-          Effect.onExit((exit) => Exit.isSuccess(exit) && exit.value._tag === "Done" ? Effect.void : Scope.close(scope, exit))
+    const attemptOf = (hop: Redirect.Hop, request: RequestOptions, reading: Reading, last: boolean) =>
+      Effect.flatMap(undici, (lib): Effect.Effect<Outcome<Exchanged>, ConnectionError> => {
+        const filter = request.addressFilter
+        const origin = hop.url.origin
+        const pool = origins.checkout(`${filterKey(filter)} ${origin}`, origin, clock.currentTimeMillisUnsafe(), () => create(lib, hop.url, filter))
+        if (pool instanceof TooManyOrigins) return Effect.fail(pool)
+        const { settings } = pool.resolved
+        const series = origins.series(pool.label)
+        const follow = request.redirect !== "manual"
+        const isFollowed = (head: Head) => follow && Redirect.isRedirect(head.status) && head.headers.location !== undefined
+        const attempt: Attempt = { url: hop.url.href, origin, connectTimeoutMs: settings.connectTimeoutMs, timeoutMs: request.timeoutMs ?? settings.timeoutMs }
+        return exchange({
+          pool,
+          hop,
+          attempt,
+          reading,
+          keep: (head) => !isFollowed(head) && !(head.status >= 500 && !last),
+          onLatency: (ms) => series?.latency.modifyUnsafe(ms, context),
+          onDone: () => origins.checkin(pool)
+        }).pipe(
+          Effect.flatMap((exchanged): Effect.Effect<Outcome<Exchanged>, ConnectionError> => {
+            if (exchanged._tag !== "Dropped") return Effect.succeed({ _tag: "Done", value: exchanged })
+            if (!isFollowed(exchanged.head)) return Effect.succeed(RETRY)
+            const location = parseUrl(exchanged.head.headers.location!, hop.url)
+            return location instanceof InvalidRequest ? Effect.fail(location) : Effect.succeed({ _tag: "Redirect", status: exchanged.head.status, location })
+          }),
+          Effect.tapError((error) => Effect.sync(() => series?.error(error._tag).modifyUnsafe(1, context)))
         )
       })
 
@@ -277,16 +204,12 @@ const make = (options: ConnectionPoolOptions) =>
       Effect.flatMap(Random.next, (jitter) => Effect.sleep(Duration.millis(Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** n) * (0.5 + jitter))))
 
     /** `hop` with its retries: only idempotent requests retry, after a transient failure or a 5xx. */
-    const withRetries = <A>(
-      hop: Redirect.Hop,
-      request: RequestOptions,
-      consume: (opened: Opened) => Effect.Effect<A, ConnectionError>
-    ): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> => {
+    const withRetries = (hop: Redirect.Hop, request: RequestOptions, reading: Reading) => {
       const retryable = IDEMPOTENT.has(hop.method) || request.idempotent === true
       const retries = retryable ? Math.max(0, Math.min(MAX_RETRIES, request.retries ?? DEFAULT_RETRIES)) : 0
-      const loop = (n: number): Effect.Effect<Outcome<A>, ConnectionError, Scope.Scope> => {
+      const loop = (n: number): Effect.Effect<Outcome<Exchanged>, ConnectionError> => {
         const last = n >= retries
-        return attemptOf(hop, request, last, consume).pipe(
+        return attemptOf(hop, request, reading, last).pipe(
           Effect.catch((error) => !last && isTransient(error) ? Effect.succeed(RETRY) : Effect.fail(error)),
           Effect.flatMap((outcome) => outcome._tag === "Retry" ? Effect.andThen(backoff(n), loop(n + 1)) : Effect.succeed(outcome))
         )
@@ -294,11 +217,8 @@ const make = (options: ConnectionPoolOptions) =>
       return loop(0)
     }
 
-    /** Sends `request`, following redirects (each hop through the address filter again), and consumes the final response. */
-    const send = <A>(
-      request: RequestOptions,
-      consume: (opened: Opened, head: ResponseHead) => Effect.Effect<A, ConnectionError>
-    ): Effect.Effect<A, ConnectionError, Scope.Scope> =>
+    /** Sends `request`, following redirects (each hop through the address filter again); the final response with its head. */
+    const send = (request: RequestOptions, reading: Reading) =>
       Effect.gen(function*() {
         const url = parseUrl(request.url)
         if (url instanceof InvalidRequest) return yield* url
@@ -310,48 +230,57 @@ const make = (options: ConnectionPoolOptions) =>
         let hop: Redirect.Hop = { url, method, headers, body: request.body }
         const redirects: Array<string> = []
         while (true) {
-          const current = hop
-          const outcome = yield* withRetries(current, request, (opened) => {
-            if (request.failOnStatus === true && opened.status >= 400) {
-              return Effect.fail(new HttpStatus({ url: current.url.href, status: opened.status }))
+          const outcome = yield* withRetries(hop, request, reading)
+          if (outcome._tag === "Done") {
+            const exchanged = outcome.value as Exclude<Exchanged, { _tag: "Dropped" }>
+            const head: ResponseHead = { ...exchanged.head, url: hop.url.href, redirects }
+            if (request.failOnStatus === true && head.status >= 400) {
+              if (exchanged._tag === "Open") exchanged.release()
+              return yield* new HttpStatus({ url: head.url, status: head.status })
             }
-            return consume(opened, { status: opened.status, headers: opened.headers, url: current.url.href, redirects: [...redirects] })
-          })
-          if (outcome._tag === "Done") return outcome.value
+            return { exchanged, head }
+          }
           if (outcome._tag === "Retry") continue
           if (redirects.length >= maxRedirects) return yield* new TooManyRedirects({ url: url.href, maxRedirects })
-          redirects.push(current.url.href)
-          hop = Redirect.next(current, outcome.status, outcome.location)
+          redirects.push(hop.url.href)
+          hop = Redirect.next(hop, outcome.status, outcome.location)
         }
       })
 
+    /** `effect` holding a network permit for `url`'s origin when the runtime has `NetworkPermits`. */
+    const permitted = <A, E, R>(url: string | URL, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Scope.Scope> => {
+      if (Option.isNone(networkPermits)) return effect
+      const origin = URL.parse(String(url))?.origin ?? String(url)
+      return Effect.andThen(networkPermits.value.take(origin), effect)
+    }
+
     const request = (options: RequestOptions): Effect.Effect<Response, ConnectionError> => {
-      const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
-      return Effect.scoped(send(options, (opened, head) => {
-        const declared = opened.headers["content-length"]
-        if (declaredOver(declared, maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
-        return Effect.map(readAll(opened.body, declared, maxBytes, opened.attempt), (body): Response => ({
-          ...head,
-          body,
-          text: () => new TextDecoder().decode(body)
-        }))
-      }))
-    }
-
-    const stream = (options: RequestOptions): Effect.Effect<StreamedResponse, ConnectionError, Scope.Scope> => {
-      const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
-      return send(options, (opened, head) => {
-        const declared = opened.headers["content-length"]
-        if (declaredOver(declared, maxBytes)) return Effect.fail(new TooLarge({ url: head.url, maxBytes }))
-        const body = Stream.fromAsyncIterable(limited(opened.body, maxBytes), (cause) => bodyError(cause, opened.attempt, maxBytes)).pipe(
-          Stream.ensuring(Scope.close(opened.scope, Exit.void))
-        )
-        return Effect.succeed({ ...head, contentLength: declared === undefined ? undefined : Number(declared), body })
+      const sent = Effect.map(send(options, { mode: "read", maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES }), ({ exchanged, head }): Response => {
+        const body = exchanged._tag === "Read" ? exchanged.body : new Uint8Array(0)
+        return { ...head, body, text: () => new TextDecoder().decode(body) }
       })
+      return Option.isNone(networkPermits) ? sent : Effect.scoped(permitted(options.url, sent))
     }
 
-    const optimise = Effect.gen(function*() {
-      for (const pool of Array.from(origins.pools())) yield* pool.optimise
+    const stream = (options: RequestOptions): Effect.Effect<StreamedResponse, ConnectionError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
+        // every exchange kept open is released with the caller's scope, registered before it can exist
+        const releases: Array<() => void> = []
+        yield* Effect.addFinalizer(() => Effect.sync(() => releases.forEach((release) => release())))
+        const { exchanged, head } = yield* permitted(options.url, send(options, { mode: "open", track: (release) => void releases.push(release) }))
+        if (exchanged._tag !== "Open") return yield* Effect.die("ConnectionPool.stream: the response was not kept open")
+        const declared = head.headers["content-length"]
+        if (declaredOver(declared, maxBytes)) return yield* new TooLarge({ url: head.url, maxBytes })
+        const attempt: Attempt = { url: head.url, origin: new URL(head.url).origin, connectTimeoutMs: 0, timeoutMs: options.timeoutMs ?? 0 }
+        const body = Stream.fromAsyncIterable(limited(exchanged.body, maxBytes), (cause) => bodyError(cause, attempt, maxBytes)).pipe(
+          Stream.ensuring(Effect.sync(exchanged.release))
+        )
+        return { ...head, contentLength: declared === undefined ? undefined : Number(declared), body }
+      })
+
+    const optimise = Effect.sync(() => {
+      for (const pool of Array.from(origins.pools())) pool.optimise()
       origins.sweep(clock.currentTimeMillisUnsafe())
     })
     yield* Effect.forkScoped(Effect.schedule(optimise, Schedule.spaced(options.optimiseEvery ?? Duration.minutes(1))))

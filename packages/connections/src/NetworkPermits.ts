@@ -1,8 +1,9 @@
 /**
  * The seam for network admission: when an app provides `NetworkPermits` (the resource pools of
- * `@tenfold/resources` will), every outbound request attempt takes one for its origin and holds it
- * until its response is read (or its streamed body ends), so the network budget is shared with
- * the rest of the runtime. Without it, requests are bounded only by the connection pools.
+ * `@tenfold/resources` will), every outbound request takes one for the origin of its URL and holds
+ * it through its retries and redirects until its response is read (for `stream`, until the
+ * caller's scope closes), so the network budget is shared with the rest of the runtime. Without
+ * it, requests are bounded only by the connection pools.
  */
 import { Context, type Effect, type Scope } from "effect"
 

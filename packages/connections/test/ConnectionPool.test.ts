@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Metric, Stream } from "effect"
+import { Effect, Fiber, Layer, Metric, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import type { ServerResponse } from "node:http"
 import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net"
 import * as AddressPolicy from "../src/AddressPolicy.ts"
-import { ConnectionPool, type ConnectionPoolOptions } from "../src/index.ts"
+import { ConnectionPool, type ConnectionPoolOptions, NetworkPermits } from "../src/index.ts"
 import * as TestServer from "./support/TestServer.ts"
 import { until } from "./support/wait.ts"
 
@@ -389,5 +389,27 @@ describe("ConnectionPool", () => {
             })
           )
         }, { concurrency: 8, discard: true }))
+    }))
+
+  it.live("takes a network permit per request when NetworkPermits is provided, and gives each back", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(TestServer.text("ok"))
+      const taken: Array<string> = []
+      let held = 0
+      const permits = Layer.succeed(NetworkPermits, NetworkPermits.of({
+        take: (origin) => Effect.acquireRelease(Effect.sync(() => (taken.push(origin), held++)), () => Effect.sync(() => void held--))
+      }))
+      const during = yield* ConnectionPool.use((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request({ url: `${server.url}/a` })
+          yield* pool.request({ url: `${server.url}/b` })
+          return yield* Effect.scoped(Effect.gen(function*() {
+            const response = yield* pool.stream({ url: `${server.url}/c` })
+            const heldWhileStreaming = held
+            yield* Stream.runDrain(response.body)
+            return heldWhileStreaming
+          }))
+        })).pipe(Effect.provide(ConnectionPool.layer().pipe(Layer.provide(permits))))
+      assert.deepStrictEqual([taken, during, held], [[server.url, server.url, server.url], 1, 0])
     }))
 })

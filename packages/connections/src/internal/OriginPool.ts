@@ -1,14 +1,14 @@
 /**
  * One origin's pool: an undici `Pool` (keep-alive sockets, at most the origin's `maxPerHost`)
- * behind a permit gate whose size is the pool's capacity, plus the profile's shared budget. The
- * gate, not undici, bounds the requests in flight, so resizing it resizes the pool at once:
- * sockets beyond a smaller capacity go idle and close after their keep-alive.
+ * behind a gate whose size is the pool's capacity, plus the profile's shared budget. The gate, not
+ * undici, bounds the requests in flight, so resizing it resizes the pool at once: sockets beyond
+ * a smaller capacity go idle and close after their keep-alive.
  */
-import { Effect, Semaphore, type Scope } from "effect"
 import type { Pool } from "undici"
 import type { PoolStats } from "../PoolStats.ts"
 import type { Resolved } from "../Profile.ts"
 import { nextCapacity } from "../Sizing.ts"
+import * as Gate from "./Gate.ts"
 
 /** What a pool is made of. */
 export interface OriginPoolOptions {
@@ -16,10 +16,8 @@ export interface OriginPoolOptions {
   readonly resolved: Resolved
   readonly filtered: boolean
   readonly dispatcher: Pool
-  /** The profile's budget (`connections` permits), shared by every origin of the profile. */
-  readonly budget: Semaphore.Semaphore
-  /** A network permit from the runtime's resource pools, when it has any. */
-  readonly networkPermit: Effect.Effect<void, never, Scope.Scope>
+  /** The profile's budget (`connections` slots), shared by every origin of the profile. */
+  readonly budget: Gate.Gate
 }
 
 /** One origin's pool and its counters. */
@@ -33,45 +31,67 @@ export interface OriginPool {
   users: number
   /** When a request last looked the pool up (epoch ms). */
   lastUsed: number
-  /** Waits for a slot (counted as queued), then holds it (counted as active) until the scope closes. */
-  readonly permit: Effect.Effect<void, never, Scope.Scope>
+  /**
+   * Takes a slot of the pool and one of the budget (counted as queued while waiting, then as
+   * active), calling `granted` once both are held; the returned function gives up waiting. A
+   * granted slot is returned with `release`.
+   */
+  readonly acquire: (granted: () => void) => () => void
+  readonly release: () => void
   readonly stats: () => PoolStats
   /** Resizes the gate by the use since the last call (the optimise loop's step). */
-  readonly optimise: Effect.Effect<void>
+  readonly optimise: () => void
 }
-
-/**
- * Resolves after undici has handed the finished request's socket back to its pool (one macrotask
- * after the body ends): releasing the slot earlier lets the next request find every socket busy
- * and open another, so the pool would hold more sockets than its capacity.
- */
-const settled = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 /** The metric attribute `pool` of an origin's pools. */
 export const labelOf = (origin: string) => `http:${origin}`
 
 export const make = (options: OriginPoolOptions): OriginPool => {
   const { settings } = options.resolved
-  const gate = Semaphore.makeUnsafe(settings.perHost)
+  const { budget } = options
+  const gate = Gate.make(settings.perHost)
   let capacity = settings.perHost
   let active = 0
   let queued = 0
   let peak = 0
-  const hold = Effect.acquireRelease(
-    Effect.sync(() => {
+
+  const acquire = (granted: () => void) => {
+    let cancel: (() => void) | undefined
+    let holdsSlot = false
+    let waiting = false
+    const held = () => {
+      if (waiting) queued--
+      waiting = false
+      cancel = undefined
       active++
       if (active > peak) peak = active
-    }),
-    () => Effect.andThen(settled, Effect.sync(() => void active--))
-  )
-  const wait = Effect.suspend(() => {
-    queued++
-    return gate.takeScoped(1).pipe(
-      Effect.andThen(options.budget.takeScoped(1)),
-      Effect.andThen(options.networkPermit),
-      Effect.ensuring(Effect.sync(() => void queued--))
-    )
-  })
+      granted()
+    }
+    const queue = () => {
+      if (!waiting) queued++
+      waiting = true
+    }
+    const slotTaken = () => {
+      holdsSlot = true
+      if (budget.tryTake()) return held()
+      queue()
+      cancel = budget.wait(held)
+    }
+    if (gate.tryTake()) slotTaken()
+    else {
+      queue()
+      cancel = gate.wait(slotTaken)
+    }
+    return () => {
+      if (cancel === undefined) return
+      cancel()
+      cancel = undefined
+      if (waiting) queued--
+      waiting = false
+      if (holdsSlot) gate.release()
+    }
+  }
+
   const pool: OriginPool = {
     origin: options.origin,
     label: labelOf(options.origin),
@@ -79,7 +99,12 @@ export const make = (options: OriginPoolOptions): OriginPool => {
     dispatcher: options.dispatcher,
     users: 0,
     lastUsed: 0,
-    permit: Effect.andThen(wait, hold),
+    acquire,
+    release: () => {
+      active--
+      budget.release()
+      gate.release()
+    },
     stats: () => {
       const undiciStats = options.dispatcher.stats
       return {
@@ -94,13 +119,13 @@ export const make = (options: OriginPoolOptions): OriginPool => {
         idle: undiciStats.free
       }
     },
-    optimise: Effect.suspend(() => {
+    optimise: () => {
       const next = nextCapacity({ capacity, peak, queued }, { min: settings.minPerHost, max: settings.maxPerHost })
       peak = active
-      if (next === capacity) return Effect.void
+      if (next === capacity) return
       capacity = next
-      return gate.resize(next)
-    })
+      gate.resize(next)
+    }
   }
   return pool
 }

@@ -3,7 +3,6 @@
  * (`limited`, for `stream`), failing with `TooLarge` as soon as the limit is passed — by the
  * Content-Length up front, or by counting.
  */
-import { Effect } from "effect"
 import { type ConnectionError, TooLarge } from "../ConnectionError.ts"
 import { type Attempt, fromCause } from "./failure.ts"
 
@@ -28,9 +27,10 @@ export async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number
 export const bodyError = (cause: unknown, attempt: Attempt, maxBytes: number): ConnectionError =>
   cause instanceof OverLimit ? new TooLarge({ url: attempt.url, maxBytes }) : fromCause(cause, attempt)
 
-/** What `readAll` needs of undici's body: a readable of chunks that can also be read whole. */
+/** What the pool needs of undici's body: a readable of chunks that can also be read whole or drained. */
 export interface Body extends AsyncIterable<Uint8Array> {
   readonly bytes: () => Promise<Uint8Array>
+  readonly dump: () => Promise<void>
   readonly on: (event: "data" | "end" | "error", listener: (value?: any) => void) => unknown // any: Node's event listener signature
   readonly destroy: () => unknown
 }
@@ -39,11 +39,8 @@ export interface Body extends AsyncIterable<Uint8Array> {
  * The whole body, at most `maxBytes`. With a Content-Length within the limit (HTTP framing stops
  * the body there) undici reads it in one go; otherwise chunks are counted as they come.
  */
-export const readAll = (body: Body, contentLength: string | undefined, maxBytes: number, attempt: Attempt): Effect.Effect<Uint8Array, ConnectionError> =>
-  Effect.tryPromise({
-    try: () => contentLength !== undefined ? body.bytes() : readCounting(body, maxBytes),
-    catch: (cause) => bodyError(cause, attempt, maxBytes)
-  })
+export const readAll = (body: Body, contentLength: string | undefined, maxBytes: number): Promise<Uint8Array> =>
+  contentLength !== undefined ? body.bytes() : readCounting(body, maxBytes)
 
 const readCounting = (body: Body, maxBytes: number) =>
   new Promise<Uint8Array>((resolve, reject) => {
