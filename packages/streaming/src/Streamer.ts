@@ -4,7 +4,7 @@
  * `bufferBytes` produced ahead of the consumer. A slow consumer slows the producer, so what a
  * stream holds is bounded by the buffer, never by the size of the result.
  */
-import { Clock, Context, Effect, Layer, Metric, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Metric, Semaphore, Stream } from "effect"
 import { serialize } from "./Serialize.ts"
 import * as StreamMetrics from "./StreamMetrics.ts"
 
@@ -14,11 +14,19 @@ export const DEFAULT_CHUNK_BYTES = 8 * 1024
 /** The seed's `buffer_size`: bytes a producer may run ahead of its consumer. */
 export const DEFAULT_BUFFER_BYTES = 1024 * 1024
 
+/** Streams running at once by default; with the transport's hold and a compressor each holds ~3 MiB at most. */
+export const DEFAULT_MAX_STREAMS = 64
+
 export interface StreamerOptions {
   /** Bytes per emitted chunk (default 8 KiB); the last chunk of a stream may be shorter. */
   readonly chunkBytes?: number
   /** Bytes the producer may run ahead of a slow consumer (default 1 MiB). */
   readonly bufferBytes?: number
+  /**
+   * Streams running at once (default 64): one more waits, unpulled, until one ends, so what all
+   * streams hold together is bounded too, not only what each holds.
+   */
+  readonly maxStreams?: number
 }
 
 /** Chunks streamed results with backpressure; one per runtime, shared by transports and tools. */
@@ -27,7 +35,7 @@ export class Streamer extends Context.Service<Streamer, {
   readonly bufferBytes: number
   /**
    * Serialises each item (see `Serialize`) and groups the bytes into chunks of `chunkBytes`,
-   * buffered up to `bufferBytes`. When `items` fails, the bytes serialised before the failure
+   * buffered up to `bufferBytes`; starts once fewer than `maxStreams` run. When `items` fails, the bytes serialised before the failure
    * are emitted first, so a consumer never loses a partial chunk it has to close properly.
    */
   readonly chunks: <E, R>(items: Stream.Stream<unknown, E, R>) => Stream.Stream<Uint8Array, E, R>
@@ -91,12 +99,14 @@ export const make = (options: StreamerOptions = {}): Streamer["Service"] => {
   const chunkBytes = positive("chunkBytes", options.chunkBytes, DEFAULT_CHUNK_BYTES)
   const bufferBytes = positive("bufferBytes", options.bufferBytes, DEFAULT_BUFFER_BYTES)
   const capacity = Math.max(1, Math.ceil(bufferBytes / chunkBytes))
+  const permits = Semaphore.makeUnsafe(positive("maxStreams", options.maxStreams, DEFAULT_MAX_STREAMS))
 
   const record = (chunk: Uint8Array) =>
     Effect.andThen(Metric.update(StreamMetrics.bytes, chunk.byteLength), Metric.update(StreamMetrics.chunks, 1))
 
   const chunks = <E, R>(items: Stream.Stream<unknown, E, R>): Stream.Stream<Uint8Array, E, R> =>
     Stream.unwrap(Effect.gen(function*() {
+      yield* permits.takeScoped(1)
       const start = yield* Clock.currentTimeMillis
       yield* Metric.modify(StreamMetrics.active, 1)
       const chunker = new Chunker(chunkBytes)

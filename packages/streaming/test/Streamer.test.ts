@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Metric, Stream } from "effect"
+import { Effect, Fiber, Metric, Stream } from "effect"
 import { Serialize, StreamMetrics } from "../src/index.ts"
 import * as Streamer from "../src/Streamer.ts"
 
@@ -69,6 +69,23 @@ describe("Streamer.chunks", () => {
       while (received < 10_000) received += (yield* pull).length
       assert.strictEqual(received, 10_000)
     }))
+
+  it.effect("past maxStreams a stream waits, unpulled, until one ends", () =>
+    Effect.gen(function*() {
+      const one = Streamer.make({ maxStreams: 1 })
+      let secondPulled = 0
+      const first = yield* Stream.toPull(one.chunks(Stream.make("a", "b")))
+      yield* first
+      const second = yield* Effect.forkChild(one.chunks(Stream.make("c").pipe(Stream.tap(() => Effect.sync(() => secondPulled++)))).pipe(Stream.runCollect))
+      for (let i = 0; i < 100; i++) yield* Effect.yieldNow
+      assert.strictEqual(secondPulled, 0)
+      return second
+    }).pipe(
+      Effect.scoped, // the first stream's scope closes: its permit is released and the second runs
+
+      Effect.flatMap((second) => Fiber.join(second)),
+      Effect.map((chunks) => assert.strictEqual(text(chunks), "c"))
+    ))
 
   it("refuses sizes that are not positive integers", () => {
     assert.throws(() => Streamer.make({ chunkBytes: 0 }), /chunkBytes/)
