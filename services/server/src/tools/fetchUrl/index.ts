@@ -10,7 +10,7 @@ import { Config } from "@tenfold/runtime"
 import { Effect, Layer, Schema } from "effect"
 
 /** Longest URL accepted, in characters. */
-export const MAX_URL_LENGTH = 8192
+const MAX_URL_LENGTH = 8192
 /** Most characters of text one call returns (the `maxLength` argument's ceiling). */
 const MAX_LENGTH_CEILING = 1_000_000
 /** Characters returned when the call does not say (`maxLength`). */
@@ -31,6 +31,7 @@ const FetchUrlInput = Schema.Struct({
     })
   )
 })
+/** The arguments of one `fetch_url` call, decoded. */
 export type FetchUrlInput = typeof FetchUrlInput.Type
 
 /** How `fetch_url` fetches: which addresses it may reach, how much it reads, how long it waits, who it says it is. */
