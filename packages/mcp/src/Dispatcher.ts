@@ -320,6 +320,8 @@ export const make = (options: DispatcherOptions) =>
       // the StreamedResult travels through the input rounds as a result; answerWith tells it apart
       collectBytes === undefined ? Effect.succeed(result as unknown as Record<string, unknown>) : StreamedResult.collect(result, collectBytes)
 
+    const onStreamDefect = (cause: Cause.Cause<unknown>) => options.onDefect?.(cause, "tools/call")
+
     /** The ending of a streamed result and its response: the 2026-07-28 fields for stateless peers. */
     const statelessEnd = `,${statelessJson({}).slice(1)}}`
     const streamedAnswer = (id: RequestId, result: StreamedResult.StreamedResult, peer: Peer): Answer =>
@@ -347,7 +349,7 @@ export const make = (options: DispatcherOptions) =>
               ? Effect.succeed(value)
               : Stream.isStream(value)
               ? // a ToolStream needs no services (its type says R = never)
-                streamed(new StreamedResult.StreamedResult(value as Stream.Stream<unknown, unknown>, (bytes) => context.progress(bytes)), collectBytes)
+                streamed(new StreamedResult.StreamedResult(value as Stream.Stream<unknown, unknown>, (bytes) => context.progress(bytes), onStreamDefect), collectBytes)
               : toCallToolResult(tool, value),
           onFailure: (cause) => runFailure(cause, userState)
         })

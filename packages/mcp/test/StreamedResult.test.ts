@@ -40,9 +40,14 @@ describe("StreamedResult.pieces", () => {
 
   it.effect("a defect or a value that is not content ends it with a generic message, never the value", () =>
     Effect.gen(function*() {
-      const died = yield* json(Stream.concat(Stream.make("a"), Stream.die(new Error("secret detail"))))
+      const defects: Array<unknown> = []
+      const died = yield* StreamedResult.pieces(Stream.concat(Stream.make("a"), Stream.die(new Error("secret detail"))), "}", Infinity, (cause) => void defects.push(cause)).pipe(
+        Stream.runCollect,
+        Effect.map((all) => JSON.parse(all.join("")))
+      )
       assert.isTrue(died.isError)
       assert.notInclude(JSON.stringify(died), "secret detail")
+      assert.strictEqual(defects.length, 1)
       const bad = yield* json(Stream.make("a", { type: "weird" }, "b"))
       assert.isTrue(bad.isError)
       assert.strictEqual(bad.content[0].text, "a")

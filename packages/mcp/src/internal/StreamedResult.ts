@@ -15,9 +15,12 @@ import { CONTENT_TYPES } from "./ToolResult.ts"
 export class StreamedResult {
   readonly items: Stream.Stream<unknown, unknown>
   readonly progress: (bytes: number) => Effect.Effect<void>
-  constructor(items: Stream.Stream<unknown, unknown>, progress: (bytes: number) => Effect.Effect<void>) {
+  /** Called with a defect (bug) the stream died of; the client only reads a generic message. */
+  readonly onDefect: (cause: Cause.Cause<unknown>) => void
+  constructor(items: Stream.Stream<unknown, unknown>, progress: (bytes: number) => Effect.Effect<void>, onDefect: (cause: Cause.Cause<unknown>) => void) {
     this.items = items
     this.progress = progress
+    this.onDefect = onDefect
   }
 }
 
@@ -112,19 +115,27 @@ class Assembler {
   }
 }
 
-/** The text a failure of the stream ends the result with: the tool's own message, else a generic one. */
-const failureText = (cause: Cause.Cause<unknown>): string => {
+/** The text a failure of the stream ends the result with: the tool's own message, else a generic one (a defect goes to `onDefect`). */
+const failureText = (cause: Cause.Cause<unknown>, onDefect: (cause: Cause.Cause<unknown>) => void): string => {
   const failure = cause.reasons.find(Cause.isFailReason)
-  const error = failure?.error
-  if (error instanceof ToolError || error instanceof Error) return error.message
-  return failure === undefined ? "The tool failed while streaming its result" : "The tool failed"
+  if (failure === undefined) {
+    onDefect(cause)
+    return "The tool failed while streaming its result"
+  }
+  const error = failure.error
+  return error instanceof ToolError || error instanceof Error ? error.message : "The tool failed"
 }
 
 /**
  * The JSON text of the result in pieces, ending with `end`; never fails (interruption aside).
  * Past `maxBytes` of JSON the result is ended as truncated and the stream is no longer pulled.
  */
-export const pieces = (items: Stream.Stream<unknown, unknown>, end: string, maxBytes = Infinity): Stream.Stream<string> =>
+export const pieces = (
+  items: Stream.Stream<unknown, unknown>,
+  end: string,
+  maxBytes = Infinity,
+  onDefect: (cause: Cause.Cause<unknown>) => void = () => {}
+): Stream.Stream<string> =>
   Stream.suspend(() => {
     const assembler = new Assembler(end, maxBytes)
     return items.pipe(
@@ -135,14 +146,14 @@ export const pieces = (items: Stream.Stream<unknown, unknown>, end: string, maxB
       Stream.map((item) => assembler.piece(item)),
       Stream.takeUntil((piece) => piece.last),
       Stream.concat(Stream.suspend(() => (assembler.finished ? Stream.empty : Stream.succeed(assembler.close())))),
-      Stream.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Stream.failCause(cause as Cause.Cause<never>) : Stream.succeed(assembler.fail(failureText(cause))))),
+      Stream.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Stream.failCause(cause as Cause.Cause<never>) : Stream.succeed(assembler.fail(failureText(cause, onDefect))))),
       Stream.map((piece) => piece.text)
     )
   })
 
 /** The whole result as an object, for peers that cannot take a stream and for the cache: at most `maxBytes` of JSON. */
 export const collect = (result: StreamedResult, maxBytes: number): Effect.Effect<Record<string, unknown>> =>
-  pieces(result.items, "}", maxBytes).pipe(
+  pieces(result.items, "}", maxBytes, result.onDefect).pipe(
     Stream.runCollect,
     Effect.map((all) => JSON.parse(all.join("")) as Record<string, unknown>)
   )
@@ -158,7 +169,7 @@ export const answer = (result: StreamedResult, head: string, end: string, stream
     body: head,
     status: 200,
     stream: {
-      rest: streamer.chunks(pieces(items, end)),
+      rest: streamer.chunks(pieces(items, end, Infinity, result.onDefect)),
       progress: result.progress,
       stop: (reason) => Deferred.fail(stopped, new ToolError({ message: reason })).pipe(Effect.asVoid)
     }
