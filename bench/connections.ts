@@ -3,10 +3,11 @@
  * a child process), in one run:
  *
  * 1. Throughput of `GET /small` (1 KiB) at BENCH_CONCURRENCY (50) requests in flight, BENCH_REQUESTS
- *    (5000) per round: Tenfold's `ConnectionPool.request` (pooled, keep-alive), undici's `Pool`
+ *    (10000) timed per round after BENCH_WARMUP (5000) untimed ones on the same pool (the JIT warms
+ *    the Effect path more slowly than a bare loop): Tenfold's `ConnectionPool.request` (pooled, keep-alive), undici's `Pool`
  *    alone (the same sockets without Effect), the global `fetch()` (undici's keep-alive agent), and
  *    a new connection per request (`node:http` with `agent: false`). Requests/s, p50, p99, and the
- *    TCP connections the upstream accepted. Rounds (BENCH_ROUNDS, 2) are interleaved, the order
+ *    TCP connections the upstream accepted. Rounds (BENCH_ROUNDS, 3) are interleaved, the order
  *    reversed each round; the best round per variant counts (noise only slows a run down).
  * 2. Memory: the peak RSS growth while reading a large body through the pool, each case in a
  *    fresh process (bench/connections-memory.ts): `stream` of BENCH_STREAM_MB (1024) MiB and of
@@ -22,9 +23,10 @@ import { fileURLToPath } from "node:url"
 import { Pool } from "undici"
 import { formatTable, machine, startServer, stopServers, writeResults } from "./support.ts"
 
-const requests = Number(process.env.BENCH_REQUESTS ?? 5000)
+const requests = Number(process.env.BENCH_REQUESTS ?? 10_000)
+const warmup = Number(process.env.BENCH_WARMUP ?? 5000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const streamMiB = Number(process.env.BENCH_STREAM_MB ?? 1024)
 
 /** Latencies (ms) of `n` calls of `call`, `c` at a time. */
@@ -43,10 +45,24 @@ const concurrently = async (n: number, c: number, call: () => Promise<unknown>) 
   return latencies
 }
 
-/** One variant: it sends `n` requests `c` at a time and returns their latencies, warm (after its own warm-up). */
+/** What one variant's timed part measured. */
+interface Timed {
+  readonly latencies: Array<number>
+  readonly seconds: number
+}
+
+/** Times `n` calls of `call`, `c` at a time, after `warm` untimed ones. */
+const timed = async (warm: number, n: number, c: number, call: () => Promise<unknown>): Promise<Timed> => {
+  await concurrently(warm, c, call)
+  const started = performance.now()
+  const latencies = await concurrently(n, c, call)
+  return { latencies, seconds: (performance.now() - started) / 1000 }
+}
+
+/** One variant: `warm` untimed requests, then `n` timed ones, `c` at a time, on one pool (or none). */
 interface Variant {
   readonly name: string
-  readonly run: (url: string, n: number, c: number) => Promise<Array<number>>
+  readonly run: (url: string, warm: number, n: number, c: number) => Promise<Timed>
 }
 
 /** GET `url` on a connection of its own (closed after the response); resolves with the body as text. */
@@ -61,19 +77,22 @@ const getOnce = (url: string) =>
 const variants: ReadonlyArray<Variant> = [
   {
     name: "Tenfold ConnectionPool",
-    run: (url, n, c) => {
+    run: (url, warm, n, c) => {
       const origin = new URL(url).origin
       const program = ConnectionPool.use((pool) =>
         Effect.gen(function*() {
           const one = pool.request({ url: `${url}/small` })
-          yield* Effect.forEach(Array.from({ length: c }), () => one, { concurrency: c, discard: true })
+          const batch = (count: number, latencies?: Array<number>) =>
+            Effect.forEach(Array.from({ length: count }), () =>
+              Effect.suspend(() => {
+                const t0 = performance.now()
+                return Effect.map(one, () => void latencies?.push(performance.now() - t0))
+              }), { concurrency: c, discard: true })
+          yield* batch(warm)
           const latencies: Array<number> = []
-          yield* Effect.forEach(Array.from({ length: n }), () =>
-            Effect.suspend(() => {
-              const t0 = performance.now()
-              return Effect.map(one, () => void latencies.push(performance.now() - t0))
-            }), { concurrency: c, discard: true })
-          return latencies
+          const started = performance.now()
+          yield* batch(n, latencies)
+          return { latencies, seconds: (performance.now() - started) / 1000 }
         })
       )
       // the origin may hold as many connections as the benchmark keeps in flight, as the others do
@@ -82,30 +101,21 @@ const variants: ReadonlyArray<Variant> = [
   },
   {
     name: "undici Pool (no Effect)",
-    run: async (url, n, c) => {
+    run: async (url, warm, n, c) => {
       const pool = new Pool(new URL(url).origin, { connections: c })
-      const one = () => pool.request({ path: "/small", method: "GET" }).then((r) => r.body.arrayBuffer())
-      await concurrently(c, c, one)
-      const latencies = await concurrently(n, c, one)
+      const result = await timed(warm, n, c, () => pool.request({ path: "/small", method: "GET" }).then((r) => r.body.arrayBuffer()))
       await pool.close()
-      return latencies
+      return result
     }
   },
   {
     name: "fetch()",
-    run: async (url, n, c) => {
-      const one = () => fetch(`${url}/small`).then((r) => r.arrayBuffer())
-      await concurrently(c, c, one)
-      return concurrently(n, c, one)
-    }
+    run: (url, warm, n, c) => timed(warm, n, c, () => fetch(`${url}/small`).then((r) => r.arrayBuffer()))
   },
   {
     name: "new connection per request",
-    run: async (url, n, c) => {
-      const one = () => getOnce(`${url}/small`)
-      await concurrently(c, c, one)
-      return concurrently(n, c, one)
-    }
+    // fewer, so the rounds stay within the ephemeral ports a closed connection holds in TIME_WAIT
+    run: (url, warm, n, c) => timed(Math.min(warm, 1000), Math.min(n, 3000), c, () => getOnce(`${url}/small`))
   }
 ]
 
@@ -122,16 +132,13 @@ interface Throughput {
 
 const measure = async (url: string, variant: Variant, round: number): Promise<Throughput> => {
   await getOnce(`${url}/connections`)
-  const started = performance.now()
-  const latencies = await variant.run(url, requests, concurrency)
-  const seconds = (performance.now() - started) / 1000
-  // the warm-up is inside the timed span for every variant alike; it is c of n + c requests
+  const { latencies, seconds } = await variant.run(url, warmup, requests, concurrency)
   const connections = Number(await getOnce(`${url}/connections`)) - 1 // its own connection counted
   const sorted = latencies.sort((a, b) => a - b)
   return {
     variant: variant.name,
     round,
-    requestsPerSecond: (requests + concurrency) / seconds,
+    requestsPerSecond: latencies.length / seconds,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     connections
@@ -169,7 +176,7 @@ try {
   }
   const best = variants.map((v) => all.filter((t) => t.variant === v.name).reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a)))
   const pooled = best[0]!
-  console.log(`\nGET 1 KiB, ${requests} requests (+${concurrency} warm-up) per round, ${concurrency} in flight, best of ${rounds} rounds\n`)
+  console.log(`\nGET 1 KiB, ${requests} timed requests per round after ${warmup} untimed (new connections: 3000 after 1000), ${concurrency} in flight, best of ${rounds} rounds\n`)
   console.log(formatTable(
     ["variant", "requests/s", "p50 ms", "p99 ms", "vs Tenfold", "TCP connections"],
     best.map((t) => [t.variant, fixed(t.requestsPerSecond, 0), fixed(t.p50Ms, 2), fixed(t.p99Ms, 2), fixed(t.requestsPerSecond / pooled.requestsPerSecond, 2), String(t.connections)]),
@@ -184,7 +191,7 @@ try {
     memory.map((m) => [m.mode, fixed(m.bytes / MiB, 0), fixed((m.peakRss - m.baselineRss) / MiB), fixed(m.bytes / MiB / (m.ms / 1000), 0)]),
     1
   ))
-  const file = writeResults("connections.json", { machine: machine(), requests, concurrency, rounds, throughput: all, best, memory })
+  const file = writeResults("connections.json", { machine: machine(), requests, warmup, concurrency, rounds, throughput: all, best, memory })
   console.log(`\nresults: ${file}`)
 } finally {
   await stopServers()
