@@ -5,10 +5,12 @@
  * refused unless allowed, and the allowance naming one host:port only.
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
+import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { fileURLToPath } from "node:url"
 import { startHttp, type TenfoldHttpProcess } from "../support/TenfoldProcess.ts"
 
 const BIG = 3 * 1024 * 1024
@@ -98,5 +100,18 @@ describe.each(REVISIONS)("fetch_url through the binary, revision $name", ({ name
     expect(scheme.isError).toBe(true)
     expect(textOf(scheme)).toContain("only http: and https: URLs")
     expect([...hits.values()].reduce((a, b) => a + b, 0)).toBe(before)
+  })
+})
+
+describe("fetch_url configuration", () => {
+  it("a malformed allowed host stops the binary at start with exit code 2, naming the entry", async () => {
+    const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
+    const child = spawn(process.execPath, [bin, "--port", "0", "--cache-dir", "", "--fetch-allow-host", "http://bad/"], { stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => void (stderr += d))
+    const [code] = await once(child, "exit")
+    expect(code).toBe(2)
+    expect(stderr).toContain("fetchAllowedHosts")
+    expect(stderr).toContain("http://bad/")
   })
 })
