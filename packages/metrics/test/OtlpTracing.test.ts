@@ -5,6 +5,7 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Semconv from "@opentelemetry/semantic-conventions/incubating"
 import { Effect, Layer, Logger, References, Result } from "effect"
+import * as OtlpSdk from "../src/internal/OtlpSdk.ts"
 import { makeJsonLogger } from "../src/Logging.ts"
 import * as Otlp from "../src/Otlp.ts"
 import * as Tracing from "../src/Tracing.ts"
@@ -14,15 +15,11 @@ const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
 const clientSpanId = "00f067aa0ba902b7"
 const traceparent = `00-${traceId}-${clientSpanId}-01`
 
-/** A real OpenTelemetry tracer provider exporting to memory, installed as Effect's tracer with tool-call spans. */
+/** A real OpenTelemetry tracer provider exporting to memory, under the tool-call spans `Otlp.layer` installs. */
 const spansLayer = () => {
   const exporter = new InMemorySpanExporter()
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  const layer = ToolCallTracing.layerSpans((context) => OtelTracer.makeExternalSpan(context)).pipe(
-    Layer.provideMerge(OtelTracer.layer),
-    Layer.provide(Layer.succeed(OtelTracer.OtelTracerProvider, provider))
-  )
-  return { exporter, layer }
+  return { exporter, layer: OtlpSdk.spans(Layer.succeed(OtelTracer.OtelTracerProvider, provider)) }
 }
 
 /** A JSON-lines logger collecting its lines. */
