@@ -272,8 +272,7 @@ const make = (options: ConnectionPoolOptions) =>
         if (exchanged._tag !== "Open") return yield* Effect.die("ConnectionPool.stream: the response was not kept open")
         const declared = head.headers["content-length"]
         if (declaredOver(declared, maxBytes)) return yield* new TooLarge({ url: head.url, maxBytes })
-        const attempt: Attempt = { url: head.url, origin: new URL(head.url).origin, connectTimeoutMs: 0, timeoutMs: options.timeoutMs ?? 0 }
-        const body = Stream.fromAsyncIterable(limited(exchanged.body, maxBytes), (cause) => bodyError(cause, attempt, maxBytes)).pipe(
+        const body = Stream.fromAsyncIterable(limited(exchanged.body, maxBytes), (cause) => bodyError(cause, exchanged.attempt, maxBytes)).pipe(
           Stream.ensuring(Effect.sync(exchanged.release))
         )
         return { ...head, contentLength: declared === undefined ? undefined : Number(declared), body }

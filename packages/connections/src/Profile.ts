@@ -12,7 +12,7 @@ export type ProfileName = typeof PROFILE_NAMES[number]
 
 /** The settings of one origin's pool. All durations are milliseconds. */
 export interface PoolSettings {
-  /** Longest one attempt may take: until the response headers for `stream`, the whole body for `request`. */
+  /** Longest one attempt may take, from its wait for a slot to the end of the body (`request`) or to the response headers (`stream`, whose body may then pause this long between chunks). */
   readonly timeoutMs: number
   /** Longest a connection (TCP, and TLS for https) may take to establish. */
   readonly connectTimeoutMs: number

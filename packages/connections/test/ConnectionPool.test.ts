@@ -62,6 +62,25 @@ describe("ConnectionPool", () => {
       assert.deepStrictEqual([server.requests(), server.maxOpen(), server.connections()], [5, 2, 2])
     }))
 
+  it.live("gives a slot back when a request times out waiting for it or is interrupted", () =>
+    Effect.gen(function*() {
+      const hold = holding()
+      const server = yield* TestServer.start(hold.handler)
+      yield* usingPool({ origins: { [server.url]: { perHost: 1 } } }, (pool) =>
+        Effect.gen(function*() {
+          const first = yield* Effect.forkChild(pool.request({ url: server.url, retries: 0 }))
+          yield* until(() => server.open() === 1, "the first request at the server")
+          const waited = yield* Effect.flip(pool.request({ url: server.url, timeoutMs: 50, retries: 0 }))
+          assert.strictEqual(waited._tag, "RequestTimeout")
+          const [stats] = yield* pool.stats
+          assert.deepStrictEqual([stats?.active, stats?.queued], [1, 0])
+          yield* Fiber.interrupt(first)
+          yield* until(() => Effect.runSync(pool.stats)[0]?.active === 0, "the interrupted request's slot back")
+          hold.release()
+          assert.strictEqual((yield* pool.request({ url: server.url })).text(), "done")
+        }))
+    }))
+
   it.live("fails with ConnectTimeout when the TLS handshake never completes", () =>
     Effect.gen(function*() {
       // a TCP server that accepts and never answers: the https connection never becomes ready

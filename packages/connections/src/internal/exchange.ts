@@ -25,7 +25,7 @@ export type Exchanged =
   /** `read` mode: the whole body, its slot free. */
   | { readonly _tag: "Read"; readonly head: Head; readonly body: Uint8Array }
   /** `open` mode: the body unread; `release` (idempotent) ends the exchange and frees the slot. */
-  | { readonly _tag: "Open"; readonly head: Head; readonly body: Body; readonly release: () => void }
+  | { readonly _tag: "Open"; readonly head: Head; readonly body: Body; readonly release: () => void; readonly attempt: Attempt }
 
 /**
  * How the body is read: `read` — whole, within `maxBytes` and the deadline; `open` — the deadline
@@ -124,7 +124,7 @@ export const exchange = (options: ExchangeOptions): Effect.Effect<Exchanged, Con
           setImmediate(leave)
         }
         reading.track(release)
-        return succeed({ _tag: "Open", head, body: received, release })
+        return succeed({ _tag: "Open", head, body: received, release, attempt })
       }
       const declared = headers["content-length"]
       if (declaredOver(declared, reading.maxBytes)) return fail(new TooLarge({ url: attempt.url, maxBytes: reading.maxBytes }))
