@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { decode, kindOf, parseContentType, prettyJson, sniff } from "../src/tools/fetchUrl/Content.ts"
-import { pieces, titleOf, toMarkdown, withoutNoise } from "../src/tools/fetchUrl/Html.ts"
+import { baseOf, pieces, titleOf, toMarkdown, withoutNoise } from "../src/tools/fetchUrl/Html.ts"
 
 const bytes = (...values: ReadonlyArray<number>) => new Uint8Array(values)
 const utf8 = (text: string) => new TextEncoder().encode(text)
@@ -121,6 +121,15 @@ describe("fetch_url HTML", () => {
         assert.notInclude(md, noise)
       }
     }))
+
+  it("resolves links against the page's <base href> when it has one (http(s) only)", () => {
+    const url = new URL("https://example.com/a/b")
+    assert.strictEqual(baseOf("<head><base href=\"/docs/\"></head>", url).href, "https://example.com/docs/")
+    assert.strictEqual(baseOf("<BASE target=_blank href='https://cdn.example/x/'>", url).href, "https://cdn.example/x/")
+    assert.strictEqual(baseOf("<base href=javascript:alert(1)>", url), url)
+    assert.strictEqual(baseOf("<base href=\"http://[bad\">", url), url)
+    assert.strictEqual(baseOf("<p>no base</p>", url), url)
+  })
 
   it("removes noise elements linearly, also when they are never closed", () => {
     assert.strictEqual(withoutNoise("a<script>x</script>b<STYLE>y</style >c"), "abc")

@@ -45,6 +45,20 @@ export const titleOf = (html: string): string | undefined => {
   return text === "" ? undefined : text.slice(0, MAX_TITLE)
 }
 
+/** The page's `<base href>` resolved against `url` (where relative links point), else `url`. */
+export const baseOf = (html: string, url: URL): URL => {
+  const head = html.slice(0, 64 * 1024)
+  const tag = /<base\s[^<>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(head)
+  const href = tag?.[1] ?? tag?.[2] ?? tag?.[3]
+  if (href === undefined) return url
+  try {
+    const base = new URL(href, url)
+    return base.protocol === "http:" || base.protocol === "https:" ? base : url
+  } catch {
+    return url
+  }
+}
+
 /**
  * `html` without comments and without the elements in {@link NOISE} and their content. Linear:
  * an element that is never closed drops the rest of the document.
@@ -153,10 +167,10 @@ export interface Converted {
 }
 
 /**
- * Converts `html` (fetched from `base`) to Markdown piece by piece, yielding to the event loop
+ * Converts `html` (fetched from `url`) to Markdown piece by piece, yielding to the event loop
  * between pieces, and stops once at least `wanted` characters exist.
  */
-export const toMarkdown = (html: string, base: URL, wanted: number): Effect.Effect<Converted> =>
+export const toMarkdown = (html: string, url: URL, wanted: number): Effect.Effect<Converted> =>
   Effect.gen(function*() {
     const title = titleOf(html)
     const all = pieces(withoutNoise(html))
@@ -171,5 +185,5 @@ export const toMarkdown = (html: string, base: URL, wanted: number): Effect.Effe
       }
       yield* Effect.yieldNow
     }
-    return { title, markdown: absoluteLinks(parts.join("\n\n"), base), partial: next < all.length }
+    return { title, markdown: absoluteLinks(parts.join("\n\n"), baseOf(html, url)), partial: next < all.length }
   })
