@@ -54,7 +54,7 @@ const failureOf = (error: ConnectionError, settings: FetchUrlSettings): Tool.Too
     case "TooManyRedirects":
       return refuse(`more than ${MAX_REDIRECTS} redirects (loop?) from ${quote(error.url)}`)
     default:
-      return refuse(quote(error.message.length > 2 * QUOTE ? error.message.slice(0, 2 * QUOTE) : error.message))
+      return refuse(quote(error.message, 2 * QUOTE))
   }
 }
 
@@ -142,8 +142,11 @@ const render = (body: Uint8Array, kind: Exclude<Kind, "binary">, declaredCharset
 
 const describeSize = (bytes: number | undefined) => (bytes === undefined ? "size not given" : `${bytes} bytes`)
 
-/** The lines above the content: where it came from, what it is, and how to read on when it was cut. */
+/** Lines of a result's header, those that apply. */
 const header = (lines: ReadonlyArray<string | undefined>) => lines.filter((line) => line !== undefined).join("\n")
+
+/** The tool's result: one text block, an error when the server answered 400 or above. */
+const result = (text: string, status: number) => ({ content: [{ type: "text" as const, text }], isError: status >= 400 })
 
 /** The handler of `fetch_url`, over `pool` with `settings`. */
 export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSettings) =>
@@ -173,19 +176,16 @@ export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSetti
     if (declared === "binary" || unknownEncoding) {
       // not text, or encoded in a way fetch_url cannot undo: described, never read
       const what = unknownEncoding ? `${media.type ?? "content"} encoded as ${quote(encoding)}` : media.type!
-      return {
-        content: [{ type: "text" as const, text: `${source}\nContent-Type: ${quote(what)}, ${describeSize(response.contentLength)}\n\nNot shown: fetch_url returns text (HTML, JSON, text/*), not ${quote(what)}.` }],
-        isError: response.status >= 400
-      }
+      return result(
+        `${source}\nContent-Type: ${quote(what)}, ${describeSize(response.contentLength)}\n\nNot shown: fetch_url returns text (HTML, JSON, text/*), not ${quote(what)}.`,
+        response.status
+      )
     }
     const received = yield* readBody(response, ctx).pipe(Effect.mapError((error) => failureOf(error, settings)))
     const body = yield* decompress(received, encoding, settings.maxBytes)
     const kind = declared ?? sniff(body)
     if (kind === "binary") {
-      return {
-        content: [{ type: "text" as const, text: `${source}\nContent-Type: not given, ${body.length} bytes\n\nNot shown: the content is not text.` }],
-        isError: response.status >= 400
-      }
+      return result(`${source}\nContent-Type: not given, ${body.length} bytes\n\nNot shown: the content is not text.`, response.status)
     }
     const rendered = yield* render(body, kind, media.charset, new URL(response.url), startIndex + maxLength)
     const shown = rendered.text.slice(startIndex, startIndex + maxLength)
@@ -198,7 +198,7 @@ export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSetti
       ...rendered.notes.map((note) => `Note: ${note}`),
       startIndex === 0 && !more ? undefined : `Showing characters ${startIndex}–${end}${more ? `; more follows: call again with startIndex ${end}` : " (the end)"}`
     ])
-    return { content: [{ type: "text" as const, text: `${text}\n\n${shown}` }], isError: response.status >= 400 }
+    return result(`${text}\n\n${shown}`, response.status)
   }).pipe(
     Effect.scoped,
     Effect.timeoutOrElse({
