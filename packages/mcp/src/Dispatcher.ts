@@ -228,7 +228,10 @@ export const make = (options: DispatcherOptions) =>
      */
     const tracedCall = (id: RequestId, params: Record<string, unknown> | undefined, peer: Peer, out: Outbound): Answer | Effect.Effect<Answer> => {
       const answer = callTool(id, params, peer, out)
-      return Effect.isEffect(answer) ? tracing!.call({ id, params, sessionId: peer.session?.id }, answer, errorTypeOf(id)) : answer
+      if (!Effect.isEffect(answer)) return answer
+      const name = params?.name
+      const tool = typeof name === "string" && tools.catalog.get(name) !== undefined ? name : undefined
+      return tracing!.call({ id, tool, params, sessionId: peer.session?.id }, answer, errorTypeOf(id))
     }
 
     /** Decodes the arguments and runs the tool; a bad argument answers -32602 naming the field. */

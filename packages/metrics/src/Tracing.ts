@@ -71,19 +71,20 @@ export const traceContext = (meta: unknown): TraceContext | undefined => {
 /** What the span and the logs of one `tools/call` say about it. */
 export interface ToolCallRequest {
   readonly id: string | number
-  /** `params` of the request as the client sent it (the tool name and `_meta` are read from it). */
+  /** The registered tool called; undefined for a name the server does not know (clients choose those: kept out of span names). */
+  readonly tool: string | undefined
+  /** `params` of the request as the client sent it (`_meta` is read from it). */
   readonly params: Record<string, unknown> | undefined
   /** The 2025-11-25 session, when there is one. */
   readonly sessionId: string | undefined
 }
 
-/** Longest tool name put in a span name or a log line (names of unknown tools come from clients). */
-const MAX_NAME_LENGTH = 128
+/** Longest request id put on a span or a log line as it is (a client chooses it; spans wait in the export queue). */
+export const MAX_REQUEST_ID_LENGTH = 128
 
-const toolName = (request: ToolCallRequest): string | undefined => {
-  const name = request.params?.name
-  return typeof name === "string" ? name.slice(0, MAX_NAME_LENGTH) : undefined
-}
+/** The request id, cut to {@link MAX_REQUEST_ID_LENGTH} characters. */
+const requestId = (request: ToolCallRequest): string | number =>
+  typeof request.id === "string" && request.id.length > MAX_REQUEST_ID_LENGTH ? `${request.id.slice(0, MAX_REQUEST_ID_LENGTH)}…` : request.id
 
 /** Wraps tool calls and tool runs: spans when tracing is on, request ids (and trace ids) on their logs. */
 export class ToolCallTracing extends Context.Service<ToolCallTracing, {
@@ -108,10 +109,8 @@ export class ToolCallTracing extends Context.Service<ToolCallTracing, {
 }
 
 /** The log annotations of one call: its request id and tool. */
-const logAnnotations = (request: ToolCallRequest): Record<string, unknown> => {
-  const tool = toolName(request)
-  return tool === undefined ? { requestId: request.id } : { requestId: request.id, tool }
-}
+const logAnnotations = (request: ToolCallRequest): Record<string, unknown> =>
+  request.tool === undefined ? { requestId: requestId(request) } : { requestId: requestId(request), tool: request.tool }
 
 /** A client's span as a parent that Effect's own tracer understands. */
 const externalParent = (context: TraceContext): Tracer.AnySpan =>
@@ -156,12 +155,12 @@ const spanOptions = { captureStackTrace: false } as const
 /** Spans: `tools/call <tool>` (server) around each call and `execute_tool <tool>` around each run. */
 export const makeSpans = (parentOf: (context: TraceContext) => Tracer.AnySpan): ToolCallTracing["Service"] => ({
   call: <A>(request: ToolCallRequest, answer: Effect.Effect<A>, errorOf: (answer: A) => string | undefined) => {
-    const tool = toolName(request)
+    const tool = request.tool
     const context = traceContext(request.params?._meta)
     const attributes: Record<string, unknown> = {
       [Attribute.mcpMethodName]: "tools/call",
       [Attribute.genAiOperationName]: "execute_tool",
-      [Attribute.jsonRpcRequestId]: String(request.id)
+      [Attribute.jsonRpcRequestId]: String(requestId(request))
     }
     if (tool !== undefined) attributes[Attribute.genAiToolName] = tool
     if (request.sessionId !== undefined) attributes[Attribute.mcpSessionId] = request.sessionId

@@ -19,7 +19,7 @@ describe("Otlp.layer", () => {
       assert.isDefined(tracing)
       yield* Effect.gen(function*() {
         yield* tracing!.call(
-          { id: "a-1", params: { name: "echo", _meta: { traceparent: `00-${traceId}-${clientSpanId}-01` } }, sessionId: "s-1" },
+          { id: "a-1", tool: "echo", params: { name: "echo", _meta: { traceparent: `00-${traceId}-${clientSpanId}-01` } }, sessionId: "s-1" },
           tracing!.run("echo", Effect.succeed("ok")),
           () => undefined
         )

@@ -31,6 +31,7 @@ const collectingLogger = () => {
 
 const request = (meta?: Record<string, unknown>): Tracing.ToolCallRequest => ({
   id: 7,
+  tool: "echo",
   params: { name: "echo", arguments: {}, ...(meta === undefined ? {} : { _meta: meta }) },
   sessionId: undefined
 })
@@ -160,6 +161,19 @@ describe("ToolCallTracing spans", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a client-chosen tool name stays out of the span, and a long request id is cut", () => {
+    const { exporter, layer } = spansLayer()
+    return Effect.gen(function*() {
+      const tracing = yield* ToolCallTracing
+      const id = "x".repeat(100_000)
+      yield* tracing.call({ id, tool: undefined, params: { name: "y".repeat(100_000) }, sessionId: undefined }, Effect.succeed("ok"), () => "-32602")
+      const [call] = exporter.getFinishedSpans()
+      assert.strictEqual(call!.name, "tools/call")
+      assert.isUndefined(call!.attributes[Semconv.ATTR_GEN_AI_TOOL_NAME])
+      assert.strictEqual(call!.attributes[Semconv.ATTR_JSONRPC_REQUEST_ID], `${"x".repeat(Tracing.MAX_REQUEST_ID_LENGTH)}…`)
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("a log inside a call carries its request id, tool, and the ids of its span", () => {
     const { exporter, layer } = spansLayer()
     const logs = collectingLogger()
@@ -185,9 +199,10 @@ describe("ToolCallTracing logs only", () => {
     return Effect.gen(function*() {
       const tracing = yield* ToolCallTracing
       yield* tracing.call(request({ traceparent }), Effect.log("inside"), noError)
-      yield* tracing.call({ id: "r-2", params: { name: "nope" }, sessionId: undefined }, Effect.succeed("error"), () => "-32602")
-      assert.deepInclude(logs.lines[0], { message: "inside", requestId: 7, traceId, spanId: clientSpanId })
-      assert.deepInclude(logs.lines[1], { level: "DEBUG", message: "tools/call answered JSON-RPC error -32602", requestId: "r-2", tool: "nope" })
+      yield* tracing.call({ id: "r-2", tool: undefined, params: { name: "nope" }, sessionId: undefined }, Effect.succeed("error"), () => "-32602")
+      assert.deepInclude(logs.lines[0], { message: "inside", requestId: 7, tool: "echo", traceId, spanId: clientSpanId })
+      assert.deepInclude(logs.lines[1], { level: "DEBUG", message: "tools/call answered JSON-RPC error -32602", requestId: "r-2" })
+      assert.isUndefined(logs.lines[1]!.tool)
       assert.isUndefined(logs.lines[1]!.traceId)
     }).pipe(
       Effect.provide(Layer.merge(ToolCallTracing.layerLogs, logs.layer)),
