@@ -44,7 +44,7 @@ export interface OriginPool {
 }
 
 /** The metric attribute `pool` of an origin's pools. */
-export const labelOf = (origin: string) => `http:${origin}`
+const labelOf = (origin: string) => `http:${origin}`
 
 export const make = (options: OriginPoolOptions): OriginPool => {
   const { settings } = options.resolved

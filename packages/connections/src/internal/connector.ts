@@ -12,7 +12,6 @@ import type { Target } from "../AddressPolicy.ts"
 
 /** The connect-path failure a refusal travels as through undici; mapped to `RefusedAddress`. */
 export class Refusal extends Error {
-  readonly code = "TENFOLD_REFUSED_ADDRESS"
   readonly target: Target
   constructor(target: Target, reason: string) {
     super(reason)
