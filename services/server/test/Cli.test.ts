@@ -101,6 +101,19 @@ describe("Cli.parse", () => {
         assert.match(bad.message, /alertMaxCpu/)
       }))
 
+    it.effect("reads the log format and level from flags and the environment, and names a bad one", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual([defaults.logFormat, defaults.logLevel], ["human", "info"])
+        const flags = yield* serve(["--log-format", "json", "--log-level", "debug"])
+        assert.deepStrictEqual([flags.logFormat, flags.logLevel], ["json", "debug"])
+        const env = yield* serve([], { TENFOLD_LOG_FORMAT: "json", TENFOLD_LOG_LEVEL: "warn" })
+        assert.deepStrictEqual([env.logFormat, env.logLevel], ["json", "warn"])
+        const bad = yield* Effect.flip(parse(["--log-format", "xml"], {}))
+        assert.instanceOf(bad, Config.ConfigError)
+        assert.include(bad.message, `["logFormat"]`)
+      }))
+
     it.effect("sets each bound and timeout from its flag, and names the flag of a bad value", () =>
       Effect.gen(function*() {
         const bounds = {
