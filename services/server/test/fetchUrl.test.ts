@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConnectionPool } from "@tenfold/connections"
 import type { Tool } from "@tenfold/mcp"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer } from "effect"
 import { once } from "node:events"
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net"
@@ -17,6 +17,8 @@ import { type FetchUrlInput, type FetchUrlOptions, settingsOf } from "../src/too
 
 /** What the servers saw. */
 const seen = { hits: 0, closedEarly: 0 }
+/** `/hold` answers once `release` is called; `holding` counts the requests waiting, `peak` the most at once. */
+const hold = { holding: 0, peak: 0, release: () => {}, released: Promise.resolve() }
 let port = 0
 let rawPort = 0
 
@@ -75,6 +77,14 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.end()
   },
   "/never": () => undefined,
+  "/hold": (_, res) => {
+    hold.peak = Math.max(hold.peak, ++hold.holding)
+    void hold.released.then(() => {
+      hold.holding--
+      res.setHeader("content-type", "text/plain")
+      res.end("held")
+    })
+  },
   "/gzip": (_, res) => {
     res.setHeader("content-type", "application/json")
     res.setHeader("content-encoding", "gzip")
@@ -405,6 +415,23 @@ describe("fetch_url bounds", () => {
       }
       assert.strictEqual(seen.hits, before, "the http server (not allowed here) was never reached")
     }), 60_000)
+
+  it.live("at most 16 fetches run at once; the others wait for a slot", () =>
+    Effect.gen(function*() {
+      hold.peak = 0
+      hold.released = new Promise<void>((resolve) => (hold.release = resolve))
+      const fetch = handler(yield* ConnectionPool, yield* settingsOf(options()))
+      const calls = yield* Effect.forkChild(
+        Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => fetch({ url: local(`/hold?${i}`) }, context([])), { concurrency: "unbounded" })
+      )
+      while (hold.holding < 16) yield* Effect.sleep("10 millis")
+      yield* Effect.sleep("200 millis") // a 17th fetch would have arrived by now
+      assert.strictEqual(hold.peak, 16)
+      hold.release()
+      const results = (yield* Fiber.join(calls)) as ReadonlyArray<{ content: ReadonlyArray<{ text: string }> }>
+      assert.isTrue(results.every((r) => r.content[0]!.text.endsWith("held")))
+      assert.strictEqual(hold.peak, 16)
+    }).pipe(Effect.provide(ConnectionPool.layer())))
 
   it.live("a server that never answers is timed out", () =>
     Effect.gen(function*() {

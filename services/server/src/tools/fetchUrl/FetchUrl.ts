@@ -5,12 +5,17 @@
  */
 import type { ConnectionError, ConnectionPool, StreamedResponse } from "@tenfold/connections"
 import { Tool } from "@tenfold/mcp"
-import { Duration, Effect, Stream } from "effect"
+import { Duration, Effect, Semaphore, Stream } from "effect"
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib"
 import { decode, kindOf, type Kind, parseContentType, prettyJson, sniff } from "./Content.ts"
 import { toMarkdown } from "./Html.ts"
 import { DEFAULT_MAX_LENGTH, type FetchUrlInput, type FetchUrlSettings } from "./index.ts"
 
+/**
+ * Fetches running at once; more wait (within their timeout). Each holds up to `maxBytes` of body
+ * plus its text and Markdown, so this bounds the tool's memory whatever the executor admits.
+ */
+const MAX_CONCURRENT_FETCHES = 16
 /** Redirect hops followed before giving up. */
 const MAX_REDIRECTS = 5
 /** What a response may be sent as; anything else is still read, by its Content-Type. */
@@ -148,9 +153,20 @@ const header = (lines: ReadonlyArray<string | undefined>) => lines.filter((line)
 /** The tool's result: one text block, an error when the server answered 400 or above. */
 const result = (text: string, status: number) => ({ content: [{ type: "text" as const, text }], isError: status >= 400 })
 
-/** The handler of `fetch_url`, over `pool` with `settings`. */
-export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSettings) =>
-(input: FetchUrlInput, ctx: Tool.ToolContext) =>
+/** The handler of `fetch_url`, over `pool` with `settings`; at most {@link MAX_CONCURRENT_FETCHES} of its calls fetch at once. */
+export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSettings) => {
+  const fetching = Semaphore.makeUnsafe(MAX_CONCURRENT_FETCHES)
+  return (input: FetchUrlInput, ctx: Tool.ToolContext) => fetchOne(pool, settings, input, ctx).pipe(fetching.withPermits(1), withTimeout(settings, input))
+}
+
+const withTimeout = (settings: FetchUrlSettings, input: FetchUrlInput) =>
+  Effect.timeoutOrElse({
+    duration: Duration.millis(settings.timeoutMs),
+    orElse: () => Effect.fail(refuse(`fetching ${quote(input.url)} took longer than ${settings.timeoutMs} ms (--fetch-timeout-ms)`))
+  })
+
+/** One call: the URL checked, fetched under the policy, read within the limit and rendered. */
+const fetchOne = (pool: ConnectionPool["Service"], settings: FetchUrlSettings, input: FetchUrlInput, ctx: Tool.ToolContext) =>
   Effect.gen(function*() {
     const url = targetOf(input.url)
     if (url instanceof Tool.ToolError) return yield* url
@@ -199,10 +215,4 @@ export const handler = (pool: ConnectionPool["Service"], settings: FetchUrlSetti
       startIndex === 0 && !more ? undefined : `Showing characters ${startIndex}–${end}${more ? `; more follows: call again with startIndex ${end}` : " (the end)"}`
     ])
     return result(`${text}\n\n${shown}`, response.status)
-  }).pipe(
-    Effect.scoped,
-    Effect.timeoutOrElse({
-      duration: Duration.millis(settings.timeoutMs),
-      orElse: () => Effect.fail(refuse(`fetching ${quote(input.url)} took longer than ${settings.timeoutMs} ms (--fetch-timeout-ms)`))
-    })
-  )
+  }).pipe(Effect.scoped)
