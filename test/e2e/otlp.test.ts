@@ -4,11 +4,14 @@
  * a span of the client's trace, the tenfold metrics are exported beside it, and stderr holds only
  * JSON lines, the request-scoped ones with the request id and the trace id.
  */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as OtlpReceiver from "../../packages/metrics/test/support/OtlpReceiver.ts"
 import { startHttp, startStdio, type TenfoldHttpProcess } from "../support/TenfoldProcess.ts"
 import { modernHeaders, modernMeta, raw } from "./support.ts"
 
+const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
 const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
 const clientSpanId = "00f067aa0ba902b7"
 const otherTraceId = "5c0f93a4c4b84c4a9f8b8a7b5c1d2e3f"
@@ -58,7 +61,9 @@ describe("OpenTelemetry export and JSON logs of the binary", () => {
     expect(bad.attributes["error.type"]).toBe("-32602")
     expect(bad.attributes["gen_ai.tool.name"]).toBeUndefined()
 
-    await receiver.waitFor("the tenfold request metrics", () => [...receiver.metricNames()].some((name) => name.startsWith("tenfold_")))
+    // Effect metrics of the dispatcher and of the cache, under their Prometheus names
+    await receiver.waitFor("the tenfold request and cache metrics", () =>
+      receiver.metricNames().has("tenfold_request_duration_seconds") && receiver.metricNames().has("tenfold_cache_misses_total"))
   })
 
   it("writes only JSON lines on stderr, the request-scoped ones carrying the request id and trace id", async () => {
@@ -100,5 +105,19 @@ describe("JSON logs over stdio", () => {
     const logs = proc.stderr().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(logs).toContainEqual(expect.objectContaining({ level: "DEBUG", requestId: 3, traceId }))
     expect(logs.some((r) => r.message === "tenfold stopped")).toBe(true)
+  })
+})
+
+describe("a bad OTLP endpoint", () => {
+  it("stops the binary at start with one JSON error line naming the variable's value", async () => {
+    const child = spawn(process.execPath, [bin, "--port", "0", "--log-format", "json"], {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" }
+    })
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => void (stderr += d))
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+    expect(code).toBe(2)
+    const lines = stderr.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines).toEqual([expect.objectContaining({ level: "ERROR", message: expect.stringContaining("grpc://collector:4317/v1/traces") })])
   })
 })

@@ -73,7 +73,7 @@ function say(line: string) {
 }
 
 function fail(message: string) {
-  console.error(`tenfold: ${message}`)
+  process.stderr.write(Logging.operatorLine(logFormat, `tenfold: ${message}`, "ERROR"))
   process.exitCode = 2
 }
 
