@@ -62,20 +62,34 @@ describe("fetch_url JSON", () => {
   it("pretty-prints valid JSON", () => {
     const json = prettyJson("{\"a\":[1,2,{\"b\":\"x,y:{}\"}],\"e\":{},\"f\":[ ],\"s\":\"q\\\"}\"}", 10_000)
     assert.isTrue(json.pretty)
+    assert.isFalse(json.partial)
     assert.strictEqual(json.text, JSON.stringify({ a: [1, 2, { b: "x,y:{}" }], e: {}, f: [], s: "q\"}" }, null, 2))
   })
 
   it("shows invalid JSON as sent, with a note", () => {
-    assert.deepStrictEqual(prettyJson("{oops", 100), { text: "{oops", pretty: false, note: "not valid JSON; shown as sent" })
+    assert.deepStrictEqual(prettyJson("{oops", 100), { text: "{oops", pretty: false, partial: false, note: "not valid JSON; shown as sent" })
   })
 
-  it("deep or huge JSON is shown as sent within the budget (no recursion, no blow-up)", () => {
+  it("deeply nested JSON is shown as sent (indentation would multiply it; no recursion)", () => {
     const deep = "[".repeat(200_000) + "]".repeat(200_000)
-    const result = prettyJson(deep, 4 * deep.length)
+    const result = prettyJson(deep, 10_000_000)
     assert.isFalse(result.pretty)
     assert.strictEqual(result.text.length, deep.length)
+    assert.include(result.note, "nested too deeply")
     const nested = "[".repeat(40) + Array.from({ length: 50_000 }, () => "0").join(",") + "]".repeat(40)
-    assert.isFalse(prettyJson(nested, 4 * nested.length).pretty)
+    assert.isFalse(prettyJson(nested, 10_000_000).pretty)
+  })
+
+  it("large JSON is pretty-printed only as far as asked, without parsing it", () => {
+    const big = JSON.stringify(Array.from({ length: 300_000 }, (_, i) => ({ id: i, name: `n${i}` })))
+    assert.isAbove(big.length, 1024 * 1024)
+    const first = prettyJson(big, 1000)
+    assert.isTrue(first.pretty)
+    assert.isTrue(first.partial)
+    assert.isBelow(first.text.length, 1100)
+    assert.isTrue(JSON.stringify(JSON.parse(big), null, 2).startsWith(first.text))
+    const broken = prettyJson(`${big.slice(0, -1)},,`, 200)
+    assert.isTrue(broken.pretty, "past 1 MiB JSON is not validated, only re-indented")
   })
 
   it("matches JSON.stringify on arbitrary values (fuzz)", () => {

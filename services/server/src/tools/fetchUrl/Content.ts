@@ -94,11 +94,26 @@ export const decode = (body: Uint8Array, declared: string | undefined, kind: Kin
   return { text: new TextDecoder().decode(body), charset: "utf-8" }
 }
 
+/** JSON longer than this is not parsed to check it (parsing builds the whole value in memory); it is re-indented as it reads. */
+const MAX_VALIDATED_JSON = 1024 * 1024
+/** Indentation may make JSON at most this many times longer than what it re-indents, plus {@link GROWTH_SLACK} … */
+const MAX_GROWTH = 4
+/** … characters (small documents nest freely). */
+const GROWTH_SLACK = 64 * 1024
+
+/** `text` re-indented by two spaces, as far as the first `wanted` characters. */
+interface Reindented {
+  readonly text: string
+  /** True when it stopped at `wanted` before the end of `text`. */
+  readonly partial: boolean
+}
+
 /**
- * `text` (already known to be valid JSON) re-indented by two spaces, or undefined when the result
- * would be longer than `maxChars` (deep nesting multiplies indentation). Iterative, so any depth is safe.
+ * `text` re-indented by two spaces up to `wanted` characters of output, or undefined when the
+ * output would grow past {@link MAX_GROWTH} × the input read (deep nesting multiplies
+ * indentation). A tokenizer, not a parser: iterative, so any depth is safe, and it never throws.
  */
-const reindent = (text: string, maxChars: number): string | undefined => {
+const reindent = (text: string, wanted: number): Reindented | undefined => {
   const out: Array<string> = []
   const indents = [""]
   const indent = (depth: number) => (indents[depth] ??= "  ".repeat(depth))
@@ -110,7 +125,8 @@ const reindent = (text: string, maxChars: number): string | undefined => {
   }
   let i = 0
   while (i < text.length) {
-    if (size > maxChars) return undefined
+    if (size >= wanted) return { text: out.join(""), partial: true }
+    if (size > MAX_GROWTH * i + GROWTH_SLACK) return undefined
     const c = text[i]!
     if (c === "\"") {
       let end = i + 1
@@ -134,7 +150,7 @@ const reindent = (text: string, maxChars: number): string | undefined => {
       depth++
       emit(`${c}\n${indent(depth)}`)
     } else if (c === "}" || c === "]") {
-      depth--
+      depth = Math.max(0, depth - 1)
       emit(`\n${indent(depth)}${c}`)
     } else if (c === ",") {
       emit(`,\n${indent(depth)}`)
@@ -142,33 +158,41 @@ const reindent = (text: string, maxChars: number): string | undefined => {
       emit(": ")
     } else {
       let end = i + 1
-      while (end < text.length && !",:]} \n\r\t".includes(text[end]!)) end++
+      while (end < text.length && !",:]} \n\r\t\"".includes(text[end]!)) end++
       emit(text.slice(i, end))
       i = end
       continue
     }
     i++
   }
-  return size > maxChars ? undefined : out.join("")
+  return size > MAX_GROWTH * text.length + GROWTH_SLACK ? undefined : { text: out.join(""), partial: false }
 }
 
-/** How a JSON body is shown: pretty-printed, or as sent when it is not valid JSON or would grow past the budget. */
+/** How a JSON body is shown: pretty-printed (as far as asked), or as sent when it is not valid JSON or nests too deep to indent. */
 export interface Json {
   readonly text: string
   readonly pretty: boolean
+  /** True when only the first `wanted` characters of the pretty form were made. */
+  readonly partial: boolean
   /** Why it is shown as sent, when it is. */
   readonly note: string | undefined
 }
 
-/** Pretty-prints a JSON body within `maxChars` (bounded work and memory; never recursion over the value). */
-export const prettyJson = (text: string, maxChars: number): Json => {
-  try {
-    JSON.parse(text)
-  } catch {
-    return { text, pretty: false, note: "not valid JSON; shown as sent" }
+/**
+ * Pretty-prints a JSON body as far as its first `wanted` characters, with bounded work and memory:
+ * bodies up to 1 MiB are checked with `JSON.parse` (invalid ones are shown as sent), larger ones
+ * are re-indented without building their value.
+ */
+export const prettyJson = (text: string, wanted: number): Json => {
+  if (text.length <= MAX_VALIDATED_JSON) {
+    try {
+      JSON.parse(text)
+    } catch {
+      return { text, pretty: false, partial: false, note: "not valid JSON; shown as sent" }
+    }
   }
-  const pretty = reindent(text, maxChars)
+  const pretty = reindent(text, wanted)
   return pretty === undefined
-    ? { text, pretty: false, note: "too large or deep to pretty-print; shown as sent" }
-    : { text: pretty, pretty: true, note: undefined }
+    ? { text, pretty: false, partial: false, note: "nested too deeply to pretty-print; shown as sent" }
+    : { text: pretty.text, pretty: true, partial: pretty.partial, note: undefined }
 }

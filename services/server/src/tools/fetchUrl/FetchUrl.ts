@@ -137,8 +137,8 @@ const render = (body: Uint8Array, kind: Exclude<Kind, "binary">, declaredCharset
         return { title: converted.title, text: converted.markdown, partial: converted.partial, notes: [], charset }
       }
       case "json": {
-        const json = prettyJson(text, Math.max(4 * text.length, 64 * 1024))
-        return { title: undefined, text: json.text, partial: false, notes: json.note === undefined ? [] : [json.note], charset }
+        const json = prettyJson(text, wanted)
+        return { title: undefined, text: json.text, partial: json.partial, notes: json.note === undefined ? [] : [json.note], charset }
       }
       case "text":
         return { title: undefined, text, partial: false, notes: [], charset }
