@@ -27,7 +27,7 @@ export class OtlpConfigError extends Data.TaggedError("OtlpConfigError")<{ reado
 const DEFAULT_METRIC_INTERVAL_MS = 60_000
 
 /** `k1=v1,k2=v2` (values percent-encoded), as the OpenTelemetry spec writes header and attribute lists. */
-export const parseKeyValues = (text: string | undefined): Record<string, string> => {
+const parseKeyValues = (text: string | undefined): Record<string, string> => {
   const out: Record<string, string> = {}
   if (text === undefined) return out
   for (const entry of text.split(",")) {

@@ -60,6 +60,7 @@ const metrics = (url: string, headers: Record<string, string>, intervalMs: numbe
     { shutdownTimeout: SHUTDOWN_TIMEOUT_MS }
   )
 
+/** What `Otlp.layer(options)` builds once the SDK is imported: traces and metrics as `options` ask, over one resource. */
 export const layer = (options: OtlpOptions) =>
   Layer.mergeAll(
     options.tracesUrl === undefined ? Layer.empty : traces(options.tracesUrl, { ...options.headers }),
