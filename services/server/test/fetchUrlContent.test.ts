@@ -80,6 +80,20 @@ describe("fetch_url JSON", () => {
     assert.isFalse(prettyJson(nested, 10_000_000).pretty)
   })
 
+  it("never throws and stays bounded on garbage declared as JSON (fuzz)", () => {
+    let seed = 5
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31)
+    const alphabet = "{}[]\",:\\ \n0123456789abctrue"
+    const deep = "[".repeat(1024 * 1024) // past the size that is validated
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({ length: next() % 200 }, () => alphabet[next() % alphabet.length]).join("")
+      for (const json of i % 100 === 0 ? [prettyJson(text, 50), prettyJson(`${deep}${text}`, 50)] : [prettyJson(text, 50)]) {
+        assert.isString(json.text)
+        assert.isTrue(json.text.length <= Math.max(text.length + 1024 * 1024, 50 + 4096))
+      }
+    }
+  })
+
   it("large JSON is pretty-printed only as far as asked, without parsing it", () => {
     const big = JSON.stringify(Array.from({ length: 300_000 }, (_, i) => ({ id: i, name: `n${i}` })))
     assert.isAbove(big.length, 1024 * 1024)
