@@ -176,6 +176,7 @@ const fetchOne = (pool: ConnectionPool["Service"], settings: FetchUrlSettings, i
       url,
       headers: { "user-agent": settings.userAgent, accept: ACCEPT },
       maxBytes: settings.maxBytes,
+      timeoutMs: settings.timeoutMs,
       maxRedirects: MAX_REDIRECTS,
       retries: 1,
       addressFilter: settings.policy
