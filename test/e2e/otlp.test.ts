@@ -121,3 +121,26 @@ describe("a bad OTLP endpoint", () => {
     expect(lines).toEqual([expect.objectContaining({ level: "ERROR", message: expect.stringContaining("grpc://collector:4317/v1/traces") })])
   })
 })
+
+describe("shutdown", () => {
+  it("flushes the spans and metrics still pending when the binary stops", async () => {
+    const own = await OtlpReceiver.start()
+    // nothing would be exported for a minute: only the flush at shutdown can deliver them
+    const proc = await startHttp({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: own.url, OTEL_BSP_SCHEDULE_DELAY: "60000", OTEL_METRIC_EXPORT_INTERVAL: "60000" } })
+    try {
+      const answer = await raw(proc.url, {
+        headers: modernHeaders("tools/call", "text_stats"),
+        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "text_stats", arguments: { text: "Flushed at shutdown." }, _meta: { ...modernMeta, traceparent: `00-${traceId}-${clientSpanId}-01` } } })
+      })
+      expect(answer.status).toBe(200)
+      expect(own.spans()).toEqual([])
+      proc.child.kill("SIGTERM")
+      expect(await proc.exited).toBe(0)
+      expect(own.spans().map((s) => s.name)).toContain("tools/call text_stats")
+      expect(own.metricNames().has("tenfold_request_duration_seconds")).toBe(true)
+    } finally {
+      await proc.stop()
+      await own.close()
+    }
+  })
+})
