@@ -4,11 +4,14 @@
  *
  * 1. Throughput of `GET /small` (1 KiB) at BENCH_CONCURRENCY (50) requests in flight, BENCH_REQUESTS
  *    (10000) timed per round after BENCH_WARMUP (5000) untimed ones on the same pool (the JIT warms
- *    the Effect path more slowly than a bare loop): Tenfold's `ConnectionPool.request` (pooled, keep-alive), undici's `Pool`
- *    alone (the same sockets without Effect), the global `fetch()` (undici's keep-alive agent), and
- *    a new connection per request (`node:http` with `agent: false`). Requests/s, p50, p99, and the
- *    TCP connections the upstream accepted. Rounds (BENCH_ROUNDS, 3) are interleaved, the order
- *    reversed each round; the best round per variant counts (noise only slows a run down).
+ *    the Effect path more slowly than a bare loop): Tenfold's `ConnectionPool.request` (pooled,
+ *    keep-alive), undici's `Pool` alone (the same sockets without Effect), the global `fetch()`
+ *    (undici's keep-alive agent), and a new connection per request (`node:http` with
+ *    `agent: false`; 3000 timed after 1000, to stay within the ephemeral ports). Requests/s, p50,
+ *    p99, the TCP connections the upstream accepted, and this process's CPU time per request (the
+ *    least of the rounds: the client's own cost, steadier than wall time on a busy machine).
+ *    Rounds (BENCH_ROUNDS, 3) are interleaved, the order reversed each round; the best round per
+ *    variant counts (noise only slows a run down).
  * 2. Memory: the peak RSS growth while reading a large body through the pool, each case in a
  *    fresh process (bench/connections-memory.ts): `stream` of BENCH_STREAM_MB (1024) MiB and of
  *    256 MiB, against `request` holding 256 MiB.
@@ -45,18 +48,25 @@ const concurrently = async (n: number, c: number, call: () => Promise<unknown>) 
   return latencies
 }
 
-/** What one variant's timed part measured. */
+/** What one variant's timed part measured: latencies, wall time, and this process's CPU time (the client's cost, which a busy machine disturbs far less than wall time). */
 interface Timed {
   readonly latencies: Array<number>
   readonly seconds: number
+  readonly cpuMicros: number
+}
+
+const cpuMicros = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
 }
 
 /** Times `n` calls of `call`, `c` at a time, after `warm` untimed ones. */
 const timed = async (warm: number, n: number, c: number, call: () => Promise<unknown>): Promise<Timed> => {
   await concurrently(warm, c, call)
   const started = performance.now()
+  const cpu = process.cpuUsage()
   const latencies = await concurrently(n, c, call)
-  return { latencies, seconds: (performance.now() - started) / 1000 }
+  return { latencies, seconds: (performance.now() - started) / 1000, cpuMicros: cpuMicros(cpu) }
 }
 
 /** One variant: `warm` untimed requests, then `n` timed ones, `c` at a time, on one pool (or none). */
@@ -91,8 +101,9 @@ const variants: ReadonlyArray<Variant> = [
           yield* batch(warm)
           const latencies: Array<number> = []
           const started = performance.now()
+          const cpu = process.cpuUsage()
           yield* batch(n, latencies)
-          return { latencies, seconds: (performance.now() - started) / 1000 }
+          return { latencies, seconds: (performance.now() - started) / 1000, cpuMicros: cpuMicros(cpu) }
         })
       )
       // the origin may hold as many connections as the benchmark keeps in flight, as the others do
@@ -127,12 +138,14 @@ interface Throughput {
   readonly requestsPerSecond: number
   readonly p50Ms: number
   readonly p99Ms: number
+  /** This process's CPU time per request (user + system), in microseconds. */
+  readonly cpuMicrosPerRequest: number
   readonly connections: number
 }
 
 const measure = async (url: string, variant: Variant, round: number): Promise<Throughput> => {
   await getOnce(`${url}/connections`)
-  const { latencies, seconds } = await variant.run(url, warmup, requests, concurrency)
+  const { latencies, seconds, cpuMicros } = await variant.run(url, warmup, requests, concurrency)
   const connections = Number(await getOnce(`${url}/connections`)) - 1 // its own connection counted
   const sorted = latencies.sort((a, b) => a - b)
   return {
@@ -141,6 +154,7 @@ const measure = async (url: string, variant: Variant, round: number): Promise<Th
     requestsPerSecond: latencies.length / seconds,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
+    cpuMicrosPerRequest: cpuMicros / latencies.length,
     connections
   }
 }
@@ -174,12 +188,22 @@ try {
     const order = round % 2 === 1 ? variants : [...variants].reverse()
     for (const variant of order) all.push(await measure(url, variant, round))
   }
-  const best = variants.map((v) => all.filter((t) => t.variant === v.name).reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a)))
+  const roundsOf = (v: Variant) => all.filter((t) => t.variant === v.name)
+  const best = variants.map((v) => roundsOf(v).reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a)))
+  const leastCpu = variants.map((v) => Math.min(...roundsOf(v).map((t) => t.cpuMicrosPerRequest)))
   const pooled = best[0]!
   console.log(`\nGET 1 KiB, ${requests} timed requests per round after ${warmup} untimed (new connections: 3000 after 1000), ${concurrency} in flight, best of ${rounds} rounds\n`)
   console.log(formatTable(
-    ["variant", "requests/s", "p50 ms", "p99 ms", "vs Tenfold", "TCP connections"],
-    best.map((t) => [t.variant, fixed(t.requestsPerSecond, 0), fixed(t.p50Ms, 2), fixed(t.p99Ms, 2), fixed(t.requestsPerSecond / pooled.requestsPerSecond, 2), String(t.connections)]),
+    ["variant", "requests/s", "p50 ms", "p99 ms", "vs Tenfold", "client CPU µs/request", "TCP connections"],
+    best.map((t, i) => [
+      t.variant,
+      fixed(t.requestsPerSecond, 0),
+      fixed(t.p50Ms, 2),
+      fixed(t.p99Ms, 2),
+      fixed(t.requestsPerSecond / pooled.requestsPerSecond, 2),
+      fixed(leastCpu[i]!, 0),
+      String(t.connections)
+    ]),
     1
   ))
 
