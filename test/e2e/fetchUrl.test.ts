@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fileURLToPath } from "node:url"
 import { startHttp, type TenfoldHttpProcess } from "../support/TenfoldProcess.ts"
+import { modernBody, modernHeaders, raw } from "./support.ts"
 
 const BIG = 3 * 1024 * 1024
 const hits = new Map<string, number>()
@@ -100,6 +101,23 @@ describe.each(REVISIONS)("fetch_url through the binary, revision $name", ({ name
     expect(scheme.isError).toBe(true)
     expect(textOf(scheme)).toContain("only http: and https: URLs")
     expect([...hits.values()].reduce((a, b) => a + b, 0)).toBe(before)
+  })
+})
+
+describe("fetch_url cache policy", () => {
+  it("2026-07-28 answers say the result is private and fresh for up to 5 minutes", async () => {
+    const call = () =>
+      raw(tenfold.url, {
+        headers: modernHeaders("tools/call", "fetch_url"),
+        body: modernBody(1, "tools/call", { name: "fetch_url", arguments: { url: `http://127.0.0.1:${port}/page?policy` } })
+      })
+    for (const answer of [await call(), await call()]) {
+      const result = JSON.parse(answer.body).result as { cacheScope?: string; ttlMs?: number }
+      expect(result.cacheScope).toBe("private")
+      expect(result.ttlMs).toBeGreaterThan(0)
+      expect(result.ttlMs).toBeLessThanOrEqual(300_000)
+    }
+    expect(hits.get("/page?policy")).toBe(1)
   })
 })
 
