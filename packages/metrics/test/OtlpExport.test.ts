@@ -8,10 +8,10 @@ const traceId = "0af7651916cd43dd8448eb211c80319c"
 const clientSpanId = "b7ad6b7169203331"
 
 describe("Otlp.layer", () => {
-  it.effect("exports tool-call spans and Effect metrics to an OTLP/HTTP receiver, flushing when the layer closes", () =>
+  it.effect("exports tool-call spans and Effect metrics to an OTLP/HTTP receiver with the configured headers, flushing when the layer closes", () =>
     Effect.gen(function*() {
       const receiver = yield* Effect.acquireRelease(Effect.promise(() => OtlpReceiver.start()), (r) => Effect.promise(() => r.close()))
-      const options = Effect.runSync(Otlp.optionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "otlp-test" }, "9.9.9"))!
+      const options = Effect.runSync(Otlp.optionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "otlp-test", OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=s%3Dcret" }, "9.9.9"))!
       const scope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(Otlp.layer(options), scope)
       // the layer provides the tool-call spans when traces are exported (its type promises nothing)
@@ -40,5 +40,6 @@ describe("Otlp.layer", () => {
       assert.strictEqual(call.resource["service.version"], "9.9.9")
       assert.strictEqual(run.parentSpanId, call.spanId)
       assert.isTrue([...receiver.contentTypes()].every((type) => type.startsWith("application/json")))
+      assert.deepStrictEqual([...receiver.headerValues("x-api-key")], ["s=cret"])
     }))
 })

@@ -27,6 +27,8 @@ export interface OtlpReceiver {
   readonly metricNames: () => ReadonlySet<string>
   /** Content types the exporters sent. */
   readonly contentTypes: () => ReadonlySet<string>
+  /** Values of header `name` the exporters sent (lower-case name). */
+  readonly headerValues: (name: string) => ReadonlySet<string>
   /** Resolves once `check` holds after some export, or rejects after `timeoutMs`. */
   readonly waitFor: (what: string, check: () => boolean, timeoutMs?: number) => Promise<void>
   readonly close: () => Promise<void>
@@ -58,10 +60,12 @@ export const start = async (): Promise<OtlpReceiver> => {
   const spans: Array<ReceivedSpan> = []
   const metricNames = new Set<string>()
   const contentTypes = new Set<string>()
+  const headers: Array<IncomingMessage["headers"]> = []
   const waiters = new Set<() => void>()
   const server = createServer((req, res) => {
     void body(req).then((text) => {
       contentTypes.add(String(req.headers["content-type"]))
+      headers.push(req.headers)
       const json = JSON.parse(text) as Record<string, Array<any>> // any: OTLP/JSON documents, read field by field below
       if (req.method === "POST" && req.url === "/v1/traces") {
         for (const rs of json.resourceSpans ?? []) {
@@ -102,6 +106,7 @@ export const start = async (): Promise<OtlpReceiver> => {
     spans: () => spans,
     metricNames: () => metricNames,
     contentTypes: () => contentTypes,
+    headerValues: (name) => new Set(headers.map((h) => String(h[name]))),
     waitFor,
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
