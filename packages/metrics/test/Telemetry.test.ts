@@ -61,7 +61,7 @@ describe("Telemetry", () => {
       assert.strictEqual(idle.uptimeSeconds, 21)
     })))
 
-  it.effect("reads cache tiers and pools recorded by other packages under the shared names", () =>
+  it.effect("reads cache tiers, pools and executor runs recorded by other packages under the shared names", () =>
     isolated(Effect.gen(function*() {
       const telemetry = yield* Telemetry
       const hits = (tier: string) => Metric.counter("tenfold_cache_hits_total", { attributes: { tier } })
@@ -77,8 +77,15 @@ describe("Telemetry", () => {
       yield* Metric.update(pool("tenfold_pool_active"), 3)
       yield* Metric.update(pool("tenfold_pool_capacity"), 4)
       yield* Metric.update(pool("tenfold_pool_queued"), 1)
+      // the executor: 8 runs, 2 failed, 2 of them timed (10 ms each)
+      yield* Metric.update(Metric.counter("tenfold_tasks_total"), 8)
+      yield* Metric.update(Metric.counter("tenfold_task_failures_total"), 2)
+      const taskDuration = Metric.histogram("tenfold_task_duration_seconds", { boundaries: [0.005, 0.01, 0.02] })
+      yield* Metric.update(taskDuration, 0.01)
+      yield* Metric.update(taskDuration, 0.01)
       yield* TestClock.adjust("1 second")
       const s = yield* telemetry.snapshot
+      assert.deepStrictEqual(s.tasks, { concurrent: 0, avgCompletionMs: 10, successRate: 0.75 }) // concurrent: the "tools" pool's active runs
       const memory = s.cache.tiers.find((t) => t.tier === "memory")!
       assert.deepStrictEqual([memory.hits, memory.misses, memory.hitRate, memory.evictionsPerSecond, memory.entries], [6, 4, 0.6, 3, 42])
       assert.strictEqual(s.cache.hitRate, 0.8)
