@@ -5,18 +5,20 @@
  * limits on every body, and per-pool metrics. The built-in tools and the gateway's HTTP upstreams
  * send their requests through it; closing the layer's scope closes every pool.
  */
-import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule, type Scope, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule, type Scope, Stream } from "effect"
 import type { AddressFilter } from "./AddressFilter.ts"
-import { type ConnectionError, HttpStatus, InvalidRequest, TooLarge, TooManyOrigins, TooManyRedirects } from "./ConnectionError.ts"
-import type { Method, RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
+import { type ConnectionError, HttpStatus, InvalidRequest, TooLarge, TooManyOrigins } from "./ConnectionError.ts"
+import type { RequestOptions, Response, ResponseHead, StreamedResponse } from "./HttpRequest.ts"
 import { bodyError, declaredOver, limited } from "./internal/body.ts"
 import * as Connector from "./internal/connector.ts"
 import { exchange, type Exchanged, type Head, type Reading } from "./internal/exchange.ts"
-import { type Attempt, isTransient } from "./internal/failure.ts"
+import type { Attempt } from "./internal/failure.ts"
 import * as Gate from "./internal/Gate.ts"
 import * as OriginPool from "./internal/OriginPool.ts"
 import * as Origins from "./internal/Origins.ts"
 import * as Redirect from "./internal/redirect.ts"
+import { type Outcome, RETRY, retriesOf, retrying } from "./internal/retry.ts"
+import * as Validate from "./internal/validate.ts"
 import { NetworkPermits } from "./NetworkPermits.ts"
 import type { PoolStats } from "./PoolStats.ts"
 import * as Profile from "./Profile.ts"
@@ -57,61 +59,7 @@ export class ConnectionPool extends Context.Service<ConnectionPool, {
 }
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-const DEFAULT_RETRIES = 2
-const MAX_RETRIES = 10
 const DEFAULT_MAX_REDIRECTS = 5
-/** First retry delay; each next one doubles, up to `MAX_BACKOFF_MS`, times a jitter in [0.5, 1.5). */
-const BASE_BACKOFF_MS = 100
-const MAX_BACKOFF_MS = 5_000
-const IDEMPOTENT: ReadonlySet<Method> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
-const METHODS: ReadonlySet<string> = new Set([...IDEMPOTENT, "POST", "PATCH"])
-/** RFC 9110 token: a header name. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** A header value undici can send as is: no control characters but tab, nothing beyond Latin-1 (undici stalls on those). */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
-/** Longest URL sent. */
-const MAX_URL_LENGTH = 16 * 1024
-/** Most bytes of request headers, names and values together. */
-const MAX_HEADER_BYTES = 64 * 1024
-
-/** What one attempt came to: a value, a redirect to follow, or a 5xx worth another attempt. */
-type Outcome<A> =
-  | { readonly _tag: "Done"; readonly value: A }
-  | { readonly _tag: "Redirect"; readonly status: number; readonly location: URL }
-  | { readonly _tag: "Retry" }
-
-const RETRY: Outcome<never> = { _tag: "Retry" }
-
-/** The request's headers with lower-case names and a User-Agent, or why they cannot be sent. */
-const headersOf = (given: Readonly<Record<string, string>>, userAgent: string): Record<string, string> | string => {
-  const headers: Record<string, string> = {}
-  let bytes = 0
-  for (const [name, value] of Object.entries(given)) {
-    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name.slice(0, 40))}`
-    if (typeof value !== "string" || !FIELD_VALUE.test(value)) return `invalid value of header ${name}`
-    bytes += name.length + value.length
-    if (bytes > MAX_HEADER_BYTES) return `headers longer than ${MAX_HEADER_BYTES} bytes`
-    headers[name.toLowerCase()] = value
-  }
-  headers["user-agent"] ??= userAgent
-  return headers
-}
-
-const parseUrl = (url: string | URL, base?: URL): URL | InvalidRequest => {
-  const text = String(url)
-  let parsed: URL
-  try {
-    parsed = new URL(text, base)
-  } catch {
-    return new InvalidRequest({ url: text.slice(0, 2048), reason: "not a valid URL" })
-  }
-  if (parsed.href.length > MAX_URL_LENGTH) return new InvalidRequest({ url: parsed.href.slice(0, 2048), reason: `URL longer than ${MAX_URL_LENGTH} characters` })
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    return new InvalidRequest({ url: parsed.href.slice(0, 2048), reason: `scheme ${parsed.protocol} is not http: or https:` })
-  }
-  return parsed
-}
-
 const make = (options: ConnectionPoolOptions) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()
@@ -192,59 +140,28 @@ const make = (options: ConnectionPoolOptions) =>
           Effect.flatMap((exchanged): Effect.Effect<Outcome<Exchanged>, ConnectionError> => {
             if (exchanged._tag !== "Dropped") return Effect.succeed({ _tag: "Done", value: exchanged })
             if (!isFollowed(exchanged.head)) return Effect.succeed(RETRY)
-            const location = parseUrl(exchanged.head.headers.location!, hop.url)
+            const location = Validate.url(exchanged.head.headers.location!, hop.url)
             return location instanceof InvalidRequest ? Effect.fail(location) : Effect.succeed({ _tag: "Redirect", status: exchanged.head.status, location })
           }),
           Effect.tapError((error) => Effect.sync(() => series?.error(error._tag).modifyUnsafe(1, context)))
         )
       })
 
-    /** Delay before retry `n` (0-based): exponential from 100 ms, capped at 5 s, jittered ×[0.5, 1.5). */
-    const backoff = (n: number) =>
-      Effect.flatMap(Random.next, (jitter) => Effect.sleep(Duration.millis(Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** n) * (0.5 + jitter))))
-
-    /** `hop` with its retries: only idempotent requests retry, after a transient failure or a 5xx. */
-    const withRetries = (hop: Redirect.Hop, request: RequestOptions, reading: Reading) => {
-      const retryable = IDEMPOTENT.has(hop.method) || request.idempotent === true
-      const retries = retryable ? Math.max(0, Math.min(MAX_RETRIES, request.retries ?? DEFAULT_RETRIES)) : 0
-      const loop = (n: number): Effect.Effect<Outcome<Exchanged>, ConnectionError> => {
-        const last = n >= retries
-        return attemptOf(hop, request, reading, last).pipe(
-          Effect.catch((error) => !last && isTransient(error) ? Effect.succeed(RETRY) : Effect.fail(error)),
-          Effect.flatMap((outcome) => outcome._tag === "Retry" ? Effect.andThen(backoff(n), loop(n + 1)) : Effect.succeed(outcome))
-        )
-      }
-      return loop(0)
-    }
-
-    /** Sends `request`, following redirects (each hop through the address filter again); the final response with its head. */
+    /** Sends `request`, each hop with its retries, following redirects (each hop through the address filter again). */
     const send = (request: RequestOptions, reading: Reading) =>
       Effect.gen(function*() {
-        const url = parseUrl(request.url)
-        if (url instanceof InvalidRequest) return yield* url
-        const method = request.method ?? "GET"
-        if (!METHODS.has(method)) return yield* new InvalidRequest({ url: url.href, reason: `method ${String(method).slice(0, 20)} is not supported` })
-        const headers = headersOf(request.headers ?? {}, userAgent)
-        if (typeof headers === "string") return yield* new InvalidRequest({ url: url.href, reason: headers })
+        const first = Validate.firstHop(request, userAgent)
+        if (first instanceof InvalidRequest) return yield* first
         const maxRedirects = request.redirect === "manual" ? 0 : request.maxRedirects ?? DEFAULT_MAX_REDIRECTS
-        let hop: Redirect.Hop = { url, method, headers, body: request.body }
-        const redirects: Array<string> = []
-        while (true) {
-          const outcome = yield* withRetries(hop, request, reading)
-          if (outcome._tag === "Done") {
-            const exchanged = outcome.value as Exclude<Exchanged, { _tag: "Dropped" }>
-            const head: ResponseHead = { ...exchanged.head, url: hop.url.href, redirects }
-            if (request.failOnStatus === true && head.status >= 400) {
-              if (exchanged._tag === "Open") exchanged.release()
-              return yield* new HttpStatus({ url: head.url, status: head.status })
-            }
-            return { exchanged, head }
-          }
-          if (outcome._tag === "Retry") continue
-          if (redirects.length >= maxRedirects) return yield* new TooManyRedirects({ url: url.href, maxRedirects })
-          redirects.push(hop.url.href)
-          hop = Redirect.next(hop, outcome.status, outcome.location)
+        const { value, hop, redirects } = yield* Redirect.following(first, maxRedirects, (hop) =>
+          retrying(retriesOf(hop.method, request), (last) => attemptOf(hop, request, reading, last)))
+        const exchanged = value as Exclude<Exchanged, { _tag: "Dropped" }>
+        const head: ResponseHead = { ...exchanged.head, url: hop.url.href, redirects }
+        if (request.failOnStatus === true && head.status >= 400) {
+          if (exchanged._tag === "Open") exchanged.release()
+          return yield* new HttpStatus({ url: head.url, status: head.status })
         }
+        return { exchanged, head }
       })
 
     /** `effect` holding a network permit for `url`'s origin when the runtime has `NetworkPermits`. */

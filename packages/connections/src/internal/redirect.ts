@@ -1,8 +1,11 @@
 /**
- * The next hop of a followed redirect, as browsers and fetch make it: 303 (and 301/302 after a
- * POST) become a GET without a body; credentials are not carried to another origin.
+ * Following redirects, as browsers and fetch do: 303 (and 301/302 after a POST) become a GET
+ * without a body, credentials are not carried to another origin, and the hops are bounded.
  */
+import { Effect } from "effect"
+import { type ConnectionError, TooManyRedirects } from "../ConnectionError.ts"
 import type { Method } from "../HttpRequest.ts"
+import type { Final } from "./retry.ts"
 
 /** One request on the way: where, how, with what. */
 export interface Hop {
@@ -28,4 +31,30 @@ export const next = (hop: Hop, status: number, url: URL): Hop => {
   let headers = url.origin === hop.url.origin ? hop.headers : without(hop.headers, CREDENTIALS)
   if (toGet) headers = without(headers, BODY_HEADERS)
   return { url, method: toGet ? "GET" : hop.method, headers, body: toGet ? undefined : hop.body }
+}
+
+/** The final response of a request and how it got there. */
+export interface Followed<A> {
+  readonly value: A
+  /** The hop that answered. */
+  readonly hop: Hop
+  /** The URLs redirected from, in order. */
+  readonly redirects: ReadonlyArray<string>
+}
+
+/** Sends `first` with `send` and follows the redirects it reports, at most `maxRedirects`. */
+export const following = <A>(
+  first: Hop,
+  maxRedirects: number,
+  send: (hop: Hop) => Effect.Effect<Final<A>, ConnectionError>
+): Effect.Effect<Followed<A>, ConnectionError> => {
+  const redirects: Array<string> = []
+  const loop = (hop: Hop): Effect.Effect<Followed<A>, ConnectionError> =>
+    Effect.flatMap(send(hop), (outcome) => {
+      if (outcome._tag === "Done") return Effect.succeed({ value: outcome.value, hop, redirects })
+      if (redirects.length >= maxRedirects) return Effect.fail(new TooManyRedirects({ url: first.url.href, maxRedirects }))
+      redirects.push(hop.url.href)
+      return loop(next(hop, outcome.status, outcome.location))
+    })
+  return loop(first)
 }
