@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { decode, kindOf, parseContentType, prettyJson, sniff } from "../src/tools/fetchUrl/Content.ts"
-import { baseOf, pieces, titleOf, toMarkdown, withoutNoise } from "../src/tools/fetchUrl/Html.ts"
+import { baseOf, isChrome, mainContent, pieces, titleOf, toMarkdown, withoutNoise } from "../src/tools/fetchUrl/Html.ts"
 
 const bytes = (...values: ReadonlyArray<number>) => new Uint8Array(values)
 const utf8 = (text: string) => new TextEncoder().encode(text)
@@ -159,6 +159,31 @@ describe("fetch_url HTML", () => {
     assert.strictEqual(baseOf("<p>no base</p>", url), url)
   })
 
+  it("recognises chrome by role, hidden and class or id words, not content that merely mentions them", () => {
+    for (const tag of ["<div class=\"site-menu\">", "<div id='cookie-banner'>", "<div class=\"a sidebar\">", "<section role=\"navigation\">", "<div hidden>", "<span aria-hidden=\"true\">", "<ul class=main_nav>", "<div class=\"share-buttons\">"]) {
+      assert.isTrue(isChrome(tag), tag)
+    }
+    for (const tag of ["<div class=\"main-content\">", "<div class=\"share-buttons-enabled\">", "<div class=\"menu-item-content\">", "<div class=\"header\">", "<div data-hidden=\"x\">", "<p class=\"hiddenness\">", "<div class=\"navigation-guide-article\">"]) {
+      assert.isFalse(isChrome(tag), tag)
+    }
+  })
+
+  it("drops chrome with what it nests; keeps chrome that never ends", () => {
+    assert.strictEqual(withoutNoise("<div class=\"sidebar\"><div>a</div><div>b</div></div>after"), "after")
+    assert.strictEqual(withoutNoise("<p>x</p><div class=\"menu\">never closed"), "<p>x</p><div class=\"menu\">never closed")
+    assert.strictEqual(withoutNoise("<img class=\"ad\" src=x>text"), "<img class=\"ad\" src=x>text")
+  })
+
+  it("keeps the page's main content when it marks one", () => {
+    const article = `<p>${"words ".repeat(100)}</p>`
+    assert.strictEqual(mainContent(`<div>header</div><main id=m>${article}</main><div>footer</div>`), `<main id=m>${article}</main>`)
+    assert.strictEqual(mainContent(`<div>x</div><article>${article}</article>`), `<article>${article}</article>`)
+    const list = `<article>${article}</article><article>${article}</article>`
+    assert.strictEqual(mainContent(list), list)
+    const shell = "<div>real content</div><main></main>"
+    assert.strictEqual(mainContent(shell), shell)
+  })
+
   it("removes noise elements linearly, also when they are never closed", () => {
     assert.strictEqual(withoutNoise("a<script>x</script>b<STYLE>y</style >c"), "abc")
     assert.strictEqual(withoutNoise("a<script>never closed"), "a")
@@ -196,7 +221,9 @@ describe("fetch_url HTML", () => {
         "<".repeat(100_000) + ">".repeat(100_000),
         "<title>" + "t".repeat(10_000),
         "<ul><li>".repeat(20_000),
-        "<table><tr><td>".repeat(10_000)
+        "<table><tr><td>".repeat(10_000),
+        "<div class=\"menu\">".repeat(100_000),
+        "<main>".repeat(50_000) + "<article>".repeat(50_000)
       ]
       let seed = 3
       const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31)

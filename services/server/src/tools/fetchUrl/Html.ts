@@ -1,6 +1,8 @@
 /**
- * HTML to readable Markdown for `fetch_url`: the title, then the page without its noise (scripts,
- * styles, navigation, forms, embedded media). node-html-markdown does the conversion, but its cost
+ * HTML to readable Markdown for `fetch_url`: the title, then the page's main content (its `<main>`,
+ * or its one `<article>`) without its noise (scripts, styles, navigation, forms, embedded media,
+ * and chrome named by role, `hidden` or class: menus, sidebars, cookie banners, share buttons …).
+ * node-html-markdown does the conversion, but its cost
  * grows with the square of a document's size (it re-reads its whole output after every append),
  * so the page is cut at top-level block boundaries into pieces of bounded size, converted piece
  * by piece, and conversion stops once enough Markdown has been produced.
@@ -24,6 +26,29 @@ const BLOCKS = new Set(["p", "div", "section", "article", "main", "header", "h1"
 const PIECE_CHARS = 16 * 1024
 /** … and at the next tag whatever it is inside once it is this long (malformed or huge containers). */
 const HARD_PIECE_CHARS = 96 * 1024
+
+/** Elements without content or closing tag. */
+const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"])
+
+/** Words that name page chrome in a class or id (`site-menu`, `cookie_banner`, `sidebar`) … */
+const CHROME_WORDS = new Set([
+  "nav", "navbar", "navigation", "menu", "sidebar", "footer", "cookie", "cookies", "consent", "banner", "ad", "ads", "advert",
+  "advertisement", "share", "sharing", "social", "breadcrumb", "breadcrumbs", "related", "popup", "modal", "newsletter", "subscribe", "skip"
+])
+/** … and words that may stand beside them in such a name (`main-nav`, `footer-links`); a name with any other word is content. */
+const CHROME_MODIFIERS = new Set([
+  "site", "top", "bottom", "main", "primary", "secondary", "global", "header", "wrapper", "wrap", "container", "bar", "links", "link",
+  "list", "widget", "area", "box", "block", "notice", "buttons", "button", "icons", "left", "right", "mobile", "desktop", "inner",
+  "outer", "toggle", "overlay", "js", "page"
+])
+/** ARIA roles and attributes of chrome. */
+const CHROME_ATTRIBUTE = /\brole\s*=\s*["']?(?:navigation|banner|contentinfo|complementary|search|dialog|alertdialog)\b|\baria-hidden\s*=\s*["']?true\b|\shidden(?=[\s=/>]|$)/
+/** Chrome elements looked for per page at most (each costs a bounded scan for its end). */
+const MAX_CHROME_CHECKS = 1000
+/** How far the end of a chrome element is looked for; one that does not end within it is kept. */
+const CHROME_SCAN_CHARS = 256 * 1024
+/** A `<main>` or `<article>` shorter than this is not trusted as the page's content (an empty shell filled by scripts). */
+const MIN_MAIN_CHARS = 500
 
 /** Longest title kept, in characters. */
 const MAX_TITLE = 300
@@ -59,13 +84,61 @@ export const baseOf = (html: string, url: URL): URL => {
   }
 }
 
+/** True when an opening tag's text marks page chrome: by role, `hidden`, or a class or id made of chrome words. */
+export const isChrome = (tag: string): boolean => {
+  if (CHROME_ATTRIBUTE.test(tag)) return true
+  for (const match of tag.matchAll(/\b(?:class|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/g)) {
+    for (const name of (match[1] ?? match[2] ?? match[3] ?? "").split(/\s+/)) {
+      const words = name.split(/[-_]+/).filter((w) => w !== "")
+      if (words.some((w) => CHROME_WORDS.has(w)) && words.every((w) => CHROME_WORDS.has(w) || CHROME_MODIFIERS.has(w))) return true
+    }
+  }
+  return false
+}
+
 /**
- * `html` without comments and without the elements in {@link NOISE} and their content. Linear:
- * an element that is never closed drops the rest of the document.
+ * Where the element `name` opened at `open` ends (just past its closing tag, nested ones of the
+ * same name counted), or -1 when it does not end within `limit` characters.
+ */
+const endOf = (lower: string, name: string, open: number, limit: number): number => {
+  const region = lower.slice(open, open + limit)
+  const tag = new RegExp(`<(/?)${name}(?![a-z0-9-])`, "g")
+  tag.lastIndex = 1
+  let depth = 1
+  for (let match = tag.exec(region); match !== null; match = tag.exec(region)) {
+    depth += match[1] === "/" ? -1 : 1
+    if (depth > 0) continue
+    const close = region.indexOf(">", match.index)
+    return close < 0 ? -1 : open + close + 1
+  }
+  return -1
+}
+
+/**
+ * The page's main content when it marks it: its `<main>`, else its only `<article>` (several are a
+ * list of them: the whole page is kept), unless that is nearly empty; else the whole page.
+ */
+export const mainContent = (html: string): string => {
+  const lower = asciiLower(html)
+  for (const name of ["main", "article"]) {
+    const opening = new RegExp(`<${name}(?![a-z0-9-])`, "g")
+    const first = opening.exec(lower)
+    if (first === null || (name === "article" && opening.exec(lower) !== null)) continue
+    const end = endOf(lower, name, first.index, lower.length)
+    if (end - first.index >= MIN_MAIN_CHARS) return html.slice(first.index, end)
+  }
+  return html
+}
+
+/**
+ * `html` without comments, without the elements in {@link NOISE} and their content, and without
+ * chrome elements ({@link isChrome}). Linear: a noise element that is never closed drops the rest
+ * of the document; a chrome element that does not end within a bounded distance is kept.
  */
 export const withoutNoise = (html: string): string => {
   const lower = asciiLower(html)
   const kept: Array<string> = []
+  let chromeChecks = 0
   let at = 0
   while (at < html.length) {
     const open = lower.indexOf("<", at)
@@ -77,6 +150,19 @@ export const withoutNoise = (html: string): string => {
       continue
     }
     const name = /^<([a-z][a-z0-9-]*)/.exec(lower.slice(open, open + 12))?.[1]
+    if (name !== undefined && !NOISE.includes(name) && !VOID.has(name) && chromeChecks < MAX_CHROME_CHECKS) {
+      const tagEnd = lower.indexOf(">", open)
+      const tag = lower.slice(open, tagEnd < 0 ? open + 1024 : Math.min(tagEnd + 1, open + 1024))
+      if (/\s(?:class|id|role|hidden|aria-hidden)/.test(tag) && isChrome(tag)) {
+        chromeChecks++
+        const end = endOf(lower, name, open, CHROME_SCAN_CHARS)
+        if (end > 0) {
+          kept.push(html.slice(at, open))
+          at = end
+          continue
+        }
+      }
+    }
     if (name === undefined || !NOISE.includes(name)) {
       kept.push(html.slice(at, open + 1))
       at = open + 1
@@ -114,10 +200,7 @@ export const pieces = (html: string): Array<string> => {
 }
 
 /** Elements that never nest: void elements and those a parser closes by themselves (`<p>`, `<li>`, table cells …). */
-const NON_NESTING = new Set([
-  "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-  "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rb", "rt", "rp"
-])
+const NON_NESTING = new Set([...VOID, "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rb", "rt", "rp"])
 
 /** Deepest nesting node-html-markdown is given: its parser and visitor slow down with the square of depth (and recurse). */
 const MAX_DEPTH = 256
@@ -173,7 +256,7 @@ export interface Converted {
 export const toMarkdown = (html: string, url: URL, wanted: number): Effect.Effect<Converted> =>
   Effect.gen(function*() {
     const title = titleOf(html)
-    const all = pieces(withoutNoise(html))
+    const all = pieces(mainContent(withoutNoise(html)))
     const parts: Array<string> = []
     let length = 0
     let next = 0
