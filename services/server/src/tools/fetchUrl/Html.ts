@@ -44,9 +44,9 @@ const CHROME_MODIFIERS = new Set([
 /** ARIA roles and attributes of chrome. */
 const CHROME_ATTRIBUTE = /\brole\s*=\s*["']?(?:navigation|banner|contentinfo|complementary|search|dialog|alertdialog)\b|\baria-hidden\s*=\s*["']?true\b|\shidden(?=[\s=/>]|$)/
 /** Chrome elements looked for per page at most (each costs a bounded scan for its end). */
-const MAX_CHROME_CHECKS = 1000
+const MAX_CHROME_CHECKS = 300
 /** How far the end of a chrome element is looked for; one that does not end within it is kept. */
-const CHROME_SCAN_CHARS = 256 * 1024
+const CHROME_SCAN_CHARS = 128 * 1024
 /** A `<main>` or `<article>` shorter than this is not trusted as the page's content (an empty shell filled by scripts). */
 const MIN_MAIN_CHARS = 500
 
