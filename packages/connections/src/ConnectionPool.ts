@@ -60,6 +60,7 @@ export class ConnectionPool extends Context.Service<ConnectionPool, {
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 const DEFAULT_MAX_REDIRECTS = 5
+
 const make = (options: ConnectionPoolOptions) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()

@@ -67,19 +67,21 @@ export const resolve = (
   if (typeof entry === "string") return { profile: entry, settings: profiles[entry] }
   const name = entry.profile ?? defaultProfile
   const base = profiles[name]
-  const connections = entry.connections ?? base.connections
-  const perHost = Math.min(entry.perHost ?? base.perHost, connections)
-  const maxPerHost = Math.min(connections, Math.max(perHost, entry.maxPerHost ?? (entry.perHost === undefined ? base.maxPerHost : perHost * 2)))
+  // whole numbers of at least 1, whatever an embedding app passes: undici throws on anything else
+  const given = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? undefined : Math.max(1, Math.floor(value)))
+  const connections = given(entry.connections) ?? base.connections
+  const perHost = Math.min(given(entry.perHost) ?? base.perHost, connections)
+  const maxPerHost = Math.min(connections, Math.max(perHost, given(entry.maxPerHost) ?? (entry.perHost === undefined ? base.maxPerHost : perHost * 2)))
   return {
     profile: name,
     settings: {
-      timeoutMs: entry.timeoutMs ?? base.timeoutMs,
-      connectTimeoutMs: entry.connectTimeoutMs ?? base.connectTimeoutMs,
+      timeoutMs: given(entry.timeoutMs) ?? base.timeoutMs,
+      connectTimeoutMs: given(entry.connectTimeoutMs) ?? base.connectTimeoutMs,
       connections,
       perHost,
-      minPerHost: Math.max(1, Math.min(perHost, entry.minPerHost ?? Math.min(base.minPerHost, perHost))),
+      minPerHost: Math.min(perHost, given(entry.minPerHost) ?? Math.min(base.minPerHost, perHost)),
       maxPerHost,
-      keepAliveMs: entry.keepAliveMs ?? base.keepAliveMs
+      keepAliveMs: given(entry.keepAliveMs) ?? base.keepAliveMs
     }
   }
 }
