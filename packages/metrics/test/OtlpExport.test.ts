@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Metric, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Logger, Metric, Scope } from "effect"
+import { makeJsonLogger } from "../src/Logging.ts"
 import * as Otlp from "../src/Otlp.ts"
 import { ToolCallTracing } from "../src/Tracing.ts"
 import * as OtlpReceiver from "./support/OtlpReceiver.ts"
@@ -41,5 +42,26 @@ describe("Otlp.layer", () => {
       assert.strictEqual(run.parentSpanId, call.spanId)
       assert.isTrue([...receiver.contentTypes()].every((type) => type.startsWith("application/json")))
       assert.deepStrictEqual([...receiver.headerValues("x-api-key")], ["s=cret"])
+    }))
+
+  it.effect("says as a warning, once per signal and briefly, that the collector refused the exports; closing still succeeds", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Effect.acquireRelease(Effect.promise(() => OtlpReceiver.start({ refuse: 400 })), (r) => Effect.promise(() => r.close()))
+      const options = Effect.runSync(Otlp.optionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }))!
+      const lines: Array<Record<string, unknown>> = []
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(Otlp.layer(options), scope).pipe(
+        Effect.provide(Logger.layer([makeJsonLogger((line) => void lines.push(JSON.parse(line)))]))
+      )
+      const tracing = Context.getOrUndefined(context, ToolCallTracing)!
+      // the spans go through the tracer the layer installs
+      for (let i = 0; i < 3; i++) yield* tracing.call({ id: i, tool: "echo", params: {}, sessionId: undefined }, Effect.void, () => undefined).pipe(Effect.provide(context))
+      yield* Scope.close(scope, Exit.void)
+      assert.isTrue(receiver.spans().length > 0)
+      // one line per signal: the spans flushed at shutdown, and the metrics (through the SDK's error handler)
+      const warnings = lines.filter((line) => line.level === "WARN").map((line) => String(line.message))
+      assert.strictEqual(warnings.length, 2)
+      assert.isTrue(warnings.every((w) => w.startsWith("OpenTelemetry: ") && w.includes("Bad Request") && w.length < 1200))
+      assert.isTrue(warnings.some((w) => w.includes("spans")) && warnings.some((w) => w.includes("metrics export failed")))
     }))
 })

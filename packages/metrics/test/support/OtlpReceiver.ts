@@ -56,7 +56,8 @@ const body = (req: IncomingMessage) =>
     req.on("error", reject)
   })
 
-export const start = async (): Promise<OtlpReceiver> => {
+/** Starts a receiver; `refuse` answers every export with that HTTP status (a collector that rejects them) after recording it. */
+export const start = async (options: { readonly refuse?: number } = {}): Promise<OtlpReceiver> => {
   const spans: Array<ReceivedSpan> = []
   const metricNames = new Set<string>()
   const contentTypes = new Set<string>()
@@ -80,7 +81,7 @@ export const start = async (): Promise<OtlpReceiver> => {
         res.writeHead(404).end()
         return
       }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}")
+      res.writeHead(options.refuse ?? 200, { "content-type": "application/json" }).end("{}")
       for (const wake of waiters) wake()
     }).catch(() => res.writeHead(400).end())
   })
