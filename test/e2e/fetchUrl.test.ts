@@ -90,13 +90,14 @@ describe.each(REVISIONS)("fetch_url through the binary, revision $name", ({ name
     expect(hits.get(`/page?${name}`)).toBe(2)
   })
 
-  it("refuses loopback addresses the configuration does not name, with an error result", async () => {
+  it("refuses loopback addresses the configuration does not name and other schemes with an error result, URLs past 8192 characters as bad arguments", async () => {
     const before = [...hits.values()].reduce((a, b) => a + b, 0)
     for (const url of [`http://localhost:${port + 1}/page`, `http://127.0.0.2:${port}/page`, `http://[::1]:${port}/page`, "http://127.0.0.1:1/"]) {
       const result = await client.callTool({ name: "fetch_url", arguments: { url } })
       expect(result.isError, url).toBe(true)
       expect(textOf(result), url).toMatch(/refused to connect to .* a loopback address/)
     }
+    await expect(client.callTool({ name: "fetch_url", arguments: { url: `http://127.0.0.1:${port}/${"x".repeat(8200)}` } })).rejects.toThrow(/url/)
     const scheme = await client.callTool({ name: "fetch_url", arguments: { url: "file:///etc/passwd" } })
     expect(scheme.isError).toBe(true)
     expect(textOf(scheme)).toContain("only http: and https: URLs")
