@@ -32,7 +32,10 @@ const tracerProvider = (url: string, headers: Record<string, string>) =>
         (provider) =>
           Effect.tryPromise(() => provider.forceFlush().finally(() => provider.shutdown())).pipe(
             Effect.catch((e) => Effect.logWarning(`OpenTelemetry: the spans left at shutdown could not be exported: ${String(e.cause).slice(0, MAX_DIAGNOSTIC_TEXT)}`)),
-            Effect.timeoutOption(SHUTDOWN_TIMEOUT_MS)
+            Effect.timeoutOrElse({
+              duration: SHUTDOWN_TIMEOUT_MS,
+              orElse: () => Effect.logWarning(`OpenTelemetry: the spans left at shutdown were not exported within ${SHUTDOWN_TIMEOUT_MS} ms (is the collector at ${url} reachable?)`)
+            })
           )
       )
     })
