@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Metric, Ref, Scope } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Metric, Ref, References, Scope, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -38,6 +38,21 @@ const counting = Effect.gen(function*() {
 })
 
 describe("TieredCache", () => {
+  it.effect("a computation runs under the span and log annotations of the caller that started it", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const parent = Tracer.externalSpan({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" })
+      const seen = yield* Ref.make<ReadonlyArray<unknown>>([])
+      const compute = Effect.gen(function*() {
+        const span = yield* Effect.serviceOption(Tracer.ParentSpan)
+        const annotations = yield* References.CurrentLogAnnotations
+        yield* Ref.set(seen, [span._tag === "Some" ? span.value.spanId : undefined, annotations.requestId])
+        return { value: "\"v\"", cacheable: true }
+      })
+      yield* serve(cache, keyOf("k"), policy(), compute).pipe(Effect.withParentSpan(parent), Effect.annotateLogs({ requestId: 7 }))
+      assert.deepStrictEqual(yield* Ref.get(seen), ["00f067aa0ba902b7", 7])
+    }).pipe(Effect.provide(MemoryOnly)))
+
   it.effect("computes on a miss, then answers from memory", () =>
     Effect.gen(function*() {
       const cache = yield* TieredCache
