@@ -14,11 +14,14 @@ import { Context, Data, Effect, Layer, Tracer } from "effect"
 export const TRACEPARENT_META_KEY = "traceparent"
 /** The `_meta` key of the W3C `tracestate` (SEP-414). */
 export const TRACESTATE_META_KEY = "tracestate"
+/** The `_meta` key of a 2026-07-28 request's protocol revision (the SDK's `PROTOCOL_VERSION_META_KEY`). */
+export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion"
 
 /** Span and log attribute names (OpenTelemetry semantic conventions for MCP and GenAI). */
 export const Attribute = {
   mcpMethodName: "mcp.method.name",
   mcpSessionId: "mcp.session.id",
+  mcpProtocolVersion: "mcp.protocol.version",
   jsonRpcRequestId: "jsonrpc.request.id",
   rpcResponseStatusCode: "rpc.response.status_code",
   genAiOperationName: "gen_ai.operation.name",
@@ -66,6 +69,12 @@ export const traceContext = (meta: unknown): TraceContext | undefined => {
     traceFlags: parseInt(flags, 16),
     traceState: typeof tracestate === "string" && tracestate.length <= MAX_TRACESTATE_LENGTH ? tracestate : undefined
   }
+}
+
+/** The protocol revision a 2026-07-28 request states in its `_meta` (a short string), else undefined. */
+const protocolVersion = (meta: unknown): string | undefined => {
+  const version = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)[PROTOCOL_VERSION_META_KEY] : undefined
+  return typeof version === "string" && version.length <= 32 ? version : undefined
 }
 
 /** What the span and the logs of one `tools/call` say about it. */
@@ -164,6 +173,8 @@ export const makeSpans = (parentOf: (context: TraceContext) => Tracer.AnySpan): 
     }
     if (tool !== undefined) attributes[Attribute.genAiToolName] = tool
     if (request.sessionId !== undefined) attributes[Attribute.mcpSessionId] = request.sessionId
+    const version = protocolVersion(request.params?._meta)
+    if (version !== undefined) attributes[Attribute.mcpProtocolVersion] = version
     const traced = Effect.useSpan(
       tool === undefined ? "tools/call" : `tools/call ${tool}`,
       { ...spanOptions, kind: "server", attributes, parent: context === undefined ? undefined : parentOf(context) },

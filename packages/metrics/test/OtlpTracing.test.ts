@@ -1,6 +1,10 @@
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import { assert, describe, it } from "@effect/vitest"
-import { TRACEPARENT_META_KEY as SDK_TRACEPARENT, TRACESTATE_META_KEY as SDK_TRACESTATE } from "@modelcontextprotocol/server"
+import {
+  PROTOCOL_VERSION_META_KEY as SDK_PROTOCOL_VERSION,
+  TRACEPARENT_META_KEY as SDK_TRACEPARENT,
+  TRACESTATE_META_KEY as SDK_TRACESTATE
+} from "@modelcontextprotocol/server"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Semconv from "@opentelemetry/semantic-conventions/incubating"
@@ -42,6 +46,7 @@ describe("traceContext", () => {
   it("reads the W3C traceparent and tracestate under the SDK's _meta keys", () => {
     assert.strictEqual(Tracing.TRACEPARENT_META_KEY, SDK_TRACEPARENT)
     assert.strictEqual(Tracing.TRACESTATE_META_KEY, SDK_TRACESTATE)
+    assert.strictEqual(Tracing.PROTOCOL_VERSION_META_KEY, SDK_PROTOCOL_VERSION)
     assert.deepStrictEqual(Tracing.traceContext({ traceparent, tracestate: "vendor=x" }), {
       traceId,
       spanId: clientSpanId,
@@ -102,7 +107,8 @@ describe("ToolCallTracing spans", () => {
     const { exporter, layer } = spansLayer()
     return Effect.gen(function*() {
       const tracing = yield* ToolCallTracing
-      const answer = yield* tracing.call(request({ traceparent, tracestate: "vendor=x" }), tracing.run("echo", Effect.succeed("ok")), noError)
+      const meta = { traceparent, tracestate: "vendor=x", [Tracing.PROTOCOL_VERSION_META_KEY]: "2026-07-28" }
+      const answer = yield* tracing.call(request(meta), tracing.run("echo", Effect.succeed("ok")), noError)
       assert.strictEqual(answer, "ok")
       const spans = exporter.getFinishedSpans()
       const call = spans.find((s) => s.name === "tools/call echo")!
@@ -116,6 +122,7 @@ describe("ToolCallTracing spans", () => {
       assert.strictEqual(call.attributes[Semconv.ATTR_GEN_AI_TOOL_NAME], "echo")
       assert.strictEqual(call.attributes[Semconv.ATTR_GEN_AI_OPERATION_NAME], Semconv.GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL)
       assert.strictEqual(call.attributes[Semconv.ATTR_JSONRPC_REQUEST_ID], "7")
+      assert.strictEqual(call.attributes[Semconv.ATTR_MCP_PROTOCOL_VERSION], "2026-07-28")
       assert.strictEqual(run.parentSpanContext?.spanId, call.spanContext().spanId)
       assert.strictEqual(run.spanContext().traceId, traceId)
     }).pipe(Effect.provide(layer))
