@@ -10,7 +10,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "
 import * as Semconv from "@opentelemetry/semantic-conventions/incubating"
 import { Effect, Layer, Logger, References, Result } from "effect"
 import * as OtlpSdk from "../src/internal/OtlpSdk.ts"
-import { makeJsonLogger } from "../src/Logging.ts"
+import { jsonLine, makeJsonLogger } from "../src/Logging.ts"
 import * as Otlp from "../src/Otlp.ts"
 import * as Tracing from "../src/Tracing.ts"
 import { ToolCallTracing } from "../src/Tracing.ts"
@@ -215,6 +215,16 @@ describe("ToolCallTracing logs only", () => {
       Effect.provide(Layer.merge(ToolCallTracing.layerLogs, logs.layer)),
       Effect.provideService(References.MinimumLogLevel, "Debug")
     )
+  })
+})
+
+describe("Logging.jsonLine", () => {
+  it("writes one parseable line whatever the annotations hold, and annotations do not replace its own fields", () => {
+    const circular: Record<string, unknown> = { a: 1 }
+    circular.self = circular
+    const line = jsonLine({ time: "t", level: "INFO", message: "m\nsecond line", annotations: { big: 10n, circular, fn: () => 1, time: "forged", level: "FATAL" } })
+    assert.isTrue(line.endsWith("\n") && line.indexOf("\n") === line.length - 1)
+    assert.deepStrictEqual(JSON.parse(line), { time: "t", level: "INFO", message: "m\nsecond line", big: "10n", circular: { a: 1 } })
   })
 })
 
