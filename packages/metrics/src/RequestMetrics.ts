@@ -1,11 +1,12 @@
 /**
  * The request metrics of the hot path: latency (a histogram in seconds) and failures, per
  * JSON-RPC method and per tool. The dispatcher asks for one `Recorder` per method and tool once
- * and records through it with no allocation: each recorder holds metrics with their attribute
- * built in (as `CacheMetrics.forTier` does) and the registry context captured when the layer
- * was built. Without this service (telemetry off) the dispatcher records nothing.
+ * and records through it with no allocation and no registry lookup: each recorder owns its
+ * histogram's state, registered in the registry of the context the layer was built in (see
+ * `internal/OwnedHistogram.ts`). Without this service (telemetry off) the dispatcher records nothing.
  */
 import { Context, Effect, Layer, Metric } from "effect"
+import * as OwnedHistogram from "./internal/OwnedHistogram.ts"
 
 /** Latency buckets in seconds: 50 µs × 1.25ⁿ up to about a minute, fine enough for p50/p95/p99 within a bucket's 25 %. */
 export const latencyBoundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })
@@ -40,18 +41,30 @@ export class RequestMetrics extends Context.Service<RequestMetrics, {
   /** The recorder of one registered tool (at most {@link MAX_TOOL_SERIES} names, then "other"). */
   readonly tool: (name: string) => Recorder
 }>()("@tenfold/metrics/RequestMetrics") {
-  /** Recorders writing to the metric registry of the context the layer is built in. */
-  static layer = Layer.effect(RequestMetrics, Effect.map(Effect.context<never>(), (context) => make(context)))
+  /** Recorders writing to the metric registry of the context the layer is built in; their series leave it with the layer. */
+  static layer = Layer.effect(
+    RequestMetrics,
+    Effect.gen(function*() {
+      const made = make(yield* Effect.context<never>())
+      yield* Effect.addFinalizer(() => Effect.sync(made.remove))
+      return made.metrics
+    })
+  )
 }
 
-/** The recorders over the registry of `context`, each made once per name and kept. */
+/** The recorders over the registry of `context`, each made once per name and kept; `remove` unregisters their series. */
 export const make = (context: Context.Context<never>) => {
-  const recorder = (duration: Metric.Metric<number, unknown>, failures: Metric.Metric<number, unknown>): Recorder => ({
-    record: (seconds, failed) => {
-      duration.updateUnsafe(seconds, context)
-      if (failed) failures.updateUnsafe(1, context)
+  const registered: Array<() => void> = []
+  const recorder = (duration: Metric.Histogram<number>, failures: Metric.Metric<number, unknown>): Recorder => {
+    const { observe, remove } = OwnedHistogram.register(duration, latencyBoundaries, context)
+    registered.push(remove)
+    return {
+      record: (seconds, failed) => {
+        observe(seconds)
+        if (failed) failures.updateUnsafe(1, context)
+      }
     }
-  })
+  }
   const methodRecorder = (name: string) => {
     const attributes = { method: name }
     return recorder(
@@ -82,5 +95,5 @@ export const make = (context: Context.Context<never>) => {
     }
     return r
   }
-  return RequestMetrics.of({ method, tool })
+  return { metrics: RequestMetrics.of({ method, tool }), remove: () => registered.forEach((remove) => remove()) }
 }
