@@ -103,6 +103,16 @@ export const ConfigInput = Schema.Struct({
   maxClientCapabilitiesBytes: Schema.optionalKey(PositiveInt),
   /** Most characters of resource URIs one `subscriptions/listen` filter may name together; -32602 past it (default 65536). */
   maxListenFilterBytes: Schema.optionalKey(PositiveInt),
+  /** Compress JSON answers with gzip/brotli when the client's `Accept-Encoding` allows (default true). */
+  compression: Schema.optionalKey(Schema.Boolean),
+  /** Smallest JSON answer compressed, in bytes (default 1024); below it no zlib work is done. */
+  compressionThresholdBytes: Schema.optionalKey(PositiveInt),
+  /** Bytes per chunk of a streamed tool result (default 8192). */
+  streamChunkBytes: Schema.optionalKey(PositiveInt),
+  /** Bytes of a streamed result held before it is written, and its producer's lead on a slow reader (default 1 MiB). */
+  streamBufferBytes: Schema.optionalKey(PositiveInt),
+  /** Streamed results written at once; one more waits (default 64). */
+  maxStreams: Schema.optionalKey(PositiveInt),
   /** Serve the live dashboard at `/dashboard` (default true), behind the same gate as the MCP endpoint. */
   dashboard: Schema.optionalKey(Schema.Boolean),
   /** Record request, tool, executor and process metrics and evaluate alerts (default true); false costs nothing per request. */
@@ -179,6 +189,11 @@ export interface Config {
   readonly maxJsonDepth: number
   readonly maxClientCapabilitiesBytes: number
   readonly maxListenFilterBytes: number
+  readonly compression: boolean
+  readonly compressionThresholdBytes: number
+  readonly streamChunkBytes: number
+  readonly streamBufferBytes: number
+  readonly maxStreams: number
   readonly dashboard: boolean
   readonly telemetry: boolean
   readonly metrics: boolean
@@ -246,6 +261,11 @@ export const defaults: Config = {
   maxJsonDepth: 512,
   maxClientCapabilitiesBytes: 16_384,
   maxListenFilterBytes: 65_536,
+  compression: true,
+  compressionThresholdBytes: 1024,
+  streamChunkBytes: 8192,
+  streamBufferBytes: 1024 * 1024,
+  maxStreams: 64,
   dashboard: true,
   telemetry: true,
   metrics: true,
@@ -311,6 +331,11 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_MAX_JSON_DEPTH", "maxJsonDepth", "number"],
   ["TENFOLD_MAX_CLIENT_CAPABILITIES_BYTES", "maxClientCapabilitiesBytes", "number"],
   ["TENFOLD_MAX_LISTEN_FILTER_BYTES", "maxListenFilterBytes", "number"],
+  ["TENFOLD_COMPRESSION", "compression", "boolean"],
+  ["TENFOLD_COMPRESSION_THRESHOLD_BYTES", "compressionThresholdBytes", "number"],
+  ["TENFOLD_STREAM_CHUNK_BYTES", "streamChunkBytes", "number"],
+  ["TENFOLD_STREAM_BUFFER_BYTES", "streamBufferBytes", "number"],
+  ["TENFOLD_MAX_STREAMS", "maxStreams", "number"],
   ["TENFOLD_DASHBOARD", "dashboard", "boolean"],
   ["TENFOLD_TELEMETRY", "telemetry", "boolean"],
   ["TENFOLD_METRICS", "metrics", "boolean"],

@@ -25,6 +25,7 @@ import {
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ConnectionPool } from "@tenfold/connections"
 import { ToolExecutor } from "@tenfold/executor"
+import { Streamer } from "@tenfold/streaming"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
 import { Cause, Effect, Layer, Option } from "effect"
@@ -181,7 +182,8 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
     Layer.provideMerge(tracedRuns),
     Layer.provideMerge(executorLayer(config)),
     Layer.provideMerge(telemetryLayer(config)),
-    Layer.provideMerge(connectionsLayer(config))
+    Layer.provideMerge(connectionsLayer(config)),
+    Layer.provideMerge(Streamer.layer({ chunkBytes: config.streamChunkBytes, bufferBytes: config.streamBufferBytes, maxStreams: config.maxStreams }))
   )
   const sessions = Sessions.layer({ idleMs: config.sessionIdleMs, maxSessions: config.maxSessions, maxSessionsPerPrincipal: config.maxSessionsPerPrincipal }).pipe(
     Layer.provideMerge(EventStore.layerMemory())
@@ -197,6 +199,7 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
         maxInflightCalls: config.maxInflightCalls,
         maxListenStreams: config.maxListenStreams,
         maxListenStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
+        compression: config.compression ? { thresholdBytes: config.compressionThresholdBytes } : false,
         ...messageLimits(config)
       })
     )

@@ -36,6 +36,10 @@ const NUMBER_FLAGS = [
   "max-json-depth",
   "max-client-capabilities-bytes",
   "max-listen-filter-bytes",
+  "compression-threshold-bytes",
+  "stream-chunk-bytes",
+  "stream-buffer-bytes",
+  "max-streams",
   "fetch-max-bytes",
   "fetch-timeout-ms"
 ] as const
@@ -61,6 +65,7 @@ const options = {
   "no-dashboard": { type: "boolean" },
   "no-metrics": { type: "boolean" },
   "no-telemetry": { type: "boolean" },
+  "no-compression": { type: "boolean" },
   "fetch-allow-private": { type: "boolean" },
   "fetch-allow-host": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
@@ -115,6 +120,14 @@ Options:
   --max-listen-filter-bytes <n>
                             Characters of resource URIs one subscriptions/listen filter may name
                             together; past it -32602 (default 65536)
+  --compression-threshold-bytes <n>
+                            Smallest JSON answer gzip/brotli-compressed when the client accepts
+                            it (default 1024)
+  --no-compression          Never compress answers (TENFOLD_COMPRESSION=0)
+  --stream-chunk-bytes <n>  Bytes per chunk of a streamed tool result (default 8192)
+  --stream-buffer-bytes <n> Bytes of a streamed result held before writing, and its producer's
+                            lead on a slow reader (default 1048576)
+  --max-streams <n>         Streamed results written at once; one more waits (default 64)
   --redis <url>             Shared L2 cache and cross-instance L1 invalidation on Redis
                             (e.g. redis://127.0.0.1:6379); without it: L1 memory + L4 SQLite
   --cache-dir <dir>         Directory of the persistent L4 cache (default $XDG_CACHE_HOME/tenfold,
@@ -183,6 +196,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["no-dashboard"] === true) flags.dashboard = false
     if (parsed["no-metrics"] === true) flags.metrics = false
     if (parsed["no-telemetry"] === true) flags.telemetry = false
+    if (parsed["no-compression"] === true) flags.compression = false
     if (parsed["fetch-allow-private"] === true) flags.fetchAllowPrivate = true
     const allowHosts = parsed["fetch-allow-host"] as unknown as ReadonlyArray<string> | undefined // the one `multiple` flag
     if (allowHosts !== undefined) flags.fetchAllowedHosts = allowHosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "")
