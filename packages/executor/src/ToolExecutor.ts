@@ -40,32 +40,30 @@ export const make = (options: ToolExecutorOptions = {}) =>
     const admission = yield* Admission
     const placement = yield* Placement
     const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
-    const metrics = options.metrics === true ? yield* ExecutorMetrics.recorder(admission) : undefined
+    const record = options.metrics === true ? yield* ExecutorMetrics.recorder(admission) : undefined
     /**
      * The run, failed with `ToolTimeout` past its timeout. The run starts at once in a child fiber;
      * only a run that did not finish synchronously gets a timer (most tools answer at once, and a
      * race of two fibers per call cost 1 µs of a call's 2.5 in the dispatcher). With metrics on,
-     * the run's fiber reports its outcome (and, for one run in four, its time) when it ends.
+     * the run's fiber reports its time and outcome when it ends (no Effect added around it).
      */
     const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
       const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
-      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return metrics === undefined ? effect : ExecutorMetrics.timed(effect, metrics)
+      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return record === undefined ? effect : ExecutorMetrics.timed(effect, record)
       const run = (start: number) =>
         Effect.flatMap(Effect.forkChild(effect, startNow), (fiber) => {
           const done = fiber.pollUnsafe()
           if (done !== undefined) {
-            metrics?.record(start, done)
+            record?.(start, done)
             return done
           }
-          if (metrics !== undefined) fiber.addObserver((exit) => metrics.record(start, exit))
+          if (record !== undefined) fiber.addObserver((exit) => record(start, exit))
           return Effect.timeoutOrElse(Fiber.join(fiber), {
             duration: timeoutMs,
             orElse: () => Effect.andThen(Fiber.interrupt(fiber), Effect.fail(new ToolTimeout({ job: job.name, timeoutMs })))
           })
         })
-      // the clock is read when the run starts (after any queueing), and only for the runs timed
-      if (metrics === undefined || !metrics.timed()) return run(ExecutorMetrics.UNTIMED)
-      return Effect.suspend(() => run(performance.now()))
+      return record === undefined ? run(0) : Effect.suspend(() => run(performance.now()))
     }
     return ToolExecutor.of({
       run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))

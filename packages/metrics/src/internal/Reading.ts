@@ -10,7 +10,6 @@ import { names as requestNames } from "../RequestMetrics.ts"
 /** Names other packages record under (see /metrics in the README). */
 export const sharedNames = {
   taskDuration: "tenfold_task_duration_seconds",
-  taskRuns: "tenfold_tasks_total",
   taskFailures: "tenfold_task_failures_total",
   poolActive: "tenfold_pool_active",
   poolCapacity: "tenfold_pool_capacity",
@@ -52,10 +51,7 @@ export interface Reading {
   readonly at: number
   readonly methods: Map<string, Series>
   readonly tools: Map<string, Series>
-  /** Executor runs: their (sampled) run times and failures under "all". */
   readonly tasks: Map<string, Series>
-  /** Executor runs finished, every one (the run-time histogram times only some). */
-  taskRuns: number
   readonly tiers: Map<string, TierReading>
   readonly pools: Map<string, PoolReading>
   readonly process: ProcessReading
@@ -81,7 +77,7 @@ const entry = <A>(map: Map<string, A>, key: string, make: () => A): A => {
 
 /** Reads the series `Telemetry` reports from a registry snapshot. */
 export const read = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, at: number, process: ProcessReading): Reading => {
-  const reading: Reading = { at, methods: new Map(), tools: new Map(), tasks: new Map(), taskRuns: 0, tiers: new Map(), pools: new Map(), process }
+  const reading: Reading = { at, methods: new Map(), tools: new Map(), tasks: new Map(), tiers: new Map(), pools: new Map(), process }
   for (const metric of snapshot) {
     const attributes = metric.attributes ?? {}
     switch (metric.id) {
@@ -101,9 +97,6 @@ export const read = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, at: number
         entry(map, key, emptySeries).failures = numberOf(metric.state.count)
         break
       }
-      case sharedNames.taskRuns:
-        if (metric.type === "Counter") reading.taskRuns = numberOf(metric.state.count)
-        break
       case sharedNames.cacheHits:
       case sharedNames.cacheMisses:
       case sharedNames.cacheEvictions:

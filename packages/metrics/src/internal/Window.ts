@@ -97,7 +97,6 @@ export const between = (before: Reading, now: Reading, startedAt: number, cores:
   const perSecond = (n: number) => (seconds > 0 ? n / seconds : 0)
   const all = combine(windowOf(now.methods, before.methods))
   const tasks = combine(windowOf(now.tasks, before.tasks))
-  const taskRuns = now.taskRuns - before.taskRuns
   const tiers: Array<TierRates> = [...now.tiers].map(([tier, t]) => {
     const b = before.tiers.get(tier) ?? { hits: 0, misses: 0, evictions: 0 }
     const hits = t.hits - b.hits
@@ -126,7 +125,7 @@ export const between = (before: Reading, now: Reading, startedAt: number, cores:
     tasks: {
       concurrent: now.pools.get("tools")?.active ?? 0,
       avgCompletionMs: tasks !== undefined && tasks.count > 0 ? ms(tasks.sum / tasks.count) : 0,
-      successRate: taskRuns > 0 ? Math.max(0, taskRuns - (tasks?.failures ?? 0)) / taskRuns : 1
+      successRate: tasks !== undefined && tasks.count > 0 ? (tasks.count - tasks.failures) / tasks.count : 1
     },
     pools,
     alerts: []
