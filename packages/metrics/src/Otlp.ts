@@ -4,7 +4,7 @@
  * to import: the OpenTelemetry SDK is imported only when `layer` is built, so a server without
  * `OTEL_EXPORTER_OTLP_*` never loads it.
  */
-import { Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer } from "effect"
 
 /** Where and how to export; built by {@link optionsFromEnv} or by an embedding app. */
 export interface OtlpOptions {
@@ -20,6 +20,13 @@ export interface OtlpOptions {
   /** Time between metric exports (`OTEL_METRIC_EXPORT_INTERVAL`, default 60000 ms). */
   readonly metricIntervalMs: number
 }
+
+/**
+ * Exports the metrics as they are now, at once (provided by {@link layer} when metrics are
+ * exported). The runtime runs it when it starts to close, before its own series leave the
+ * registry, so the last export at shutdown still holds the request and tool histograms.
+ */
+export class OtlpFlush extends Context.Service<OtlpFlush, Effect.Effect<void>>()("@tenfold/metrics/OtlpFlush") {}
 
 /** An `OTEL_*` variable that cannot be used (an endpoint that is not an http(s) URL, a bad interval). */
 export class OtlpConfigError extends Data.TaggedError("OtlpConfigError")<{ readonly message: string }> {}

@@ -115,9 +115,19 @@ export const connectionsLayer = (config: Config) =>
 export const telemetryLayer = (config: Config): Layer.Layer<Telemetry | Alerts | RequestMetrics> | Layer.Layer<Telemetry> => {
   const telemetry = Telemetry.layer({ alertIntervalMs: config.alertIntervalMs })
   return config.telemetry
-    ? telemetry.pipe(Layer.provideMerge(Layer.merge(Alerts.layer(alertTargets(config)), RequestMetrics.layer)))
+    ? Layer.merge(telemetry, flushOnClose).pipe(Layer.provideMerge(Layer.merge(Alerts.layer(alertTargets(config)), RequestMetrics.layer)))
     : telemetry
 }
+
+/**
+ * When metrics are exported over OTLP: one export as the runtime starts to close, while the
+ * request and tool series are still registered (they leave the registry with `RequestMetrics`,
+ * before the exporter's own flush at the very end).
+ */
+const flushOnClose = Layer.effectDiscard(Effect.gen(function*() {
+  const flush = yield* Effect.serviceOption(Otlp.OtlpFlush)
+  if (Option.isSome(flush)) yield* Effect.addFinalizer(() => flush.value)
+}))
 
 /** The alert targets of `config` (0 turns a rule off). */
 export const alertTargets = (config: Config) => ({

@@ -13,7 +13,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Tracer } from "effect"
-import type { OtlpOptions } from "../Otlp.ts"
+import { OtlpFlush, type OtlpOptions } from "../Otlp.ts"
 import { ToolCallTracing } from "../Tracing.ts"
 
 /** How long closing the layer waits for the last export. */
@@ -59,11 +59,24 @@ export const spans = <E, R>(provider: Layer.Layer<OtelTracer.OtelTracerProvider,
 
 const traces = (url: string, headers: Record<string, string>) => spans(tracerProvider(url, headers))
 
-const metrics = (url: string, headers: Record<string, string>, intervalMs: number) =>
-  OtelMetrics.layer(
-    () => new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url, headers }), exportIntervalMillis: intervalMs }),
-    { shutdownTimeout: SHUTDOWN_TIMEOUT_MS }
+/** The periodic metric export, and {@link OtlpFlush} over its reader (a failed or slow flush is logged, never a defect). */
+const metrics = (url: string, headers: Record<string, string>, intervalMs: number) => {
+  let reader: PeriodicExportingMetricReader | undefined
+  const flush = Effect.suspend(() => reader === undefined ? Effect.void : Effect.tryPromise(() => reader!.forceFlush())).pipe(
+    Effect.catch((e) => Effect.logWarning(`OpenTelemetry: the metrics could not be exported: ${String(e.cause).slice(0, MAX_DIAGNOSTIC_TEXT)}`)),
+    Effect.timeoutOrElse({
+      duration: SHUTDOWN_TIMEOUT_MS,
+      orElse: () => Effect.logWarning(`OpenTelemetry: the metrics were not exported within ${SHUTDOWN_TIMEOUT_MS} ms (is the collector at ${url} reachable?)`)
+    })
   )
+  return Layer.merge(
+    OtelMetrics.layer(
+      () => (reader = new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url, headers }), exportIntervalMillis: intervalMs })),
+      { shutdownTimeout: SHUTDOWN_TIMEOUT_MS }
+    ),
+    Layer.succeed(OtlpFlush, flush)
+  )
+}
 
 /** Least time between two OpenTelemetry warnings in the log (a collector that is down fails every export). */
 const DIAGNOSTIC_INTERVAL_MS = 60_000
