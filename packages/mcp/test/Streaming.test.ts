@@ -102,6 +102,23 @@ const decoded = (r: Received): any => {
   return JSON.parse(body.toString("utf8"))
 }
 
+/** Calls the `trickle` tool (n pieces of 1 KiB) with the MCP SDK client: the first text block and the progress it saw. */
+const trickleThroughSdk = (url: string, n: number) =>
+  Effect.promise(async () => {
+    const seen: Array<number> = []
+    const client = new Client({ name: "stream-test", version: "1" })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+    try {
+      const result = await client.callTool({ name: "trickle", arguments: { n } }, { onprogress: (p) => void seen.push(p.progress) })
+      return { text: (result.content as Array<{ type: string; text: string }>)[0]!.text, seen }
+    } finally {
+      await client.close()
+    }
+  })
+
+/** What `trickle` sends for `n`: piece i is the digit (i + 1) % 10 repeated 1024 times. */
+const trickled = (n: number) => Array.from({ length: n }, (_, i) => String((i + 1) % 10).repeat(1024)).join("")
+
 describe("compression of JSON answers (Accept-Encoding)", () => {
   const negotiated: ReadonlyArray<readonly [string, string | undefined]> = [
     ["gzip", "gzip"],
@@ -312,38 +329,16 @@ describe("streamed tool results over HTTP", () => {
 
   it.live("the MCP SDK client sees progress while a result streams, then the whole result", () =>
     Effect.gen(function*() {
-      const url = yield* mounted
-      const seen: Array<number> = []
-      const result = yield* Effect.promise(async () => {
-        const client = new Client({ name: "stream-test", version: "1" })
-        await client.connect(new StreamableHTTPClientTransport(new URL(url)))
-        try {
-          return await client.callTool({ name: "trickle", arguments: { n: 6 } }, { onprogress: (p) => void seen.push(p.progress) })
-        } finally {
-          await client.close()
-        }
-      })
-      const content = result.content as Array<{ type: string; text: string }>
-      assert.strictEqual(content[0]!.text, Array.from({ length: 6 }, (_, i) => String((i + 1) % 10).repeat(1024)).join(""))
+      const { text, seen } = yield* trickleThroughSdk(yield* mounted, 6)
+      assert.strictEqual(text, trickled(6))
       assert.isAtLeast(seen.length, 3)
       for (let i = 1; i < seen.length; i++) assert.isAbove(seen[i]!, seen[i - 1]!)
     }).pipe(Effect.provide(layer({}, { chunkBytes: 1024 }))), 30_000)
 
   it.live("past the buffer, the result after the progress is one SSE event written as it comes, read whole by the SDK client", () =>
     Effect.gen(function*() {
-      const url = yield* mounted
-      const seen: Array<number> = []
-      const result = yield* Effect.promise(async () => {
-        const client = new Client({ name: "stream-test", version: "1" })
-        await client.connect(new StreamableHTTPClientTransport(new URL(url)))
-        try {
-          return await client.callTool({ name: "trickle", arguments: { n: 40 } }, { onprogress: (p) => void seen.push(p.progress) })
-        } finally {
-          await client.close()
-        }
-      })
-      const content = result.content as Array<{ type: string; text: string }>
-      assert.strictEqual(content[0]!.text, Array.from({ length: 40 }, (_, i) => String((i + 1) % 10).repeat(1024)).join(""))
+      const { text, seen } = yield* trickleThroughSdk(yield* mounted, 40)
+      assert.strictEqual(text, trickled(40))
       // progress only while held (4 KiB): the rest of the 40 KiB arrived inside the result's event
       assert.isAtLeast(seen.length, 2)
       assert.isAtMost(seen.at(-1)!, 8 * 1024)
