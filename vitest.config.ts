@@ -18,6 +18,7 @@ export default defineConfig({
       { ...source, test: { name: "metrics", root: "packages/metrics", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
       { ...source, test: { name: "connections", root: "packages/connections", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
       { ...source, test: { name: "streaming", root: "packages/streaming", include: ["test/**/*.test.ts"], testTimeout: 60_000 } },
+      { ...source, test: { name: "semantic", root: "packages/semantic", include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
       { ...source, test: { name: "mcp", root: "packages/mcp", include: ["test/**/*.test.ts"] } },
       { ...source, test: { name: "runtime", root: "packages/runtime", include: ["test/**/*.test.ts"] } },
       { ...source, test: { name: "server", root: "services/server", include: ["test/**/*.test.ts"] } },
