@@ -1,4 +1,5 @@
 /**
  * @tenfold/semantic — Tenfold's semantic cache tier (L3): local embeddings, an HNSW vector index and a guard against wrong hits.
  */
-export {}
+export { cosine, EmbedError, Embedder, normalize } from "./Embedder.ts"
+export type { EmbedFailure } from "./Embedder.ts"
