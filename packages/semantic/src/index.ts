@@ -3,3 +3,5 @@
  */
 export { cosine, EmbedError, Embedder, normalize } from "./Embedder.ts"
 export type { EmbedFailure } from "./Embedder.ts"
+export { make as makeVectorIndex, MAX_K, toUnitVector, VectorIndex, VectorIndexError } from "./VectorIndex.ts"
+export type { Vector, VectorHit, VectorIndexOptions } from "./VectorIndex.ts"
