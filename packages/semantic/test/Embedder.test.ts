@@ -1,0 +1,139 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
+import { Worker } from "node:worker_threads"
+import { cosine, Embedder } from "../src/Embedder.ts"
+import { truncate } from "../src/internal/WorkerEmbedder.ts"
+import * as UseLiteEmbedder from "../src/UseLiteEmbedder.ts"
+import * as WorkerEmbedder from "../src/internal/WorkerEmbedder.ts"
+
+const useLite = (options?: UseLiteEmbedder.UseLiteOptions) => UseLiteEmbedder.make(options)
+
+const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((max, x, i) => Math.max(max, Math.abs(x - b[i]!)), 0)
+
+const failureReason = <A>(exit: Exit.Exit<A, { readonly reason: string }>) =>
+  Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error.reason : "no failure"
+
+describe("use-lite Embedder", () => {
+  it.effect("returns one 512-dimension unit vector per text, in order", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      const vectors = yield* embedder.embed(["the weather in Paris", "", "!!!", "the weather in Paris"])
+      assert.strictEqual(embedder.dimensions, 512)
+      assert.strictEqual(vectors.length, 4)
+      for (const v of vectors) {
+        assert.strictEqual(v.length, 512)
+        assert.closeTo(cosine(v, v), 1, 1e-5)
+      }
+      assert.closeTo(cosine(vectors[0]!, vectors[3]!), 1, 1e-5)
+      assert.deepStrictEqual(yield* embedder.embed([]), [])
+    }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+
+  it.effect("puts paraphrases closer together than unrelated texts", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      const [weather, paraphrase, unrelated, stock, stockParaphrase] = yield* embedder.embed([
+        "what is the weather like in London today",
+        "how is today's weather in London",
+        "recipe for chocolate chip cookies",
+        "show me the share price of Apple",
+        "what does Apple stock trade at"
+      ])
+      assert.isAbove(cosine(weather!, paraphrase!), cosine(weather!, unrelated!))
+      assert.isAbove(cosine(weather!, paraphrase!), cosine(weather!, stock!))
+      assert.isAbove(cosine(stock!, stockParaphrase!), cosine(stock!, unrelated!))
+    }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+
+  it.effect("embeds a batch, and concurrent requests, exactly as it embeds texts one by one", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      const texts = ["find flights to Rome", "cancel my order 1234", "a", "list open issues in the repo", "héllo wörld ✓"]
+      const batch = yield* embedder.embed(texts)
+      const oneByOne = yield* Effect.forEach(texts, (t) => Effect.map(embedder.embed([t]), (vs) => vs[0]!))
+      const concurrent = yield* Effect.forEach(texts, (t) => Effect.map(embedder.embed([t]), (vs) => vs[0]!), {
+        concurrency: "unbounded"
+      })
+      texts.forEach((_, i) => {
+        assert.isBelow(maxDifference(batch[i]!, oneByOne[i]!), 1e-5)
+        assert.isBelow(maxDifference(concurrent[i]!, oneByOne[i]!), 1e-5)
+      })
+    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxBatch: 3 }))))
+
+  it.effect("starts no worker before the first embed", () =>
+    Effect.gen(function*() {
+      const built = yield* useLite()
+      assert.strictEqual(built.workersStarted(), 0)
+      yield* built.embedder.embed(["first use"])
+      yield* built.embedder.embed(["second use"])
+      assert.strictEqual(built.workersStarted(), 1)
+    }))
+
+  it.effect("fails the batch of a crashed worker with WorkerCrashed and starts a new one for the next", () =>
+    Effect.gen(function*() {
+      let started = 0
+      const crashing = 'require("node:worker_threads").parentPort.on("message", () => { throw new Error("boom") })'
+      const built = yield* WorkerEmbedder.make({
+        model: "use-lite",
+        dimensions: 512,
+        startWorker: () => (started++ === 0 ? new Worker(crashing, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)),
+        maxBatch: 8,
+        maxQueue: 64,
+        maxTextLength: 100
+      })
+      const crashed = yield* Effect.exit(built.embedder.embed(["lost with the worker"]))
+      assert.strictEqual(failureReason(crashed), "WorkerCrashed")
+      const [vector] = yield* built.embedder.embed(["served by its replacement"])
+      assert.strictEqual(vector!.length, 512)
+      assert.strictEqual(built.workersStarted(), 2)
+    }))
+
+  it.effect("refuses texts past its queue bound with Overloaded, without starting a worker", () =>
+    Effect.gen(function*() {
+      const built = yield* useLite({ maxQueue: 4 })
+      const tooMany = yield* Effect.exit(built.embedder.embed(["a", "b", "c", "d", "e"]))
+      assert.strictEqual(failureReason(tooMany), "Overloaded")
+      assert.strictEqual(built.workersStarted(), 0)
+      const waiting = yield* Effect.forkChild(built.embedder.embed(["a", "b", "c"]), { startImmediately: true })
+      const onTop = yield* Effect.exit(built.embedder.embed(["d", "e"]))
+      assert.strictEqual(failureReason(onTop), "Overloaded")
+      assert.strictEqual((yield* Fiber.join(waiting)).length, 3)
+      assert.strictEqual((yield* built.embedder.embed(["d", "e"])).length, 2)
+    }))
+
+  it.effect("fails what waits with Closed when its scope closes", () =>
+    Effect.gen(function*() {
+      const waiting = yield* Effect.scoped(Effect.gen(function*() {
+        const built = yield* useLite()
+        return yield* Effect.forkDetach(built.embedder.embed(["never answered"]))
+      }))
+      assert.strictEqual(failureReason(yield* Fiber.await(waiting)), "Closed")
+    }))
+
+  it.effect("embeds a long text as its first maxTextLength characters", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      const prefix = "word ".repeat(40)
+      const [long, cut] = yield* embedder.embed([prefix + "x".repeat(1_000_000), prefix.trimEnd()])
+      assert.isBelow(maxDifference(long!, cut!), 1e-5)
+    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxTextLength: 200 }))))
+
+  it.effect("gives a unit vector for any text (fuzz)", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      let seed = 7
+      const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+      const texts = Array.from({ length: 64 }, () =>
+        String.fromCodePoint(...Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 0x10ffff) & 0xd7ff)))
+      const vectors = yield* embedder.embed(texts)
+      assert.strictEqual(vectors.length, texts.length)
+      for (const v of vectors) assert.closeTo(cosine(v, v), 1, 1e-4)
+    }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+})
+
+describe("truncate", () => {
+  it("keeps short texts, cuts at a nearby space, never splits a surrogate pair", () => {
+    assert.strictEqual(truncate("short", 10), "short")
+    assert.strictEqual(truncate("aaaaaaaaaaaaaaaaaa bbbb", 20), "aaaaaaaaaaaaaaaaaa")
+    assert.strictEqual(truncate("a".repeat(30), 20), "a".repeat(20))
+    assert.strictEqual(truncate("a".repeat(19) + "😀", 20), "a".repeat(19))
+  })
+})
