@@ -1,0 +1,330 @@
+/**
+ * The Guard: decides whether two texts whose embeddings are close may share a cached answer.
+ * Embeddings score "flights from Paris to London" and "flights from London to Paris" as near
+ * twins; the Guard reads what embeddings blur — numbers (with their units, written or in digits),
+ * dates and times, quoted strings, names and identifiers (capitalised words, acronyms, code
+ * identifiers, e-mails, URLs, paths, versions), negations, words of direction ("above"/"below",
+ * "buy"/"sell") and the role each word plays after a preposition ("from X" / "to X") — and
+ * refuses the hit when any of them disagree. Pure and linear: `facts` once per text (the tier
+ * keeps the facts of each stored query), `agree` per candidate. Input is bounded: a text longer
+ * than `maxTextLength` never agrees with anything.
+ */
+import * as W from "./internal/guardWords.ts"
+
+/** Texts longer than this many characters are refused (the tier treats them as a miss), so every call is bounded. */
+export const maxTextLength = 1000
+
+/** At most this many tokens of a text are read; `maxTextLength` already keeps real texts below it. */
+const maxTokens = 300
+
+/** Which kind of fact two texts disagreed on. */
+export type Mismatch = "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles"
+
+/** The Guard's answer: `agree` (the texts may share an answer) or the first fact they disagree on. */
+export type Verdict = { readonly agree: true } | { readonly agree: false; readonly reason: Mismatch }
+
+/** What the Guard reads from one text; compute it once with `facts` and compare it with `agree`. */
+export interface Facts {
+  readonly tooLong: boolean
+  /** Quoted strings, sorted. */
+  readonly quotes: ReadonlyArray<string>
+  /** Numbers with the unit bound to them ("5 km", "12", "#3" for an ordinal), sorted. */
+  readonly numbers: ReadonlyArray<string>
+  /** Dates and times in canonical form ("tuesday", "15:00", "next:week"), sorted. */
+  readonly dates: ReadonlyArray<string>
+  readonly negations: number
+  /** Direction classes ("gt", "before", "buy", …), sorted, without repeats. */
+  readonly polarity: ReadonlyArray<string>
+  /** The canonical forms this text marks as names or identifiers. */
+  readonly names: ReadonlySet<string>
+  /** Every token's canonical form, in order. */
+  readonly words: ReadonlyArray<string>
+  /** Preposition → the canonical forms of its objects, in order. */
+  readonly roles: ReadonlyMap<string, ReadonlyArray<string>>
+}
+
+type Kind = "word" | "name" | "number" | "date" | "quote"
+
+interface Token {
+  readonly lower: string
+  readonly key: string
+  readonly kind: Kind
+}
+
+const agreed: Verdict = { agree: true }
+const refuse = (reason: Mismatch): Verdict => ({ agree: false, reason })
+
+const QUOTE_MARK = "\u0001"
+const quotePattern = /["“”`]([^"“”`\u0001]{1,200})["“”`]|(?<=^|\s)['‘]([^'‘’\n\u0001]{1,200})['’](?=$|[\s?.!,;:])/g
+const separators = /[\s,;!?()[\]{}<>|"“”]+/
+const edgePunctuation = /^[.:'‘’*]+|[.:'‘’*]+$/g
+const timePattern = /^(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)$/
+const clockPattern = /^(\d{1,2}):(\d{2})$/
+const numericDatePattern = /^\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?$/
+const versionPattern = /^v?(\d+(?:\.\d+)+)$/
+const numberPattern = /^([$€£¥]?)(\d[\d,]*(?:\.\d+)?)([a-z%°/]*)$/
+const ordinalPattern = /^(\d+)(st|nd|rd|th)$/
+const urlPattern = /^(?:https?:\/\/|www\.)/
+const emailPattern = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/
+const acronymPattern = /^[A-Z][A-Z0-9&]{1,7}s?$/
+const capitalisedPattern = /^[A-Z][a-z'’-]/
+
+/** True when `raw` looks like code or a path: camelCase, snake_case, dotted, `::`, `()`, `#`, `++`, slashes, letters+digits. */
+const isIdentifier = (raw: string) =>
+  /[a-z][A-Z]/.test(raw) || raw.includes("_") || /[A-Za-z]\.[A-Za-z]/.test(raw) || /::|\(\)|#|\+\+|[/\\]/.test(raw) ||
+  /^[A-Za-z]+\d[A-Za-z\d]*$/.test(raw) || /^\d+[A-Za-z]+\d/.test(raw)
+
+/** A light stemmer, the same on both sides: plurals, "-ing", "-ed" and possessives fold ("flights" = "flight"). */
+const stem = (word: string) => {
+  const s = word.replace(/['’]s$/, "")
+  if (s.length > 5 && s.endsWith("ing")) return s.slice(0, -3)
+  if (s.length > 4 && s.endsWith("ies")) return `${s.slice(0, -3)}y`
+  if (s.length > 4 && /(?:ss|x|ch|sh)es$/.test(s)) return s.slice(0, -2)
+  if (s.length > 3 && s.endsWith("s") && !/(?:ss|us|is)$/.test(s)) return s.slice(0, -1)
+  if (s.length > 4 && s.endsWith("ed")) return s.slice(0, -2)
+  return s
+}
+
+/** True when `a` and `b` differ by at most one substitution, insertion, deletion or swap of neighbours. */
+export const withinOneEdit = (a: string, b: string): boolean => {
+  if (a === b) return true
+  if (Math.abs(a.length - b.length) > 1) return false
+  if (a.length === b.length) {
+    let i = 0
+    while (a[i] === b[i]) i++
+    if (a.slice(i + 1) === b.slice(i + 1)) return true
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2)
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a]
+  let i = 0
+  while (i < short.length && short[i] === long[i]) i++
+  return short.slice(i) === long.slice(i + 1)
+}
+
+/** Date words, tolerating one typo in the longer ones ("tomorow", "wendesday"). */
+const dateLongWords = [...W.dateWords.keys()].filter((w) => w.length >= 6)
+const dateWord = (lower: string): string | undefined =>
+  W.dateWords.get(lower) ??
+    (lower.length >= 6 ? W.dateWords.get(dateLongWords.find((w) => withinOneEdit(w, lower)) ?? "") : undefined)
+
+const canonicalNumber = (digits: string) => {
+  const n = Number(digits.replace(/,/g, ""))
+  return Number.isFinite(n) ? String(n) : digits
+}
+
+const to24h = (hour: number, minutes: string | undefined, meridiem: string) => {
+  const h = (hour % 12) + (meridiem.startsWith("p") ? 12 : 0)
+  return `${String(h).padStart(2, "0")}:${minutes ?? "00"}`
+}
+
+/** Splits a text into chunks, each quoted string replaced by a marker that points at it. */
+const chunk = (text: string, quotes: Array<string>) =>
+  text
+    .replace(quotePattern, (_, double: string | undefined, single: string | undefined) => {
+      quotes.push((double ?? single ?? "").trim().toLowerCase())
+      return ` ${QUOTE_MARK}${quotes.length - 1}${QUOTE_MARK} `
+    })
+    .split(separators)
+    .slice(0, maxTokens)
+
+interface Reading {
+  readonly tokens: Array<Token>
+  readonly numbers: Array<string>
+  readonly dates: Array<string>
+  readonly polarity: Set<string>
+  negations: number
+}
+
+/** Reads a number (digits or written) at `raws[i]` with the unit that follows; returns how many chunks it used. */
+const readNumber = (raws: ReadonlyArray<string>, i: number, value: string, glued: string, into: Reading): number => {
+  const next = (raws[i + 1] ?? "").replace(edgePunctuation, "").toLowerCase()
+  const afterDegrees = next === "degrees" || next === "degree" || next === "°"
+    ? (raws[i + 2] ?? "").replace(edgePunctuation, "").toLowerCase()
+    : next
+  const meridiem = next === "am" || next === "pm" || next === "a.m." || next === "p.m." ? next : undefined
+  if (meridiem !== undefined && /^\d{1,2}$/.test(value)) {
+    into.dates.push(to24h(Number(value), undefined, meridiem))
+    into.tokens.push({ lower: value, key: `@${value}`, kind: "date" })
+    return 2
+  }
+  const gluedUnit = glued === "" ? undefined : (W.units.get(glued) ?? glued)
+  const unit = gluedUnit ?? W.units.get(afterDegrees)
+  const used = gluedUnit !== undefined || unit === undefined ? 1 : afterDegrees === next ? 2 : 3
+  const key = unit === undefined ? value : `${value} ${unit}`
+  into.numbers.push(key)
+  into.tokens.push({ lower: value, key, kind: "number" })
+  return used
+}
+
+/** Reads consecutive written numbers ("twenty five", "two hundred"); "one" counts only before a unit ("one mile"). */
+const readWrittenNumber = (raws: ReadonlyArray<string>, i: number, into: Reading): number => {
+  let value = 0
+  let j = i
+  for (; j < raws.length; j++) {
+    const n = W.writtenNumbers.get((raws[j] ?? "").toLowerCase())
+    if (n === undefined) break
+    value = n >= 100 ? Math.max(value, 1) * n : value + n
+  }
+  const only = (raws[i] ?? "").toLowerCase()
+  const next = (raws[j] ?? "").replace(edgePunctuation, "").toLowerCase()
+  if (j === i + 1 && only === "one" && !W.units.has(next)) return 0
+  return j - i - 1 + readNumber(raws, j - 1, String(value), "", into)
+}
+
+/** Reads one chunk (and the chunks it binds, such as a unit after a number); returns how many chunks it used. */
+const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray<string>, into: Reading, sentenceStart: boolean): number => {
+  const raw = (raws[i] ?? "").replace(edgePunctuation, "")
+  if (raw === "") return 1
+  const lower = raw.toLowerCase()
+  const push = (key: string, kind: Kind) => void into.tokens.push({ lower, key, kind })
+
+  if (raw.startsWith(QUOTE_MARK)) {
+    push(`"${quotes[Number(raw.slice(1, -1))] ?? ""}`, "quote")
+    return 1
+  }
+  if (urlPattern.test(lower) || emailPattern.test(raw)) return (push(lower, "name"), 1)
+  const time = timePattern.exec(lower) ?? undefined
+  if (time !== undefined) {
+    const key = to24h(Number(time[1]), time[2], time[3] ?? "am")
+    into.dates.push(key)
+    return (push(key, "date"), 1)
+  }
+  const clock = clockPattern.exec(lower) ?? undefined
+  if (clock !== undefined || numericDatePattern.test(lower) && !versionPattern.test(lower)) {
+    const key = clock === undefined ? lower : `${clock[1]!.padStart(2, "0")}:${clock[2]}`
+    into.dates.push(key)
+    return (push(key, "date"), 1)
+  }
+  const version = versionPattern.exec(lower) ?? undefined
+  if (version !== undefined) return readNumber(raws, i, version[1]!, "", into)
+  const ordinal = ordinalPattern.exec(lower) ?? undefined
+  if (ordinal !== undefined) {
+    into.numbers.push(`#${Number(ordinal[1])}`)
+    return (push(`#${Number(ordinal[1])}`, "number"), 1)
+  }
+  const number = numberPattern.exec(lower) ?? undefined
+  if (number !== undefined) {
+    const currency = number[1] === "" ? "" : (W.units.get(number[1]!) ?? "")
+    return readNumber(raws, i, canonicalNumber(number[2]!), currency || number[3]!, into)
+  }
+  if (W.writtenNumbers.has(lower)) {
+    const used = readWrittenNumber(raws, i, into)
+    if (used > 0) return used
+  }
+  const ordinalWord = W.ordinals.get(lower)
+  if (ordinalWord !== undefined) {
+    into.numbers.push(`#${ordinalWord}`)
+    return (push(`#${ordinalWord}`, "number"), 1)
+  }
+  const shift = W.periodShifts.get(lower)
+  const nextLower = (raws[i + 1] ?? "").replace(edgePunctuation, "").toLowerCase()
+  if (shift !== undefined && W.periods.has(nextLower)) {
+    const key = `${shift}:${stem(nextLower)}`
+    into.dates.push(key)
+    return (push(key, "date"), 2)
+  }
+  const date = lower === "may" ? (raw === "May" && !sentenceStart ? "may" : undefined) : dateWord(lower)
+  if (date !== undefined) {
+    into.dates.push(date)
+    return (push(date, "date"), 1)
+  }
+  if (W.negations.has(lower) || lower.endsWith("n't") || lower.endsWith("n’t")) into.negations++
+  if (lower.startsWith("non-")) {
+    into.negations++
+    return (push(stem(lower.slice(4)), "word"), 1)
+  }
+  const side = W.polarity.get(lower)
+  if (side !== undefined) into.polarity.add(side)
+  if (isIdentifier(raw)) return (push(lower, "name"), 1)
+  const isName = acronymPattern.test(raw) && !W.units.has(lower) ||
+    capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
+  return (push(stem(lower), isName ? "name" : "word"), 1)
+}
+
+/** What the Guard reads from `text`: compute it once per stored query and compare it with `agree`. */
+export const facts = (text: string): Facts => {
+  if (text.length > maxTextLength) {
+    return { tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], roles: new Map() }
+  }
+  const quotes: Array<string> = []
+  const raws = chunk(text, quotes)
+  const reading: Reading = { tokens: [], numbers: [], dates: [], polarity: new Set(), negations: 0 }
+  let sentenceStart = true
+  for (let i = 0; i < raws.length;) {
+    const raw = raws[i] ?? ""
+    const used = readChunk(raws, i, quotes, reading, sentenceStart)
+    sentenceStart = raw === "" ? sentenceStart : /[.:]$/.test(raws[i + used - 1] ?? "")
+    i += used
+  }
+  const { tokens } = reading
+  return {
+    tooLong: false,
+    quotes: quotes.toSorted(),
+    numbers: reading.numbers.toSorted(),
+    dates: reading.dates.toSorted(),
+    negations: reading.negations,
+    polarity: [...reading.polarity].toSorted(),
+    names: new Set(tokens.filter((t) => t.kind === "name" || t.kind === "quote").map((t) => t.key)),
+    words: tokens.map((t) => t.key),
+    roles: rolesOf(tokens)
+  }
+}
+
+/** Preposition → the objects it governs (the next token after determiners), skipping the infinitive "to" ("how to"). */
+const rolesOf = (tokens: ReadonlyArray<Token>) => {
+  const roles = new Map<string, Array<string>>()
+  tokens.forEach((token, i) => {
+    if (token.kind !== "word" || !W.roles.has(token.lower)) return
+    if (token.lower === "to" && W.infinitiveMarkers.has(tokens[i - 1]?.lower ?? "")) return
+    let j = i + 1
+    while (j < tokens.length && W.determiners.has(tokens[j]!.lower)) j++
+    const object = tokens[j]
+    if (object === undefined || object.kind === "word" && (W.roles.has(object.lower) || W.negations.has(object.lower))) return
+    roles.set(token.lower, [...(roles.get(token.lower) ?? []), object.key])
+  })
+  return roles
+}
+
+const sameList = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
+
+/** The tokens of `words` that either text marks as a name, sorted: both texts must name the same things. */
+const namedIn = (words: ReadonlyArray<string>, names: ReadonlySet<string>) => words.filter((w) => names.has(w)).toSorted()
+
+/** Whether `word` occurs in `words`, tolerating one typo in plain words of five letters or more. */
+const occurs = (word: string, words: ReadonlyArray<string>, tolerant: boolean) =>
+  words.includes(word) || tolerant && word.length >= 5 && words.some((w) => w.length >= 4 && withinOneEdit(w, word))
+
+/**
+ * Every object of a role in `a` must be in `b`: under the same role, or somewhere else — but not
+ * under the opposite role ("from Paris" vs "to Paris"), and not missing ("in Paris" vs "in Lyon").
+ */
+const rolesHold = (a: Facts, b: Facts, names: ReadonlySet<string>) => {
+  for (const [role, objects] of a.roles) {
+    const theirs = b.roles.get(role) ?? []
+    const opposed = W.opposedRoles.get(role)
+    for (const object of objects) {
+      const tolerant = !names.has(object)
+      if (occurs(object, theirs, tolerant)) continue
+      if (!occurs(object, b.words, tolerant)) return false
+      if (opposed !== undefined && [...opposed].some((o) => (b.roles.get(o) ?? []).includes(object))) return false
+    }
+  }
+  return true
+}
+
+/** Whether two texts' facts agree (symmetric); the first disagreement found is the reason. */
+export const agree = (a: Facts, b: Facts): Verdict => {
+  if (a.tooLong || b.tooLong) return refuse("length")
+  if (!sameList(a.quotes, b.quotes)) return refuse("quotes")
+  if (!sameList(a.numbers, b.numbers)) return refuse("numbers")
+  if (!sameList(a.dates, b.dates)) return refuse("dates")
+  if (a.negations !== b.negations) return refuse("negation")
+  if (!sameList(a.polarity, b.polarity)) return refuse("polarity")
+  const names = new Set([...a.names, ...b.names])
+  if (!sameList(namedIn(a.words, names), namedIn(b.words, names))) return refuse("names")
+  if (!rolesHold(a, b, names) || !rolesHold(b, a, names)) return refuse("roles")
+  return agreed
+}
+
+/** `agree(facts(a), facts(b))`: whether two texts may share an answer, beyond their embeddings' similarity. */
+export const check = (a: string, b: string): Verdict => agree(facts(a), facts(b))
