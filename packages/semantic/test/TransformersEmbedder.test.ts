@@ -167,6 +167,16 @@ describe("TransformersEmbedder errors", () => {
       assert.include(error.detail, "8-dimensional")
     }))
 
+  it.effect("a model whose output cannot be normalised (all zero, or infinite) fails with Backend, never a NaN vector", () =>
+    Effect.gen(function*() {
+      const zeroRoot = mkdtempSync(join(tmpdir(), "tenfold-zero-model-"))
+      writeTinyModel(join(zeroRoot, model), () => new Float32Array(dim))
+      assert.strictEqual((yield* firstEmbedError({ localModelPath: zeroRoot, model })).reason, "Backend")
+      const infiniteRoot = mkdtempSync(join(tmpdir(), "tenfold-infinite-model-"))
+      writeTinyModel(join(infiniteRoot, model), (id) => id === vocab.indexOf("paris") ? new Float32Array(dim).fill(Infinity) : embeddingRow(id))
+      assert.strictEqual((yield* firstEmbedError({ localModelPath: infiniteRoot, model })).reason, "Backend")
+    }))
+
   it.effect("more texts than maxQueue fail at once with Overloaded; after the scope closes, Closed", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()

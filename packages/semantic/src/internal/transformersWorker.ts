@@ -47,6 +47,7 @@ parentPort.on("message", async ({ texts }) => {
         "the model returns " + output.dims[1] + "-dimensional vectors, " + settings.dimensions + " were configured"))
     }
     const data = Float32Array.from(output.data)
+    if (!data.every(Number.isFinite)) return parentPort.postMessage(failed("Backend", "the model produced a vector that cannot be normalised (zero or not finite)"))
     parentPort.postMessage({ _tag: "Vectors", data }, [data.buffer])
   } catch (error) {
     parentPort.postMessage(failed(reason, String(error instanceof Error ? error.message : error)))
