@@ -1,7 +1,7 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { AutoTokenizer, env } from "@huggingface/transformers"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { EmbedError, Embedder, normalize } from "../src/Embedder.ts"
@@ -154,8 +154,14 @@ describe("TransformersEmbedder errors", () => {
       assert.include(error.detail, "allowRemoteModels=false")
     }))
 
-  it.effect("a corrupt ONNX file is a ModelLoad error; dimensions that disagree with the model are too", () =>
+  it.effect("a corrupt ONNX file or a missing tokenizer is a ModelLoad error; dimensions that disagree with the model are too", () =>
     Effect.gen(function*() {
+      const noTokenizerRoot = mkdtempSync(join(tmpdir(), "tenfold-no-tokenizer-"))
+      writeTinyModel(join(noTokenizerRoot, model))
+      rmSync(join(noTokenizerRoot, model, "tokenizer.json"))
+      const noTokenizer = yield* firstEmbedError({ localModelPath: noTokenizerRoot, model })
+      assert.strictEqual(noTokenizer.reason, "ModelLoad")
+      assert.include(noTokenizer.detail, "tokenizer.json")
       const badRoot = mkdtempSync(join(tmpdir(), "tenfold-bad-model-"))
       writeTinyModel(join(badRoot, model))
       writeFileSync(join(badRoot, model, "onnx", "model.onnx"), "not a protobuf")
