@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { Worker } from "node:worker_threads"
 import { cosine, Embedder } from "../src/Embedder.ts"
-import { truncate } from "../src/internal/WorkerEmbedder.ts"
+import { prepare, truncate } from "../src/internal/WorkerEmbedder.ts"
 import * as UseLiteEmbedder from "../src/UseLiteEmbedder.ts"
 import * as WorkerEmbedder from "../src/internal/WorkerEmbedder.ts"
 
@@ -86,6 +86,33 @@ describe("use-lite Embedder", () => {
       assert.strictEqual(built.workersStarted(), 2)
     }))
 
+  it.effect("survives a worker that dies between batches, and starts a new one for the next", () =>
+    Effect.gen(function*() {
+      const workers: Array<Worker> = []
+      const answersThenDies = `const { parentPort } = require("node:worker_threads")
+        parentPort.once("message", ({ texts }) => {
+          parentPort.postMessage({ _tag: "Vectors", data: new Float32Array(texts.length * 512) })
+          setImmediate(() => { throw new Error("dies while idle") })
+        })`
+      const built = yield* WorkerEmbedder.make({
+        model: "use-lite",
+        dimensions: 512,
+        startWorker: () => {
+          const worker = workers.length === 0 ? new Worker(answersThenDies, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)
+          workers.push(worker)
+          return worker
+        },
+        maxBatch: 8,
+        maxQueue: 64,
+        maxTextLength: 100
+      })
+      yield* built.embedder.embed(["answered before the worker died"])
+      yield* Effect.promise(() => new Promise((resolve) => workers[0]!.once("exit", resolve)))
+      const [vector] = yield* built.embedder.embed(["served by its replacement"])
+      assert.closeTo(cosine(vector!, vector!), 1, 1e-5)
+      assert.strictEqual(built.workersStarted(), 2)
+    }))
+
   it.effect("refuses texts past its queue bound with Overloaded, without starting a worker", () =>
     Effect.gen(function*() {
       const built = yield* useLite({ maxQueue: 4 })
@@ -127,6 +154,16 @@ describe("use-lite Embedder", () => {
       assert.strictEqual(vectors.length, texts.length)
       for (const v of vectors) assert.closeTo(cosine(v, v), 1, 1e-4)
     }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+})
+
+describe("prepare", () => {
+  it("normalises with NFKC and cuts after normalising, so an expanding character cannot pass the bound", () => {
+    assert.strictEqual(prepare("ﬁne", 10), "fine")
+    const expanded = prepare("\ufdfa".repeat(100), 50)
+    assert.isAtMost(expanded.length, 50)
+    assert.isAtLeast(expanded.length, 45)
+    assert.strictEqual(expanded, expanded.normalize("NFKC"))
+  })
 })
 
 describe("truncate", () => {
