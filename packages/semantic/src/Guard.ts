@@ -14,11 +14,18 @@ import * as W from "./internal/guardWords.ts"
 /** Texts longer than this many characters are refused (the tier treats them as a miss), so every call is bounded. */
 export const maxTextLength = 1000
 
+/**
+ * The cosine similarity at or above which the semantic tier considers a stored query (then asks
+ * `agree`), unless a tool sets its own: chosen by `npm run bench:semantic` on the project's
+ * labelled pairs (see bench/results/semantic.json and the README's evaluation table).
+ */
+export const defaultThreshold = 0.8
+
 /** At most this many tokens of a text are read; `maxTextLength` already keeps real texts below it. */
 const maxTokens = 300
 
 /** Which kind of fact two texts disagreed on. */
-export type Mismatch = "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles"
+export type Mismatch = "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles" | "slot"
 
 /** The Guard's answer: `agree` (the texts may share an answer) or the first fact they disagree on. */
 export type Verdict = { readonly agree: true } | { readonly agree: false; readonly reason: Mismatch }
@@ -39,6 +46,8 @@ export interface Facts {
   readonly names: ReadonlySet<string>
   /** Every token's canonical form, in order. */
   readonly words: ReadonlyArray<string>
+  /** The canonical forms of its words and names (not its numbers, dates or quotes). */
+  readonly plain: ReadonlySet<string>
   /** Preposition → the canonical forms of its objects, in order. */
   readonly roles: ReadonlyMap<string, ReadonlyArray<string>>
 }
@@ -62,7 +71,7 @@ const timePattern = /^(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)$/
 const clockPattern = /^(\d{1,2}):(\d{2})$/
 const numericDatePattern = /^\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?$/
 const versionPattern = /^v?(\d+(?:\.\d+)+)$/
-const numberPattern = /^([$€£¥]?)(\d[\d,]*(?:\.\d+)?)([a-z%°/]*)$/
+const numberPattern = /^([$€£¥]?)(\d[\d,]*(?:\.\d+)?)-?([a-z%°/]*)$/
 const ordinalPattern = /^(\d+)(st|nd|rd|th)$/
 const urlPattern = /^(?:https?:\/\/|www\.)/
 const emailPattern = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/
@@ -89,23 +98,29 @@ const stem = (word: string) => {
 export const withinOneEdit = (a: string, b: string): boolean => {
   if (a === b) return true
   if (Math.abs(a.length - b.length) > 1) return false
-  if (a.length === b.length) {
-    let i = 0
-    while (a[i] === b[i]) i++
-    if (a.slice(i + 1) === b.slice(i + 1)) return true
-    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2)
-  }
-  const [short, long] = a.length < b.length ? [a, b] : [b, a]
   let i = 0
-  while (i < short.length && short[i] === long[i]) i++
-  return short.slice(i) === long.slice(i + 1)
+  while (i < a.length && a[i] === b[i]) i++
+  const tailEqual = (x: number, y: number) => {
+    while (x < a.length && y < b.length && a[x] === b[y]) x++, y++
+    return x === a.length && y === b.length
+  }
+  if (a.length === b.length) return tailEqual(i + 1, i + 1) || a[i] === b[i + 1] && a[i + 1] === b[i] && tailEqual(i + 2, i + 2)
+  return a.length < b.length ? tailEqual(i, i + 1) : tailEqual(i + 1, i)
 }
 
+/** A typo, not another word: one edit apart, five letters or more, the same first letter ("Seatle", not "preact" for "react"). */
+const isTypoOf = (a: string, b: string) =>
+  a.length >= 5 && b.length >= 5 && a[0] === b[0] && lettersOnly.test(a) && lettersOnly.test(b) && withinOneEdit(a, b)
+const lettersOnly = /^[a-z]+$/
+
 /** Date words, tolerating one typo in the longer ones ("tomorow", "wendesday"). */
-const dateLongWords = [...W.dateWords.keys()].filter((w) => w.length >= 6)
+const dateLongWords = [...W.dateWords.keys()].filter((w) => w.length >= 7)
 const dateWord = (lower: string): string | undefined =>
   W.dateWords.get(lower) ??
-    (lower.length >= 6 ? W.dateWords.get(dateLongWords.find((w) => withinOneEdit(w, lower)) ?? "") : undefined)
+    (lower.length >= 6 ? W.dateWords.get(dateLongWords.find((w) => isTypoOf(w, lower)) ?? "") : undefined)
+
+/** Whether a chunk opens a number ("30", "$5", "ten"), for "above 30" (a comparison) vs "above the fold" (a place). */
+const startsNumber = (lower: string) => /^[$€£¥]?\d/.test(lower) || W.writtenNumbers.has(lower)
 
 const canonicalNumber = (digits: string) => {
   const n = Number(digits.replace(/,/g, ""))
@@ -150,6 +165,11 @@ const readNumber = (raws: ReadonlyArray<string>, i: number, value: string, glued
   const gluedUnit = glued === "" ? undefined : (W.units.get(glued) ?? glued)
   const unit = gluedUnit ?? W.units.get(afterDegrees)
   const used = gluedUnit !== undefined || unit === undefined ? 1 : afterDegrees === next ? 2 : 3
+  if (unit !== undefined && value === "1") {
+    // "1 pound" says what "a pound" says: the unit stays as a word, the number is not a fact
+    into.tokens.push({ lower: unit, key: unit, kind: "word" })
+    return used
+  }
   const key = unit === undefined ? value : `${value} ${unit}`
   into.numbers.push(key)
   into.tokens.push({ lower: value, key, kind: "number" })
@@ -223,7 +243,8 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
     into.dates.push(key)
     return (push(key, "date"), 2)
   }
-  const date = lower === "may" ? (raw === "May" && !sentenceStart ? "may" : undefined) : dateWord(lower)
+  const month = raw === "May" && !sentenceStart || /^\d/.test(nextLower)
+  const date = lower === "may" ? (month ? "may" : undefined) : dateWord(lower.replace(/['’]s$/, ""))
   if (date !== undefined) {
     into.dates.push(date)
     return (push(date, "date"), 1)
@@ -234,17 +255,17 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
     return (push(stem(lower.slice(4)), "word"), 1)
   }
   const side = W.polarity.get(lower)
-  if (side !== undefined) into.polarity.add(side)
+  if (side !== undefined && (!W.comparisons.has(lower) || startsNumber(nextLower))) into.polarity.add(side)
   if (isIdentifier(raw)) return (push(lower, "name"), 1)
   const isName = acronymPattern.test(raw) && !W.units.has(lower) ||
     capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
-  return (push(stem(lower), isName ? "name" : "word"), 1)
+  return (push(W.units.get(lower) ?? stem(lower), isName ? "name" : "word"), 1)
 }
 
 /** What the Guard reads from `text`: compute it once per stored query and compare it with `agree`. */
 export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
-    return { tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], roles: new Map() }
+    return { tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], plain: new Set(), roles: new Map() }
   }
   const quotes: Array<string> = []
   const raws = chunk(text, quotes)
@@ -266,6 +287,7 @@ export const facts = (text: string): Facts => {
     polarity: [...reading.polarity].toSorted(),
     names: new Set(tokens.filter((t) => t.kind === "name" || t.kind === "quote").map((t) => t.key)),
     words: tokens.map((t) => t.key),
+    plain: new Set(tokens.filter((t) => t.kind === "word" || t.kind === "name").map((t) => t.key)),
     roles: rolesOf(tokens)
   }
 }
@@ -280,7 +302,9 @@ const rolesOf = (tokens: ReadonlyArray<Token>) => {
     while (j < tokens.length && W.determiners.has(tokens[j]!.lower)) j++
     const object = tokens[j]
     if (object === undefined || object.kind === "word" && (W.roles.has(object.lower) || W.negations.has(object.lower))) return
-    roles.set(token.lower, [...(roles.get(token.lower) ?? []), object.key])
+    const objects = roles.get(token.lower)
+    if (objects === undefined) roles.set(token.lower, [object.key])
+    else if (objects.length < maxTokens) objects.push(object.key)
   })
   return roles
 }
@@ -290,26 +314,55 @@ const sameList = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.lengt
 /** The tokens of `words` that either text marks as a name, sorted: both texts must name the same things. */
 const namedIn = (words: ReadonlyArray<string>, names: ReadonlySet<string>) => words.filter((w) => names.has(w)).toSorted()
 
-/** Whether `word` occurs in `words`, tolerating one typo in plain words of five letters or more. */
-const occurs = (word: string, words: ReadonlyArray<string>, tolerant: boolean) =>
-  words.includes(word) || tolerant && word.length >= 5 && words.some((w) => w.length >= 4 && withinOneEdit(w, word))
+/** Whether `word` occurs in `words`, tolerating a typo. */
+const occurs = (word: string, words: ReadonlyArray<string>) =>
+  words.includes(word) || word.length >= 5 && lettersOnly.test(word) && words.some((w) => isTypoOf(w, word))
 
 /**
- * Every object of a role in `a` must be in `b`: under the same role, or somewhere else — but not
- * under the opposite role ("from Paris" vs "to Paris"), and not missing ("in Paris" vs "in Lyon").
+ * Every object of a role in `a` must hold in `b`: under the same role, or elsewhere in `b` ("in
+ * Paris" / "in Lyon" do not) — but never under the opposite role ("from Paris" / "to Paris"), and
+ * not when `b` gives that role a word `a` uses elsewhere ("convert liters to gallons" / "convert
+ * gallons to liters").
  */
-const rolesHold = (a: Facts, b: Facts, names: ReadonlySet<string>) => {
+const rolesHold = (a: Facts, b: Facts) => {
   for (const [role, objects] of a.roles) {
     const theirs = b.roles.get(role) ?? []
+    const ours = objects
     const opposed = W.opposedRoles.get(role)
     for (const object of objects) {
-      const tolerant = !names.has(object)
-      if (occurs(object, theirs, tolerant)) continue
-      if (!occurs(object, b.words, tolerant)) return false
+      if (occurs(object, theirs)) continue
       if (opposed !== undefined && [...opposed].some((o) => (b.roles.get(o) ?? []).includes(object))) return false
+      if (!occurs(object, b.words)) return false
+      if (theirs.some((other) => !ours.includes(other) && a.plain.has(other))) return false
     }
   }
   return true
+}
+
+/** Whether two sorted lists of names match one to one, tolerating a typo in a name ("Seatle" / "Seattle"). */
+const sameNames = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
+  if (a.length !== b.length) return false
+  const unmatched = b.filter((name) => !a.includes(name))
+  const left = a.filter((name) => !b.includes(name))
+  return left.length === unmatched.length && left.every((name, i) => isTypoOf(name, unmatched[i]!))
+}
+
+/**
+ * Whether the texts are one template with one word filled differently ("apple stock price" /
+ * "google stock price"): the same words in the same order but one, and that one neither a typo
+ * ("raed" / "read") nor a synonym the Guard knows ("cheap" / "budget").
+ */
+const oneSlotDiffers = (a: Facts, b: Facts) => {
+  if (a.words.length !== b.words.length || a.words.length < 2) return false
+  let differing = -1
+  for (let i = 0; i < a.words.length; i++) {
+    if (a.words[i] === b.words[i]) continue
+    if (differing >= 0) return false
+    differing = i
+  }
+  const [x, y] = [a.words[differing] ?? "", b.words[differing] ?? ""]
+  const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y)
+  return differing >= 0 && !synonyms && !(x[0] === y[0] && x.length >= 3 && withinOneEdit(x, y))
 }
 
 /** Whether two texts' facts agree (symmetric); the first disagreement found is the reason. */
@@ -321,8 +374,9 @@ export const agree = (a: Facts, b: Facts): Verdict => {
   if (a.negations !== b.negations) return refuse("negation")
   if (!sameList(a.polarity, b.polarity)) return refuse("polarity")
   const names = new Set([...a.names, ...b.names])
-  if (!sameList(namedIn(a.words, names), namedIn(b.words, names))) return refuse("names")
-  if (!rolesHold(a, b, names) || !rolesHold(b, a, names)) return refuse("roles")
+  if (!sameNames(namedIn(a.words, names), namedIn(b.words, names))) return refuse("names")
+  if (!rolesHold(a, b) || !rolesHold(b, a)) return refuse("roles")
+  if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
 }
 

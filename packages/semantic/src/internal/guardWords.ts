@@ -102,15 +102,15 @@ export const polarity = table({
   before: ["before", "earlier"], after: ["after", "later", "since"],
   asc: ["ascending", "asc", "increasing"], desc: ["descending", "desc", "decreasing"],
   cheap: ["cheapest", "cheap", "cheaper", "budget", "inexpensive", "affordable"], dear: ["expensive", "priciest", "pricier", "luxury"],
-  new: ["newest", "newer"], old: ["oldest", "older", "earliest", "legacy"],
-  best: ["best"], worst: ["worst"],
+  new: ["newest", "newer", "latest", "recent"], old: ["oldest", "older", "earliest", "legacy"],
+  best: ["best", "top"], worst: ["worst"],
   buy: ["buy", "buying", "purchase"], sell: ["sell", "selling"],
   encode: ["encode", "encoding", "serialize", "serialise"], decode: ["decode", "decoding", "deserialize", "deserialise"],
   upload: ["upload", "uploading"], download: ["download", "downloading"],
   import: ["import", "imports", "importing"], export: ["export", "exports", "exporting"],
   enable: ["enable", "enabling", "turn on", "activate"], disable: ["disable", "disabling", "turn off", "deactivate"],
   add: ["add", "adding", "insert", "append"], remove: ["remove", "removing", "delete", "deleting"],
-  start: ["start", "starting", "begin", "launch"], stop: ["stop", "stopping", "kill"],
+  start: ["start", "begin", "launch"], stop: ["stop", "kill"],
   increase: ["increase", "raise", "gainers"], decrease: ["decrease", "reduce", "shrink", "losers"],
   north: ["north", "northern"], south: ["south", "southern"], east: ["east", "eastern"], west: ["west", "western"],
   arrive: ["arrival", "arrivals", "arriving", "arrive"], depart: ["departure", "departures", "departing", "depart", "leaving"],
@@ -120,6 +120,9 @@ export const polarity = table({
   male: ["male", "men", "mens"], female: ["female", "women", "womens"],
   max_: ["maximize"], min_: ["minimize"]
 })
+
+/** Direction words that are comparisons only before a number ("above 30"); elsewhere they are places ("under src/"). */
+export const comparisons: ReadonlySet<string> = new Set(["above", "over", "below", "under", "exceeding", "exceeds"])
 
 /** Prepositions whose object is the role a word plays ("from Paris" vs "to Paris"). */
 export const roles: ReadonlySet<string> = new Set([

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:semantic -- [--pairs FILE] [--out FILE] [--holdout FRACTION]`: how often the
+ * semantic tier (L3) would serve a cached answer, right and wrong, on a labelled set of query pairs.
+ *
+ * FILE is JSONL, one pair a line: `{"tool", "a", "b", "same": true|false, "kind"?}` — `same` says a
+ * user asking `b` would accept the answer cached for `a`. Default: the project's own set,
+ * bench/semantic/pairs.jsonl. Both texts are embedded with the shipped embedder (USE-lite, through
+ * the `Embedder` service). For each threshold, two rules:
+ *
+ * - `cosine`: a hit when cosine ≥ threshold (the seed's rule);
+ * - `guard`: the tier as shipped, cosine ≥ threshold AND `Guard.agree`.
+ *
+ * Printed per threshold: the share of `same` pairs that hit, the share of the other pairs that hit
+ * with a 95 % Wilson interval, and the wrong hits by kind; `*` marks `Guard.defaultThreshold`. With
+ * `--holdout F` (default 1/3 for the project's set, 0 for another file) the last F of the pairs
+ * (those written last) are reported apart: the default threshold is chosen on the first part only,
+ * the held-out part checks it. Also the Guard's cost per call (µs, median and p99, over the pairs
+ * and over 1000-character random texts). Writes bench/results/semantic.json (or `--out FILE`).
+ */
+import { cosine, Embedder, Guard, UseLiteEmbedder } from "@tenfold/semantic"
+import { Effect } from "effect"
+import { readFileSync, writeFileSync } from "node:fs"
+import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { formatTable, machine, writeResults } from "./support.ts"
+
+interface Pair {
+  readonly tool: string
+  readonly a: string
+  readonly b: string
+  readonly same: boolean
+  readonly kind: string
+}
+
+interface Scored extends Pair {
+  readonly cosine: number
+  readonly guard: Guard.Verdict
+}
+
+const projectPairs = fileURLToPath(new URL("semantic/pairs.jsonl", import.meta.url))
+const { values: args } = parseArgs({
+  options: { pairs: { type: "string" }, out: { type: "string" }, holdout: { type: "string" } }
+})
+const pairsFile = args.pairs === undefined ? projectPairs : resolve(args.pairs)
+const holdout = Number(args.holdout ?? (pairsFile === projectPairs ? 1 / 3 : 0))
+const thresholds = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100)
+const rules = ["guard", "cosine"] as const
+type Rule = typeof rules[number]
+
+const readPairs = (file: string): ReadonlyArray<Pair> =>
+  readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "").map((line, i) => {
+    const pair = JSON.parse(line) as Partial<Pair>
+    if (typeof pair.a !== "string" || typeof pair.b !== "string" || typeof pair.same !== "boolean") {
+      throw new Error(`${file}:${i + 1}: a pair needs "a", "b" (strings) and "same" (boolean)`)
+    }
+    return { tool: pair.tool ?? "", a: pair.a, b: pair.b, same: pair.same, kind: pair.kind ?? (pair.same ? "same" : "different") }
+  })
+
+/** Wilson score interval (95 %) for `hits` out of `n`. */
+const wilson = (hits: number, n: number): readonly [number, number] => {
+  if (n === 0) return [0, 1]
+  const z = 1.96
+  const p = hits / n
+  const centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+  const half = (z * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+  return [Math.max(0, centre - half), Math.min(1, centre + half)]
+}
+
+const hits = (pair: Scored, rule: Rule, threshold: number) => pair.cosine >= threshold && (rule === "cosine" || pair.guard.agree)
+
+/** The figures of one rule at one threshold over `pairs`. */
+const evaluate = (pairs: ReadonlyArray<Scored>, rule: Rule, threshold: number) => {
+  const same = pairs.filter((p) => p.same)
+  const others = pairs.filter((p) => !p.same)
+  const sameHits = same.filter((p) => hits(p, rule, threshold)).length
+  const wrong = others.filter((p) => hits(p, rule, threshold))
+  const wrongByKind: Record<string, number> = {}
+  for (const p of wrong) wrongByKind[p.kind] = (wrongByKind[p.kind] ?? 0) + 1
+  const [low, high] = wilson(wrong.length, others.length)
+  const hitCount = sameHits + wrong.length
+  return {
+    rule,
+    threshold,
+    paraphraseHitRate: same.length === 0 ? 0 : sameHits / same.length,
+    wrongHitRate: others.length === 0 ? 0 : wrong.length / others.length,
+    wrongHitInterval: [low, high] as const,
+    wrongShareOfHits: hitCount === 0 ? 0 : wrong.length / hitCount,
+    sameHits,
+    same: same.length,
+    wrongHits: wrong.length,
+    others: others.length,
+    wrongByKind
+  }
+}
+type Row = ReturnType<typeof evaluate>
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`
+const kinds = (byKind: Record<string, number>) =>
+  Object.entries(byKind).toSorted(([, x], [, y]) => y - x).map(([kind, n]) => `${kind} ${n}`).join(", ") || "-"
+
+const printTable = (title: string, rows: ReadonlyArray<Row>) => {
+  console.log(`\n${title}`)
+  console.log(formatTable(
+    ["rule", "threshold", "same hit", "others hit", "95 % interval", "wrong of hits", "wrong hits by kind"],
+    rows.map((r) => [
+      r.rule,
+      `${r.threshold.toFixed(2)}${r.threshold === Guard.defaultThreshold ? " *" : ""}`,
+      `${pct(r.paraphraseHitRate)} (${r.sameHits}/${r.same})`,
+      `${pct(r.wrongHitRate)} (${r.wrongHits}/${r.others})`,
+      `${pct(r.wrongHitInterval[0])} – ${pct(r.wrongHitInterval[1])}`,
+      pct(r.wrongShareOfHits),
+      kinds(r.wrongByKind)
+    ]),
+    2
+  ))
+}
+
+/** The threshold this set would choose: the most `same` hits with ≤ 1 % of the others hit (ties: the higher threshold). */
+const bestThreshold = (rows: ReadonlyArray<Row>) =>
+  rows.filter((r) => r.rule === "guard" && r.wrongHitRate <= 0.01)
+    .toSorted((x, y) => y.paraphraseHitRate - x.paraphraseHitRate || y.threshold - x.threshold)[0]?.threshold
+
+const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+
+/** Microseconds per call, median and p99, of `run` over `items`, `rounds` times. */
+const microseconds = <A>(items: ReadonlyArray<A>, rounds: number, run: (item: A) => unknown) => {
+  const times: Array<number> = []
+  for (let round = 0; round < rounds; round++) {
+    for (const item of items) {
+      const start = process.hrtime.bigint()
+      run(item)
+      times.push(Number(process.hrtime.bigint() - start) / 1000)
+    }
+  }
+  times.sort((x, y) => x - y)
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), calls: times.length }
+}
+
+/**
+ * The Guard's cost over text pairs: `check` (both texts read), and `agree` alone — what the tier
+ * pays per candidate, having read the query once and kept each stored query's facts.
+ */
+const guardCost = (pairs: ReadonlyArray<readonly [string, string]>, rounds: number) => {
+  const read = pairs.map(([a, b]) => [Guard.facts(a), Guard.facts(b)] as const)
+  return {
+    check: microseconds(pairs, rounds, ([a, b]) => Guard.check(a, b)),
+    agree: microseconds(read, rounds, ([a, b]) => Guard.agree(a, b))
+  }
+}
+
+const randomText = (length: number) => {
+  const alphabet = "abcXYZ 0123456789 .,:;!?\"'`/\\_-@#()[]{}<>$€%°‘’“”\n\u0001"
+  return Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("")
+}
+
+const main = Effect.gen(function*() {
+  const pairs = readPairs(pairsFile)
+  const embedder = yield* Embedder
+  const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))]
+  const started = performance.now()
+  const vectors = yield* embedder.embed(texts)
+  const embedMs = performance.now() - started
+  const vectorOf = new Map(texts.map((t, i) => [t, vectors[i]!]))
+  const scored: ReadonlyArray<Scored> = pairs.map((p) => ({
+    ...p,
+    cosine: cosine(vectorOf.get(p.a)!, vectorOf.get(p.b)!),
+    guard: Guard.check(p.a, p.b)
+  }))
+  const cut = Math.round(scored.length * (1 - holdout))
+  const parts = holdout > 0 ? { first: scored.slice(0, cut), heldOut: scored.slice(cut) } : undefined
+  const tableOf = (set: ReadonlyArray<Scored>) => rules.flatMap((rule) => thresholds.map((t) => evaluate(set, rule, t)))
+
+  const all = tableOf(scored)
+  console.log(`${pairs.length} pairs from ${pairsFile} (${pairs.filter((p) => p.same).length} same), embedded with ${embedder.model} in ${Math.round(embedMs)} ms`)
+  printTable(`All pairs — * = Guard.defaultThreshold (${Guard.defaultThreshold})`, all)
+  const firstTable = parts === undefined ? undefined : tableOf(parts.first)
+  const heldOutTable = parts === undefined ? undefined : tableOf(parts.heldOut)
+  if (firstTable !== undefined && heldOutTable !== undefined && parts !== undefined) {
+    printTable(`First ${parts.first.length} pairs (where the default threshold is chosen)`, firstTable)
+    printTable(`Held-out last ${parts.heldOut.length} pairs (written last; not used to choose anything)`, heldOutTable)
+  }
+  const chosenOn = firstTable ?? all
+  console.log(`\nthreshold this set would choose (guard, ≤ 1 % others hit, ${firstTable === undefined ? "all pairs" : "first part"}): ${bestThreshold(chosenOn) ?? "none"}`)
+
+  const atDefault = (table: ReadonlyArray<Row>, rule: Rule) => table.find((r) => r.rule === rule && r.threshold === Guard.defaultThreshold)
+  const shipped = atDefault(all, "guard")
+  const refusals: Record<string, number> = {}
+  for (const p of scored) if (!p.guard.agree) refusals[p.guard.reason] = (refusals[p.guard.reason] ?? 0) + 1
+  const missedSame = scored.filter((p) => p.same && !hits(p, "guard", Guard.defaultThreshold))
+  console.log(`guard refusals by reason (all pairs, any cosine): ${kinds(refusals)}`)
+  console.log(`same pairs missed at the default: ${missedSame.length} (${missedSame.filter((p) => !p.guard.agree).length} refused by the guard, the rest below the threshold)`)
+
+  const cost = guardCost(pairs.map((p) => [p.a, p.b] as const), 20)
+  const long = Array.from({ length: 200 }, () => [randomText(Guard.maxTextLength), randomText(Guard.maxTextLength)] as const)
+  const costLong = guardCost(long, 5)
+  const line = (name: string, c: { p50: number; p99: number }) => `${name} ${c.p50.toFixed(1)} µs median, ${c.p99.toFixed(1)} µs p99`
+  console.log(`Guard over the pairs: ${line("check", cost.check)}; ${line("agree", cost.agree)}`)
+  console.log(`Guard over random ${Guard.maxTextLength}-character texts: ${line("check", costLong.check)}; ${line("agree", costLong.agree)}`)
+  if (shipped !== undefined) {
+    const goal = shipped.paraphraseHitRate >= 0.8 && shipped.wrongHitRate <= 0.01
+    console.log(`${goal ? "PASS" : "MISS"} goal ≥ 80 % of same pairs hit with ≤ 1 % of the others hit at ${Guard.defaultThreshold}: ${pct(shipped.paraphraseHitRate)} / ${pct(shipped.wrongHitRate)}`)
+  }
+
+  const results = {
+    machine: machine(),
+    embedder: embedder.model,
+    pairsFile,
+    pairs: pairs.length,
+    threshold: Guard.defaultThreshold,
+    paraphraseHitRate: shipped?.paraphraseHitRate,
+    wrongHitRate: shipped?.wrongHitRate,
+    wrongHitInterval: shipped?.wrongHitInterval,
+    bareCosineAtDefault: atDefault(all, "cosine"),
+    table: all,
+    holdout: parts === undefined || firstTable === undefined || heldOutTable === undefined ? undefined : {
+      firstPairs: parts.first.length,
+      heldOutPairs: parts.heldOut.length,
+      first: atDefault(firstTable, "guard"),
+      heldOut: atDefault(heldOutTable, "guard"),
+      heldOutBareCosine: atDefault(heldOutTable, "cosine"),
+      chosenOnFirst: bestThreshold(firstTable)
+    },
+    guardRefusals: refusals,
+    guardMicros: { pairs: cost, randomMaxLength: costLong },
+    embedMs
+  }
+  const written = args.out === undefined ? writeResults("semantic.json", results) : (writeFileSync(args.out, JSON.stringify(results, null, 2) + "\n"), args.out)
+  console.log(`results: ${written}`)
+})
+
+await Effect.runPromise(main.pipe(Effect.provide(UseLiteEmbedder.layer({ maxQueue: 4096 }))))
