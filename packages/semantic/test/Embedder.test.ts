@@ -8,6 +8,21 @@ import * as WorkerEmbedder from "../src/internal/WorkerEmbedder.ts"
 
 const useLite = (options?: UseLiteEmbedder.UseLiteOptions) => UseLiteEmbedder.make(options)
 
+/** A use-lite embedder whose first worker runs `script` instead (with eval); every worker started is pushed to `workers`. */
+const firstWorkerThenUseLite = (script: string, workers: Array<Worker>) =>
+  WorkerEmbedder.make({
+    model: UseLiteEmbedder.model,
+    dimensions: UseLiteEmbedder.dimensions,
+    startWorker: () => {
+      const worker = workers.length === 0 ? new Worker(script, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)
+      workers.push(worker)
+      return worker
+    },
+    maxBatch: 8,
+    maxQueue: 64,
+    maxTextLength: 100
+  })
+
 const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((max, x, i) => Math.max(max, Math.abs(x - b[i]!)), 0)
 
 const failureReason = <A>(exit: Exit.Exit<A, { readonly reason: string }>) =>
@@ -69,16 +84,8 @@ describe("use-lite Embedder", () => {
 
   it.effect("fails the batch of a crashed worker with WorkerCrashed and starts a new one for the next", () =>
     Effect.gen(function*() {
-      let started = 0
       const crashing = 'require("node:worker_threads").parentPort.on("message", () => { throw new Error("boom") })'
-      const built = yield* WorkerEmbedder.make({
-        model: "use-lite",
-        dimensions: 512,
-        startWorker: () => (started++ === 0 ? new Worker(crashing, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)),
-        maxBatch: 8,
-        maxQueue: 64,
-        maxTextLength: 100
-      })
+      const built = yield* firstWorkerThenUseLite(crashing, [])
       const crashed = yield* Effect.exit(built.embedder.embed(["lost with the worker"]))
       assert.strictEqual(failureReason(crashed), "WorkerCrashed")
       const [vector] = yield* built.embedder.embed(["served by its replacement"])
@@ -94,18 +101,7 @@ describe("use-lite Embedder", () => {
           parentPort.postMessage({ _tag: "Vectors", data: new Float32Array(texts.length * 512) })
           setImmediate(() => { throw new Error("dies while idle") })
         })`
-      const built = yield* WorkerEmbedder.make({
-        model: "use-lite",
-        dimensions: 512,
-        startWorker: () => {
-          const worker = workers.length === 0 ? new Worker(answersThenDies, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)
-          workers.push(worker)
-          return worker
-        },
-        maxBatch: 8,
-        maxQueue: 64,
-        maxTextLength: 100
-      })
+      const built = yield* firstWorkerThenUseLite(answersThenDies, workers)
       yield* built.embedder.embed(["answered before the worker died"])
       yield* Effect.promise(() => new Promise((resolve) => workers[0]!.once("exit", resolve)))
       const [vector] = yield* built.embedder.embed(["served by its replacement"])
