@@ -1,0 +1,40 @@
+import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import * as Guard from "../src/Guard.ts"
+
+interface Pair {
+  readonly tool: string
+  readonly a: string
+  readonly b: string
+  readonly same: boolean
+  readonly kind: string
+}
+
+const pairs: ReadonlyArray<Pair> = readFileSync(new URL("../../../bench/semantic/pairs.jsonl", import.meta.url), "utf8")
+  .split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Pair)
+
+/** Kinds of change the Guard reads itself, whatever the embedding says. */
+const refusedKinds = ["entity_swap", "number_change", "date_change", "negation", "unit_change", "polarity_flip", "quote_change"]
+/** Kinds of harmless difference: surface changes the Guard must not mistake for another question. */
+const harmlessKinds = ["typo", "reorder", "case_punct"]
+
+describe("Guard on the project's labelled pairs (bench/semantic/pairs.jsonl)", () => {
+  it("has at least 300 pairs covering every kind of the issue", () => {
+    assert.isAtLeast(pairs.length, 300)
+    const kinds = new Set(pairs.map((p) => p.kind))
+    for (const kind of ["paraphrase", "typo", "reorder", "entity_swap", "reversal", "negation", "number_change", "scope_change", "unrelated_same_keywords"]) {
+      assert.isTrue(kinds.has(kind), kind)
+    }
+  })
+
+  it("refuses every pair whose change it reads (names, numbers, dates, negations, units, direction, quotes)", () => {
+    const passed = pairs.filter((p) => refusedKinds.includes(p.kind) && Guard.check(p.a, p.b).agree)
+    assert.deepStrictEqual(passed.map((p) => `${p.a} | ${p.b}`), [])
+  })
+
+  it("lets at least nine in ten typos, reorderings and case changes through", () => {
+    const harmless = pairs.filter((p) => harmlessKinds.includes(p.kind))
+    const passed = harmless.filter((p) => Guard.check(p.a, p.b).agree)
+    assert.isAtLeast(passed.length / harmless.length, 0.9)
+  })
+})
