@@ -1,11 +1,13 @@
 /**
- * `npm run bench:semantic -- [--pairs FILE] [--out FILE] [--holdout FRACTION]`: how often the
+ * `npm run bench:semantic -- [--pairs FILE] [--out FILE] [--holdout FRACTION] [--model-path DIR --model NAME]`: how often the
  * semantic tier (L3) would serve a cached answer, right and wrong, on a labelled set of query pairs.
  *
  * FILE is JSONL, one pair a line: `{"tool", "a", "b", "same": true|false, "kind"?}` — `same` says a
  * user asking `b` would accept the answer cached for `a`. Default: the project's own set,
  * bench/semantic/pairs.jsonl. Both texts are embedded with the shipped embedder (USE-lite, through
- * the `Embedder` service). For each threshold, two rules:
+ * the `Embedder` service), or with a local ONNX sentence model through the transformers backend
+ * (`--model-path` its root directory, `--model` its directory under it, offline). For each
+ * threshold, two rules:
  *
  * - `cosine`: a hit when cosine ≥ threshold (the seed's rule);
  * - `guard`: the tier as shipped, cosine ≥ threshold AND `Guard.agree`.
@@ -17,7 +19,7 @@
  * the held-out part checks it. Also the Guard's cost per call (µs, median and p99, over the pairs
  * and over 1000-character random texts). Writes bench/results/semantic.json (or `--out FILE`).
  */
-import { cosine, Embedder, Guard, UseLiteEmbedder } from "@tenfold/semantic"
+import { cosine, Embedder, Guard, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Effect } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
@@ -40,7 +42,13 @@ interface Scored extends Pair {
 
 const projectPairs = fileURLToPath(new URL("semantic/pairs.jsonl", import.meta.url))
 const { values: args } = parseArgs({
-  options: { pairs: { type: "string" }, out: { type: "string" }, holdout: { type: "string" } }
+  options: {
+    pairs: { type: "string" },
+    out: { type: "string" },
+    holdout: { type: "string" },
+    "model-path": { type: "string" },
+    model: { type: "string" }
+  }
 })
 const pairsFile = args.pairs === undefined ? projectPairs : resolve(args.pairs)
 const holdout = Number(args.holdout ?? (pairsFile === projectPairs ? 1 / 3 : 0))
@@ -229,4 +237,8 @@ const main = Effect.gen(function*() {
   console.log(`results: ${written}`)
 })
 
-await Effect.runPromise(main.pipe(Effect.provide(UseLiteEmbedder.layer({ maxQueue: 4096 }))))
+const modelPath = args["model-path"]
+const embedder = modelPath === undefined || args.model === undefined
+  ? UseLiteEmbedder.layer({ maxQueue: 4096 })
+  : TransformersEmbedder.layer({ localModelPath: resolve(modelPath), model: args.model, maxQueue: 4096 })
+await Effect.runPromise(main.pipe(Effect.provide(embedder)))
