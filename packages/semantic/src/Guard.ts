@@ -32,6 +32,7 @@ export type Verdict = { readonly agree: true } | { readonly agree: false; readon
 
 /** What the Guard reads from one text; compute it once with `facts` and compare it with `agree`. */
 export interface Facts {
+  /** Longer than `maxTextLength`: nothing else was read, and it agrees with nothing. */
   readonly tooLong: boolean
   /** Quoted strings, sorted. */
   readonly quotes: ReadonlyArray<string>
@@ -39,6 +40,7 @@ export interface Facts {
   readonly numbers: ReadonlyArray<string>
   /** Dates and times in canonical form ("tuesday", "15:00", "next:week"), sorted. */
   readonly dates: ReadonlyArray<string>
+  /** How many negations ("not", "no", "without", "-n't", …) it holds. */
   readonly negations: number
   /** Direction classes ("gt", "before", "buy", …), sorted, without repeats. */
   readonly polarity: ReadonlyArray<string>
@@ -95,7 +97,7 @@ const stem = (word: string) => {
 }
 
 /** True when `a` and `b` differ by at most one substitution, insertion, deletion or swap of neighbours. */
-export const withinOneEdit = (a: string, b: string): boolean => {
+const withinOneEdit = (a: string, b: string): boolean => {
   if (a === b) return true
   if (Math.abs(a.length - b.length) > 1) return false
   let i = 0
@@ -135,6 +137,7 @@ const to24h = (hour: number, minutes: string | undefined, meridiem: string) => {
 /** Splits a text into chunks, each quoted string replaced by a marker that points at it. */
 const chunk = (text: string, quotes: Array<string>) =>
   text
+    .replaceAll(QUOTE_MARK, " ")
     .replace(quotePattern, (_, double: string | undefined, single: string | undefined) => {
       quotes.push((double ?? single ?? "").trim().toLowerCase())
       return ` ${QUOTE_MARK}${quotes.length - 1}${QUOTE_MARK} `
