@@ -122,13 +122,15 @@ describe("use-lite Embedder", () => {
       assert.strictEqual((yield* built.embedder.embed(["d", "e"])).length, 2)
     }))
 
-  it.effect("fails what waits with Closed when its scope closes", () =>
+  it.effect("fails what waits, and what comes after, with Closed once its scope closes", () =>
     Effect.gen(function*() {
-      const waiting = yield* Effect.scoped(Effect.gen(function*() {
+      const { embedder, waiting } = yield* Effect.scoped(Effect.gen(function*() {
         const built = yield* useLite()
-        return yield* Effect.forkDetach(built.embedder.embed(["never answered"]))
+        const waiting = yield* Effect.forkDetach(built.embedder.embed(["never answered"]), { startImmediately: true })
+        return { embedder: built.embedder, waiting }
       }))
       assert.strictEqual(failureReason(yield* Fiber.await(waiting)), "Closed")
+      assert.strictEqual(failureReason(yield* Effect.exit(embedder.embed(["too late"]))), "Closed")
     }))
 
   it.effect("embeds a long text as its first maxTextLength characters", () =>

@@ -68,10 +68,12 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
       for (const p of pending) Deferred.doneUnsafe(p.reply, Exit.fail(failure))
     }
 
+    let closed = false
+    const closedError = () => error("Closed", "the embedder was shut down")
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        yield* Queue.shutdown(queue)
-        failAll(inFlight, error("Closed", "the embedder was shut down"))
+        closed = true
+        failAll([...(yield* Queue.clear(queue)), ...inFlight], closedError())
         const stopping = worker
         worker = undefined
         if (stopping !== undefined) yield* Effect.promise(() => stopping.terminate())
@@ -139,6 +141,7 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
 
     const enqueue = (texts: ReadonlyArray<string>) =>
       Effect.suspend(() => {
+        if (closed) return Effect.fail(closedError())
         if (accepted + texts.length > options.maxQueue) {
           return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${texts.length} more; at most ${options.maxQueue}`))
         }
@@ -146,7 +149,7 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
           text: prepare(text, options.maxTextLength),
           reply: Deferred.makeUnsafe()
         }))
-        if (Queue.offerAllUnsafe(queue, pending).length > 0) return Effect.fail(error("Closed", "the embedder was shut down"))
+        Queue.offerAllUnsafe(queue, pending)
         accepted += texts.length
         return Effect.forEach(pending, (p) => Deferred.await(p.reply))
       })
