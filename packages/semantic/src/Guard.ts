@@ -259,7 +259,8 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   }
   const side = W.polarity.get(lower)
   if (side !== undefined && (!W.comparisons.has(lower) || startsNumber(nextLower))) into.polarity.add(side)
-  if (isIdentifier(raw)) return (push(lower, "name"), 1)
+  // code is case-sensitive, and a one-letter change in it is another identifier, not a typo
+  if (isIdentifier(raw)) return (push(raw, "name"), 1)
   const isName = acronymPattern.test(raw) && !W.units.has(lower) ||
     capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
   return (push(W.units.get(lower) ?? stem(lower), isName ? "name" : "word"), 1)
@@ -295,7 +296,10 @@ export const facts = (text: string): Facts => {
   }
 }
 
-/** Preposition → the objects it governs (the next token after determiners), skipping the infinitive "to" ("how to"). */
+/**
+ * Preposition → the objects it governs (the next token after determiners, every word of a name),
+ * skipping the infinitive "to" ("how to").
+ */
 const rolesOf = (tokens: ReadonlyArray<Token>) => {
   const roles = new Map<string, Array<string>>()
   tokens.forEach((token, i) => {
@@ -305,9 +309,11 @@ const rolesOf = (tokens: ReadonlyArray<Token>) => {
     while (j < tokens.length && W.determiners.has(tokens[j]!.lower)) j++
     const object = tokens[j]
     if (object === undefined || object.kind === "word" && (W.roles.has(object.lower) || W.negations.has(object.lower))) return
-    const objects = roles.get(token.lower)
-    if (objects === undefined) roles.set(token.lower, [object.key])
-    else if (objects.length < maxTokens) objects.push(object.key)
+    const objects = roles.get(token.lower) ?? []
+    roles.set(token.lower, objects)
+    objects.push(object.key)
+    // a name of several words is the object as a whole: "from San Jose" is not "from San Francisco"
+    for (let k = j + 1; object.kind === "name" && tokens[k]?.kind === "name" && objects.length < maxTokens; k++) objects.push(tokens[k]!.key)
   })
   return roles
 }
