@@ -3,10 +3,12 @@
  * HNSW graph (hnswlib-node, cosine space) or an exact scan. It grows as it fills, evicts the
  * least-recently-hit entry past `maxEntries`, and validates every vector before it reaches the
  * native addon, so a wrong length, NaN or Infinity is a `VectorIndexError`, never a crash.
- * Persistence is by rebuild: the tier keeps the vectors (L4) and `add`s them again on start.
+ * Persistence: the tier keeps the vectors (L4) and can always `add` them again on start; an HNSW
+ * index can also be `save`d and `load`ed, which skips rebuilding the graph.
  */
 import { Context, Data, Effect, Layer } from "effect"
-import { type Backend, exact, hnsw } from "./internal/vectorBackend.ts"
+import { type Backend, exact, hnsw, hnswFromFile, type HnswParameters } from "./internal/vectorBackend.ts"
+import * as IndexFile from "./internal/vectorIndexFile.ts"
 
 /** A vector as the embedder returns it, or as plain numbers. */
 export type Vector = Float32Array | ReadonlyArray<number>
@@ -37,7 +39,7 @@ export interface VectorHit {
 
 /** A rejected input (vector, k or options) or a native failure; nothing reaches hnswlib unchecked. */
 export class VectorIndexError extends Data.TaggedError("VectorIndexError")<{
-  readonly reason: "DimensionMismatch" | "NotFinite" | "ZeroVector" | "NotAVector" | "InvalidK" | "InvalidOptions" | "Native"
+  readonly reason: "DimensionMismatch" | "NotFinite" | "ZeroVector" | "NotAVector" | "InvalidK" | "InvalidOptions" | "Native" | "Persistence"
   readonly detail: string
 }> {}
 
@@ -59,6 +61,11 @@ export class VectorIndex extends Context.Service<VectorIndex, {
   readonly remove: (key: string) => Effect.Effect<boolean>
   readonly has: (key: string) => Effect.Effect<boolean>
   readonly size: Effect.Effect<number>
+  /**
+   * Writes an HNSW index to `file` and its keys to `file.json`, for `load`. The graph is written
+   * synchronously (hnswlib must not be changed while it writes): at 100k entries, ~250 MB.
+   */
+  readonly save: (file: string) => Effect.Effect<void, VectorIndexError>
 }>()("@tenfold/semantic/VectorIndex") {
   /** A layer holding one index built with `options`. */
   static layer = (options: VectorIndexOptions) => Layer.effect(VectorIndex, make(options))
@@ -116,25 +123,49 @@ export const toUnitVector = (vector: unknown, dimensions: number): Float32Array 
 export const make = (options: VectorIndexOptions): Effect.Effect<VectorIndex["Service"], VectorIndexError> =>
   Effect.suspend(() => {
     const rejected = checkOptions(options)
-    return rejected ? Effect.fail(rejected) : Effect.succeed(makeUnchecked(options))
+    return rejected ? Effect.fail(rejected) : Effect.succeed(makeWith(options, newBackend(options)))
   })
 
-const makeUnchecked = (options: VectorIndexOptions): VectorIndex["Service"] => {
+/**
+ * Reads an index written by `save` (an HNSW one, built with the same `dimensions`). Fails with
+ * "Persistence" when the files are missing, damaged or do not match — then rebuild from the
+ * stored vectors instead. The graph's digest is checked before hnswlib reads it.
+ */
+export const load = (file: string, options: VectorIndexOptions): Effect.Effect<VectorIndex["Service"], VectorIndexError> =>
+  Effect.gen(function*() {
+    const rejected = checkOptions(options)
+    if (rejected) return yield* rejected
+    if (options.kind === "exact") return yield* invalid("InvalidOptions", "only an HNSW index is saved and loaded")
+    const saved = yield* IndexFile.read(file).pipe(Effect.mapError((detail) => invalid("Persistence", detail)))
+    if (saved.dimensions !== options.dimensions || saved.entries.length > options.maxEntries) {
+      return yield* invalid("Persistence", `${file} holds ${saved.entries.length} vectors of ${saved.dimensions} dimensions`)
+    }
+    const backend = yield* Effect.tryPromise({
+      try: () => hnswFromFile(hnswParameters(options), file, saved.entries.length),
+      catch: (cause) => invalid("Persistence", `${file}: ${String(cause)}`)
+    })
+    return makeWith(options, backend, saved)
+  })
+
+const hnswParameters = (options: VectorIndexOptions): HnswParameters => ({
+  dimensions: options.dimensions,
+  maxEntries: options.maxEntries,
+  m: options.m ?? defaults.m,
+  efConstruction: options.efConstruction ?? defaults.efConstruction,
+  efSearch: options.efSearch ?? defaults.efSearch
+})
+
+const newBackend = (options: VectorIndexOptions): Backend =>
+  options.kind === "exact" ? exact(options.dimensions, options.maxEntries) : hnsw(hnswParameters(options))
+
+const makeWith = (options: VectorIndexOptions, initial: Backend, saved?: IndexFile.Saved): VectorIndex["Service"] => {
   const { dimensions, maxEntries } = options
   const labelLimit = options.labelLimit ?? defaults.labelLimit
-  const newBackend = (): Backend =>
-    options.kind === "exact" ? exact(dimensions, maxEntries) : hnsw({
-      dimensions,
-      maxEntries,
-      m: options.m ?? defaults.m,
-      efConstruction: options.efConstruction ?? defaults.efConstruction,
-      efSearch: options.efSearch ?? defaults.efSearch
-    })
-  let backend = newBackend()
+  let backend = initial
   /** key → label, least recently added or hit first */
-  const labels = new Map<string, number>()
-  const keys = new Map<number, string>()
-  let nextLabel = 0
+  const labels = new Map<string, number>(saved?.entries)
+  const keys = new Map<number, string>(saved?.entries.map(([key, label]) => [label, key]))
+  let nextLabel = saved?.nextLabel ?? 0
 
   const drop = (key: string, label: number) => {
     backend.remove(label)
@@ -150,7 +181,7 @@ const makeUnchecked = (options: VectorIndexOptions): VectorIndex["Service"] => {
   /** Re-adds every live entry under labels 0…n−1, in recency order, into a fresh store. */
   const relabel = () => {
     const entries = Array.from(labels, ([key, label]) => [key, backend.vector(label)] as const)
-    backend = newBackend()
+    backend = newBackend(options)
     labels.clear()
     keys.clear()
     nextLabel = 0
@@ -207,6 +238,18 @@ const makeUnchecked = (options: VectorIndexOptions): VectorIndex["Service"] => {
         return true
       }),
     has: (key) => Effect.sync(() => labels.has(key)),
-    size: Effect.sync(() => labels.size)
+    size: Effect.sync(() => labels.size),
+    save: (file) =>
+      Effect.suspend(() => {
+        const write = backend.write
+        if (write === undefined) return Effect.fail(invalid("InvalidOptions", "only an HNSW index is saved and loaded"))
+        const snapshot = (graphFile: string): IndexFile.Saved => {
+          write(graphFile)
+          return { dimensions, nextLabel, entries: Array.from(labels) }
+        }
+        return IndexFile.write(file, snapshot).pipe(
+          Effect.mapError((detail) => invalid("Persistence", detail))
+        )
+      })
   })
 }

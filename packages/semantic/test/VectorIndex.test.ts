@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { make, type VectorIndexOptions } from "../src/VectorIndex.ts"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { load, make, type VectorIndexOptions } from "../src/VectorIndex.ts"
 
 /** A seeded generator (mulberry32), so every run indexes the same vectors. */
 const seeded = (seed: number) => () => {
@@ -188,5 +191,68 @@ describe("VectorIndex options", () => {
       ) {
         assert.strictEqual(yield* failureReason(make(options)), "InvalidOptions")
       }
+    }))
+})
+
+describe("VectorIndex save and load (hnsw)", () => {
+  const options = { dimensions, maxEntries: 300 }
+  /** A temporary directory, removed with the test's scope. */
+  const tempDir = Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "vector-index-"))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+  it.effect("round trip: same answers, same eviction order, removed slots reused", () =>
+    Effect.gen(function*() {
+      const file = join(yield* tempDir, "index.hnsw")
+      const vectors = clustered(320, dimensions, 16, 12)
+      const saved = yield* make(options)
+      for (let i = 0; i < 300; i++) yield* saved.add(`k${i}`, vectors[i]!)
+      for (let i = 0; i < 10; i++) yield* saved.remove(`k${i}`)
+      yield* saved.touch("k10")
+      yield* saved.save(file)
+      const loaded = yield* load(file, options)
+      assert.strictEqual(yield* loaded.size, 290)
+      for (const q of clustered(20, dimensions, 16, 13)) assert.deepStrictEqual(yield* loaded.search(q, 5), yield* saved.search(q, 5))
+      for (let i = 300; i < 310; i++) assert.deepStrictEqual(yield* loaded.add(`k${i}`, vectors[i]!), [])
+      assert.deepStrictEqual(yield* loaded.add("k310", vectors[310]!), ["k11"])
+      assert.strictEqual((yield* loaded.search(vectors[305]!))[0]!.key, "k305")
+      assert.strictEqual((yield* loaded.search(vectors[10]!))[0]!.key, "k10")
+    }))
+
+  it.effect("damaged, missing or mismatched files fail as Persistence, never crash", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = join(dir, "index.hnsw")
+      const index = yield* make(options)
+      for (const [i, v] of clustered(50, dimensions, 5, 14).entries()) yield* index.add(`k${i}`, v)
+      yield* index.save(file)
+      assert.strictEqual(yield* failureReason(load(file, { ...options, dimensions: dimensions + 1 })), "Persistence")
+      assert.strictEqual(yield* failureReason(load(file, { ...options, maxEntries: 10 })), "Persistence")
+      assert.strictEqual(yield* failureReason(load(join(dir, "missing.hnsw"), options)), "Persistence")
+      const graph = readFileSync(file)
+      const flip = () => graph.writeUInt8(graph.readUInt8(graph.length >> 1) ^ 0xff, graph.length >> 1)
+      flip()
+      writeFileSync(file, graph)
+      assert.strictEqual(yield* failureReason(load(file, options)), "Persistence")
+      flip()
+      writeFileSync(file, graph.subarray(0, 100))
+      assert.strictEqual(yield* failureReason(load(file, options)), "Persistence")
+      writeFileSync(file, graph)
+      const keys = readFileSync(`${file}.json`, "utf8")
+      for (const broken of ["{", "[]", keys.replace(/"k1"/, "\"k2\""), keys.replace(/"nextLabel":\d+/, "\"nextLabel\":3")]) {
+        writeFileSync(`${file}.json`, broken)
+        assert.strictEqual(yield* failureReason(load(file, options)), "Persistence")
+      }
+      writeFileSync(`${file}.json`, keys)
+      assert.strictEqual(yield* (yield* load(file, options)).size, 50)
+    }))
+
+  it.effect("an exact index is rebuilt, not saved", () =>
+    Effect.gen(function*() {
+      const file = join(yield* tempDir, "index.hnsw")
+      const index = yield* make({ ...options, kind: "exact" })
+      assert.strictEqual(yield* failureReason(index.save(file)), "InvalidOptions")
+      assert.strictEqual(yield* failureReason(load(file, { ...options, kind: "exact" })), "InvalidOptions")
     }))
 })

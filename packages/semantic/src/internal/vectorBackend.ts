@@ -23,6 +23,8 @@ export interface Backend {
   readonly search: (unit: Float32Array, k: number) => ReadonlyArray<Neighbour>
   /** The stored (unit) vector of a live label, to rebuild the store under fresh labels. */
   readonly vector: (label: number) => Float32Array
+  /** Writes the store to `file` (HNSW only: the exact scan is rebuilt instead, in milliseconds). */
+  readonly write?: (file: string) => void
 }
 
 export interface HnswParameters {
@@ -49,8 +51,22 @@ export const hnsw = (parameters: HnswParameters): Backend => {
     randomSeed: 100,
     allowReplaceDeleted: true
   })
+  return hnswOver(index, parameters, 0)
+}
+
+/**
+ * An HNSW graph read from `file` (written by `write`), holding `live` labels. The caller has
+ * checked the file's digest: hnswlib trusts what it reads.
+ */
+export const hnswFromFile = async (parameters: HnswParameters, file: string, live: number): Promise<Backend> => {
+  const index = new (loadHnswlib().HierarchicalNSW)("cosine", parameters.dimensions)
+  await index.readIndex(file, true)
+  return hnswOver(index, parameters, index.getCurrentCount() - live)
+}
+
+const hnswOver = (index: import("hnswlib-node").HierarchicalNSW, parameters: HnswParameters, deletedAtStart: number): Backend => {
   index.setEf(parameters.efSearch)
-  let deleted = 0
+  let deleted = deletedAtStart
   return {
     insert: (label, unit) => {
       if (deleted === 0 && index.getCurrentCount() >= index.getMaxElements()) {
@@ -67,7 +83,8 @@ export const hnsw = (parameters: HnswParameters): Backend => {
       const { distances, neighbors } = index.searchKnn(Array.from(unit), k)
       return neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }))
     },
-    vector: (label) => Float32Array.from(index.getPoint(label))
+    vector: (label) => Float32Array.from(index.getPoint(label)),
+    write: (file) => index.writeIndexSync(file)
   }
 }
 
