@@ -7,7 +7,7 @@
  *    the exact scan and search p50 for M × efConstruction × efSearch — the evidence for the
  *    defaults in packages/semantic/src/VectorIndex.ts.
  * 2. Per size, with the shipped defaults: build time, memory growth (RSS; hnswlib allocates
- *    natively), search p50/p99 of `VectorIndex` (hnsw and exact), recall, and — when an embedder
+ *    natively), save and load time of the graph, search p50/p99 of `VectorIndex` (hnsw and exact), recall, and — when an embedder
  *    layer is available — embed + search p50/p99 for one query text.
  *
  * Vectors: synthetic embeddings shaped like real ones — topics in a 48-dimensional latent space
@@ -21,9 +21,12 @@
  */
 import { Effect } from "effect"
 import hnswlib from "hnswlib-node"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Embedder } from "../packages/semantic/src/Embedder.ts"
 import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
-import { make, type VectorIndexOptions } from "../packages/semantic/src/VectorIndex.ts"
+import { load, make, type VectorIndexOptions } from "../packages/semantic/src/VectorIndex.ts"
 import { formatTable, machine, writeResults } from "./support.ts"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
@@ -208,6 +211,25 @@ const searchAll = (index: Index, queries: ReadonlyArray<Float32Array>) => {
   return { found, ...summary(times) }
 }
 
+/** `save` (synchronous graph write + digest) and `load` (digest check + read) of an HNSW index, in a temporary directory. */
+const saveAndLoad = (index: Index, entries: number) =>
+  Effect.gen(function*() {
+    const dir = mkdtempSync(join(tmpdir(), "bench-vector-index-"))
+    const file = join(dir, "index.hnsw")
+    try {
+      let start = performance.now()
+      yield* index.save(file)
+      const saveMs = performance.now() - start
+      start = performance.now()
+      const loaded = yield* load(file, { dimensions: DIMENSIONS, maxEntries: entries })
+      const loadMs = performance.now() - start
+      if ((yield* loaded.size) !== entries) throw new Error("loaded index lost entries")
+      return { saveMs, loadMs, fileMiB: statSync(file).size / 2 ** 20 }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
 /** One query text at a time, as a tool call would: embed, then search. */
 const embedAndSearch = (embedder: Embedder["Service"], index: Index, queryTexts: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -226,6 +248,7 @@ const measureSize = (embedder: Embedder["Service"], embedded: ReadonlyArray<Floa
     const vectors = corpus(embedded, n, knobs.seed + n)
     const hnsw = build("hnsw", vectors)
     const hnswSearch = searchAll(hnsw.index, queries)
+    const persistence = yield* saveAndLoad(hnsw.index, n)
     const embedPlusSearch = yield* embedAndSearch(embedder, hnsw.index, queryTexts.slice(0, knobs.embedQueries))
     const exactQueries = queries.slice(0, knobs.exactQueries)
     const r = recall(hnswSearch.found.slice(0, exactQueries.length), exactQueries.map((q) => exactTopK(vectors, q, 10)), 10)
@@ -236,6 +259,7 @@ const measureSize = (embedder: Embedder["Service"], embedded: ReadonlyArray<Floa
       entries: n,
       hnsw: { buildMs: hnsw.buildMs, rssGrowthMiB: hnsw.rssGrowthMiB, externalGrowthMiB: hnsw.externalGrowthMiB, p50: hnswSearch.p50, p99: hnswSearch.p99, queries: hnswSearch.n, recallAt1: r.at1, recallAt10: r.atK },
       embedPlusSearch,
+      persistence,
       exact: { buildMs: exact.buildMs, rssGrowthMiB: exact.rssGrowthMiB, externalGrowthMiB: exact.externalGrowthMiB, p50: exactSearch.p50, p99: exactSearch.p99, queries: exactSearch.n }
     }
   })
@@ -272,6 +296,12 @@ const main = Effect.gen(function*() {
       s.exact.rssGrowthMiB.toFixed(0),
       `${(s.exact.p50 / s.hnsw.p50).toFixed(0)}×`
     ]),
+    0
+  ))
+  console.log(`\nRestart: rebuild (add every vector) vs save + load of the graph\n`)
+  console.log(formatTable(
+    ["entries", "rebuild s", "save s", "load s", "file MiB"],
+    sizes.map((s) => [String(s.entries), (s.hnsw.buildMs / 1000).toFixed(2), (s.persistence.saveMs / 1000).toFixed(2), (s.persistence.loadMs / 1000).toFixed(2), s.persistence.fileMiB.toFixed(0)]),
     0
   ))
   const largest = sizes.at(-1)!
