@@ -17,7 +17,9 @@ const results: Record<string, string> = {
   "tools/call": `{"content":[{"type":"text","text":"hello"}],"resultType":"complete",${serverInfo}}`,
   "tools/list": `{"tools":[${listed}]${nextCursor},"resultType":"complete","ttlMs":60000,"cacheScope":"public",${serverInfo}}`
 }
-// each answer's bytes after the id, encoded once: per request only the id is encoded and copied in front
+// each answer's bytes after the id, encoded once: per request only the id is encoded and copied in
+// front of a small one, or written before a large one (past 64 KiB a copy costs more than a second buffer)
+const LARGE = 64 * 1024
 const tails = new Map(Object.entries(results).map(([method, result]) => [method, Buffer.from(`,"result":${result}}`)]))
 
 createServer((req, res) => {
@@ -27,6 +29,13 @@ createServer((req, res) => {
     const message = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id: string | number; method: string }
     const head = `{"jsonrpc":"2.0","id":${JSON.stringify(message.id)}`
     const tail = tails.get(message.method)
+    if (tail !== undefined && tail.byteLength > LARGE) {
+      // a large answer: the id and the tail as two buffers in one writev, never copied into one
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(head) + tail.byteLength })
+      res.cork()
+      res.write(head)
+      return void res.end(tail)
+    }
     const body = tail === undefined
       ? Buffer.from(`${head},"error":{"code":-32601,"message":"Method not found"}}`)
       : Buffer.concat([Buffer.from(head), tail])

@@ -63,7 +63,7 @@ export const MAX_SUBSCRIPTION_URI_LENGTH = 4096
 
 /** A cache key as `Policy.key` builds it. */
 
-const ok = (body: string | Uint8Array): Answer => ({ body, status: 200 })
+const ok = (body: Answer["body"]): Answer => ({ body, status: 200 })
 
 /** A result that reports a tool's failure (`isError`): a success for JSON-RPC, a failure for telemetry. */
 const failedOk = (body: string | Uint8Array): Answer => ({ body, status: 200, failed: true })

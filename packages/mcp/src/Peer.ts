@@ -40,11 +40,32 @@ export interface Outbound {
 }
 
 /**
+ * A large precomputed answer: the response's head (its id) and the memoised bytes that follow,
+ * written over HTTP as two buffers instead of being copied into one per request.
+ */
+export class Spliced {
+  readonly head: string
+  readonly tail: Uint8Array
+  constructor(head: string, tail: Uint8Array) {
+    this.head = head
+    this.tail = tail
+  }
+  get byteLength(): number {
+    return Buffer.byteLength(this.head) + this.tail.byteLength
+  }
+  /** Both parts in one buffer (for the paths that need one: compression, SSE, stdio, batches). */
+  bytes(): Buffer {
+    return Buffer.concat([Buffer.from(this.head), this.tail])
+  }
+}
+
+/**
  * A serialized JSON-RPC response, plus the HTTP status a stateless request should get for it.
- * The body is text, or bytes for large precomputed answers (sent as they are over HTTP).
+ * The body is text, bytes, or a head and memoised bytes for large precomputed answers (sent as
+ * they are over HTTP).
  */
 export interface Answer {
-  readonly body: string | Uint8Array
+  readonly body: string | Uint8Array | Spliced
   readonly status: number
   /** True for an error response or an `isError` tool result (counted as a failure by telemetry). */
   readonly failed?: boolean
@@ -63,5 +84,12 @@ export interface StreamedBody {
 }
 
 /** The answer's body as text (for SSE frames, batches and stdio lines). */
-export const bodyText = (answer: Answer): string =>
-  typeof answer.body === "string" ? answer.body : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength).toString("utf8")
+export const bodyText = (answer: Answer): string => {
+  const body = answer.body
+  if (typeof body === "string") return body
+  const bytes = body instanceof Spliced ? body.bytes() : body
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+}
+
+/** The answer's body as one string or buffer (a spliced one joined). */
+export const bodyFlat = (body: Answer["body"]): string | Uint8Array => (body instanceof Spliced ? body.bytes() : body)

@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ResultJson from "../src/internal/ResultJson.ts"
+import { bodyText, Spliced } from "../src/Peer.ts"
 import { MetaKey } from "../src/Protocol.ts"
+
+const text = (body: Buffer | Spliced) => bodyText({ body, status: 200 })
 
 const identity = { name: "t", version: "1" }
 const json = ResultJson.make(identity)
@@ -54,15 +57,23 @@ describe("ResultJson.responseBytes", () => {
   it("splices any id in front of a precomputed result, for small and large results alike", () => {
     const small = Buffer.from(`{"tools":[]}}`)
     const large = Buffer.from(`{"text":"${"é".repeat(200_000)}"}}`)
-    const answers = [ResultJson.responseBytes(1, small), ResultJson.responseBytes("ид-\"2\"", small), ResultJson.responseBytes(3, large)]
-    assert.deepStrictEqual(answers.map((a) => JSON.parse(a.toString("utf8")).id), [1, "ид-\"2\"", 3])
-    assert.deepStrictEqual(JSON.parse(answers[0]!.toString("utf8")), { jsonrpc: "2.0", id: 1, result: { tools: [] } })
-    assert.strictEqual(JSON.parse(answers[2]!.toString("utf8")).result.text.length, 200_000)
+    const answers = [ResultJson.responseBytes(1, small), ResultJson.responseBytes("ид-\"2\"", small), ResultJson.responseBytes(3, large)].map(text)
+    assert.deepStrictEqual(answers.map((a) => JSON.parse(a).id), [1, "ид-\"2\"", 3])
+    assert.deepStrictEqual(JSON.parse(answers[0]!), { jsonrpc: "2.0", id: 1, result: { tools: [] } })
+    assert.strictEqual(JSON.parse(answers[2]!).result.text.length, 200_000)
+  })
+
+  it("hands a large result over as it is, behind its head: no copy per answer", () => {
+    const large = Buffer.from(`{"text":"${"x".repeat(100_000)}"}}`)
+    const answer = ResultJson.responseBytes(7, large)
+    assert.instanceOf(answer, Spliced)
+    assert.strictEqual((answer as Spliced).tail, large)
+    assert.strictEqual((answer as Spliced).byteLength, Buffer.byteLength(text(answer)))
   })
 
   it("never hands out a region twice: earlier answers stay intact however many follow", () => {
     const page = Buffer.from(`{"n":"${"x".repeat(10_000)}"}}`)
     const answers = Array.from({ length: 300 }, (_, i) => ResultJson.responseBytes(i, page))
-    answers.forEach((answer, i) => assert.strictEqual(JSON.parse(answer.toString("utf8")).id, i))
+    answers.forEach((answer, i) => assert.strictEqual(JSON.parse(text(answer)).id, i))
   })
 })

@@ -58,6 +58,12 @@ const tools = [
       Effect.succeed(Stream.concat(Stream.range(1, pieces, 1).pipe(Stream.map(() => PIECE)), Stream.fail(new Tool.ToolError({ message: "upstream reset" }))))
   }),
   Tool.make({
+    name: "described",
+    description: "d".repeat(70_000),
+    input: Schema.Struct({}),
+    handler: () => Effect.succeed("a tool whose description makes tools/list larger than a slab's quarter")
+  }),
+  Tool.make({
     name: "trickle",
     description: "Streams `n` pieces of 1 KiB, 10 ms apart",
     input: Schema.Struct({ n: Schema.Int }),
@@ -83,18 +89,22 @@ interface Received {
   readonly body: Buffer
 }
 
-/** POSTs a stateless tools/call and reads the whole (raw, possibly compressed) answer. */
-const call = (url: string, name: string, args: Record<string, unknown>, extra: Record<string, string> = {}) =>
+/** POSTs one stateless request and reads the whole (raw, possibly compressed) answer. */
+const post = (url: string, headers: Record<string, string>, body: unknown) =>
   Effect.callback<Received>((resume) => {
-    const req = request(url, { method: "POST", headers: { ...modernHeaders("tools/call", name), ...extra } }, (res) => {
+    const req = request(url, { method: "POST", headers }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (c: Buffer) => chunks.push(c))
       res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })))
     })
     req.on("error", (e) => resume(Effect.die(e)))
-    req.end(JSON.stringify(modernBody(1, "tools/call", { name, arguments: args })))
+    req.end(JSON.stringify(body))
     return Effect.sync(() => req.destroy())
   })
+
+/** POSTs a stateless tools/call. */
+const call = (url: string, name: string, args: Record<string, unknown>, extra: Record<string, string> = {}) =>
+  post(url, { ...modernHeaders("tools/call", name), ...extra }, modernBody(1, "tools/call", { name, arguments: args }))
 
 const decoded = (r: Received): any => {
   const encoding = r.headers["content-encoding"]
@@ -142,6 +152,19 @@ describe("compression of JSON answers (Accept-Encoding)", () => {
         assert.strictEqual(r.headers.vary, "accept-encoding", accept)
         if (expected !== undefined) assert.isBelow(r.body.byteLength, 2000, accept)
         assert.strictEqual(decoded(r).result.content[0].text.length, 20_000, accept)
+      }
+    }).pipe(Effect.provide(layer())))
+
+  it.live("a large precomputed list is sent as its head and memoised bytes, whole, with its length, compressed or not", () =>
+    Effect.gen(function*() {
+      const url = yield* mounted
+      for (const [id, accept] of [[7, "identity"], [8, "gzip"], [9, "br"]] as const) {
+        const r = yield* post(url, { ...modernHeaders("tools/list"), "accept-encoding": accept }, modernBody(id, "tools/list"))
+        assert.strictEqual(r.status, 200)
+        if (accept === "identity") assert.strictEqual(Number(r.headers["content-length"]), r.body.byteLength)
+        const answer = decoded(r)
+        assert.strictEqual(answer.id, id)
+        assert.strictEqual(answer.result.tools.find((t: { name: string }) => t.name === "described").description.length, 70_000)
       }
     }).pipe(Effect.provide(layer())))
 

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto"
 import type { ServerResponse } from "node:http"
 import { pipeline } from "node:stream"
 import { ErrorCode, errorBytes, notification, ProtocolError, type RequestId } from "../JsonRpc.ts"
-import { type Answer, bodyText, type Outbound, type StreamedBody } from "../Peer.ts"
+import { type Answer, bodyFlat, bodyText, type Outbound, type StreamedBody } from "../Peer.ts"
 import type { Session } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
 import { header } from "./Headers.ts"
@@ -37,7 +37,7 @@ export interface StreamSupport {
 }
 
 /** The length of a body in the unit at hand: a string's is at most its byte length, so a string below a byte threshold may be let through without encoding it. */
-const lengthOf = (body: string | Uint8Array) => (typeof body === "string" ? body.length : body.byteLength)
+const lengthOf = (body: Answer["body"]) => (typeof body === "string" ? body.length : body.byteLength)
 
 /**
  * The response to one POSTed request. Allocated per request; everything it needs is passed in,
@@ -104,7 +104,7 @@ export class Exchange {
     const extra = { ...this.#headers(), vary: "accept-encoding" }
     const encoding = this.#encoding(compression)
     if (encoding === undefined) return reply(this.res, answer.status, answer.body, extra)
-    Compression.compress(answer.body, encoding, compression).then(
+    Compression.compress(bodyFlat(answer.body), encoding, compression).then(
       (zipped) => {
         if (!this.res.destroyed) reply(this.res, answer.status, zipped, { ...extra, "content-encoding": encoding })
       },

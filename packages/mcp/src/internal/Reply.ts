@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http"
 import { ErrorCode, errorBytes, type ProtocolError, type RequestId } from "../JsonRpc.ts"
+import { Spliced } from "../Peer.ts"
 
 /** The code of HTTP-level refusals (bad path, method, media type, Host/Origin, auth), as the SDK answers them. */
 export const TRANSPORT_ERROR = -32000
@@ -14,10 +15,14 @@ export const RETRY_AFTER_MS = 1000
 
 const RETRY_AFTER_HEADER = String(Math.ceil(RETRY_AFTER_MS / 1000))
 
-export const reply = (res: ServerResponse, status: number, body: string | Uint8Array, extra?: Record<string, string>): void => {
-  const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...extra }
+export const reply = (res: ServerResponse, status: number, body: string | Uint8Array | Spliced, extra?: Record<string, string>): void => {
+  const headers = { "content-type": "application/json", "content-length": body instanceof Spliced ? body.byteLength : Buffer.byteLength(body), ...extra }
   res.writeHead(status, headers)
-  res.end(body)
+  if (!(body instanceof Spliced)) return void res.end(body)
+  // one writev of both buffers, as a bare server would send them
+  res.cork()
+  res.write(body.head)
+  res.end(body.tail)
 }
 
 export const replyError = (

@@ -8,7 +8,7 @@
 import { Hold, type Streamer } from "@tenfold/streaming"
 import { Cause, Deferred, Effect, type Scope, Stream } from "effect"
 import { ToolError } from "../Tool.ts"
-import type { Answer } from "../Peer.ts"
+import { type Answer, bodyFlat } from "../Peer.ts"
 import { CONTENT_TYPES } from "./ToolResult.ts"
 
 /** A tool's streamed result, before it is serialized for a peer (see `answer` and `collect`). */
@@ -189,7 +189,8 @@ export type Delivery =
  */
 export const deliver = (answer: Answer & { readonly stream: Answer["stream"] & {} }, holdBytes: number): Effect.Effect<Delivery, never, Scope.Scope> =>
   Effect.map(Hold.hold(answer.stream.rest, holdBytes, answer.stream.progress), (held): Delivery => {
-    const head = typeof answer.body === "string" ? encoder.encode(answer.body) : answer.body
+    const body = bodyFlat(answer.body)
+    const head = typeof body === "string" ? encoder.encode(body) : body
     if (held.rest === undefined) return { _tag: "Whole", body: Buffer.concat([head, ...held.chunks]) }
     return { _tag: "Streamed", bytes: Stream.concat(Stream.fromArray([head, ...held.chunks]), held.rest) }
   })
