@@ -109,12 +109,18 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
           }
           resume(Effect.succeed(reply.data))
         }
+        // a worker's 'error' can arrive before a reply it posted just before dying; Node delivers
+        // every message a worker sent before its 'exit', so the batch fails only at the exit
+        let crash: unknown
         const onCrash = (cause: unknown) => {
-          cleanup()
+          crash = cause
           void current.terminate()
+        }
+        const onExit = (code: number) => {
+          cleanup()
+          const cause = crash ?? `the worker exited with code ${code}`
           resume(Effect.fail(error("WorkerCrashed", cause instanceof Error ? cause.message : String(cause))))
         }
-        const onExit = (code: number) => onCrash(`the worker exited with code ${code}`)
         current.on("message", onMessage)
         current.once("error", onCrash)
         current.once("exit", onExit)
