@@ -24,6 +24,8 @@ const DEFAULT_TIMEOUT_MS = 300_000
 export class ToolExecutor extends Context.Service<ToolExecutor, {
   /** Runs `effect` (the job's in-process run with `args`) under admission, placement and timeout. */
   readonly run: <A, E, R>(job: Job, args: unknown, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerBusy | ToolTimeout, R>
+  /** How long a run of `job` may take (its own timeout, else the executor's default); 0 = no limit. Work a run hands back for later (a streamed result) gets the same limit. */
+  readonly timeoutMs: (job: Job) => number
 }>()("@tenfold/executor/ToolExecutor") {
   /** The executor over whichever `Admission` and `Placement` are provided. */
   static layer = (options: ToolExecutorOptions = {}) => Layer.effect(ToolExecutor, make(options))
@@ -41,6 +43,10 @@ export const make = (options: ToolExecutorOptions = {}) =>
     const placement = yield* Placement
     const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
     const record = options.metrics === true ? yield* ExecutorMetrics.recorder(admission) : undefined
+    const timeoutOf = (job: Job): number => {
+      const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
+      return timeoutMs > 0 && Number.isFinite(timeoutMs) ? timeoutMs : 0
+    }
     /**
      * The run, failed with `ToolTimeout` past its timeout. The run starts at once in a child fiber;
      * only a run that did not finish synchronously gets a timer (most tools answer at once, and a
@@ -48,8 +54,8 @@ export const make = (options: ToolExecutorOptions = {}) =>
      * the run's fiber reports its time and outcome when it ends (no Effect added around it).
      */
     const limited = <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ToolTimeout, R> => {
-      const timeoutMs = job.timeoutMs ?? defaultTimeoutMs
-      if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return record === undefined ? effect : ExecutorMetrics.timed(effect, record)
+      const timeoutMs = timeoutOf(job)
+      if (timeoutMs === 0) return record === undefined ? effect : ExecutorMetrics.timed(effect, record)
       const run = (start: number) =>
         Effect.flatMap(Effect.forkChild(effect, startNow), (fiber) => {
           const done = fiber.pollUnsafe()
@@ -66,6 +72,7 @@ export const make = (options: ToolExecutorOptions = {}) =>
       return record === undefined ? run(0) : Effect.suspend(() => run(performance.now()))
     }
     return ToolExecutor.of({
-      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)))
+      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect))),
+      timeoutMs: timeoutOf
     })
   })

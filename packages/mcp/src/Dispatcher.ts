@@ -330,6 +330,14 @@ export const make = (options: DispatcherOptions) =>
     const streamedAnswer = (id: RequestId, result: StreamedResult.StreamedResult, peer: Peer): Answer =>
       StreamedResult.answer(result, `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, peer.stateless ? statelessEnd : "}}", streamer)
 
+    /** A tool's stream under the tool's timeout too: past it the result ends, as a timeout, with `isError`. */
+    const withDeadline = (items: Stream.Stream<unknown, unknown>, tool: RegisteredTool): Stream.Stream<unknown, unknown> => {
+      const timeoutMs = executor.timeoutMs(tool.job)
+      return timeoutMs === 0
+        ? items
+        : Stream.interruptWhen(items, Effect.andThen(Effect.sleep(timeoutMs), Effect.fail(new ToolTimeout({ job: tool.definition.name, timeoutMs }))))
+    }
+
     const runTool = (
       tool: RegisteredTool,
       args: unknown,
@@ -352,7 +360,7 @@ export const make = (options: DispatcherOptions) =>
               ? Effect.succeed(value)
               : Stream.isStream(value)
               ? // a ToolStream needs no services (its type says R = never)
-                streamed(new StreamedResult.StreamedResult(value as Stream.Stream<unknown, unknown>, (bytes) => context.progress(bytes), onStreamDefect), collectBytes)
+                streamed(new StreamedResult.StreamedResult(withDeadline(value as Stream.Stream<unknown, unknown>, tool), (bytes) => context.progress(bytes), onStreamDefect), collectBytes)
               : toCallToolResult(tool, value),
           onFailure: (cause) => runFailure(cause, userState)
         })

@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { MemoryTier, TieredCache } from "@tenfold/cache"
-import { Effect, Layer, Schema, Stream } from "effect"
+import { Effect, Fiber, Layer, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { Dispatcher } from "../src/Dispatcher.ts"
 import { type Answer, bodyText, type Outbound, type Peer } from "../src/Peer.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
@@ -22,6 +23,14 @@ const tools = [
     annotations: { readOnlyHint: true },
     cache: { maxBytes: 4096 },
     handler: ({ n }) => Effect.sync(() => (runs++, Stream.range(1, n, 1).pipe(Stream.map((i) => `line ${i}\n`))))
+  }),
+  Tool.make({
+    name: "slow_lines",
+    description: "Streams `n` lines, one a second, under a 5 s timeout",
+    input: Schema.Struct({ n: Schema.Int }),
+    timeoutMs: 5000,
+    cache: false,
+    handler: ({ n }) => Effect.succeed(Stream.range(1, n, 1).pipe(Stream.mapEffect((i) => Effect.as(Effect.sleep("1 second"), `line ${i}\n`))))
   })
 ]
 
@@ -86,5 +95,15 @@ describe("Dispatcher: streamed results of uncached tools", () => {
       const answer = yield* call(3, collecting)
       assert.isUndefined(answer.stream)
       assert.deepStrictEqual(resultOf(answer), { content: [{ type: "text", text: expected(3) }] })
+    }).pipe(Effect.provide(uncached)))
+
+  it.effect("a stream still producing past its tool's timeout ends there, as a timeout with isError, after what it sent", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(call(60, collecting, "slow_lines"), { startImmediately: true })
+      for (let second = 0; second < 10; second++) yield* TestClock.adjust("1 second")
+      const result = resultOf(yield* Fiber.join(fiber))
+      assert.isTrue(result.isError)
+      assert.strictEqual(result.content[0].text, expected(4))
+      assert.match(result.content[1].text, /timed out after 5000 ms/)
     }).pipe(Effect.provide(uncached)))
 })

@@ -151,7 +151,7 @@ const tracedRuns = Layer.effect(
     const executor = yield* ToolExecutor
     const tracing = yield* Effect.serviceOption(ToolCallTracing)
     if (Option.isNone(tracing)) return executor
-    return ToolExecutor.of({ run: (job, args, effect) => tracing.value.run(job.name, executor.run(job, args, effect)) })
+    return ToolExecutor.of({ run: (job, args, effect) => tracing.value.run(job.name, executor.run(job, args, effect)), timeoutMs: executor.timeoutMs })
   })
 )
 
