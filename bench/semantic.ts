@@ -21,26 +21,17 @@
  */
 import { cosine, Embedder, Guard, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Effect } from "effect"
-import { readFileSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { type Pair, projectPairs, readPairs } from "./semantic/pairs.ts"
 import { formatTable, machine, writeResults } from "./support.ts"
-
-interface Pair {
-  readonly tool: string
-  readonly a: string
-  readonly b: string
-  readonly same: boolean
-  readonly kind: string
-}
 
 interface Scored extends Pair {
   readonly cosine: number
   readonly guard: Guard.Verdict
 }
 
-const projectPairs = fileURLToPath(new URL("semantic/pairs.jsonl", import.meta.url))
 const { values: args } = parseArgs({
   options: {
     pairs: { type: "string" },
@@ -55,15 +46,6 @@ const holdout = Number(args.holdout ?? (pairsFile === projectPairs ? 1 / 3 : 0))
 const thresholds = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100)
 const rules = ["guard", "cosine"] as const
 type Rule = typeof rules[number]
-
-const readPairs = (file: string): ReadonlyArray<Pair> =>
-  readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "").map((line, i) => {
-    const pair = JSON.parse(line) as Partial<Pair>
-    if (typeof pair.a !== "string" || typeof pair.b !== "string" || typeof pair.same !== "boolean") {
-      throw new Error(`${file}:${i + 1}: a pair needs "a", "b" (strings) and "same" (boolean)`)
-    }
-    return { tool: pair.tool ?? "", a: pair.a, b: pair.b, same: pair.same, kind: pair.kind ?? (pair.same ? "same" : "different") }
-  })
 
 /** Wilson score interval (95 %) for `hits` out of `n`. */
 const wilson = (hits: number, n: number): readonly [number, number] => {

@@ -1,17 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { readFileSync } from "node:fs"
+import { projectPairs, readPairs } from "../../../bench/semantic/pairs.ts"
 import * as Guard from "../src/Guard.ts"
 
-interface Pair {
-  readonly tool: string
-  readonly a: string
-  readonly b: string
-  readonly same: boolean
-  readonly kind: string
-}
-
-const pairs: ReadonlyArray<Pair> = readFileSync(new URL("../../../bench/semantic/pairs.jsonl", import.meta.url), "utf8")
-  .split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Pair)
+const pairs = readPairs(projectPairs)
 
 /** Kinds of change the Guard reads itself, whatever the embedding says. */
 const refusedKinds = ["entity_swap", "number_change", "date_change", "negation", "unit_change", "polarity_flip", "quote_change"]
