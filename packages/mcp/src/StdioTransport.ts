@@ -3,7 +3,7 @@
  * go to stderr). One connection, one peer: a 2025-11-25 session after `initialize`, or
  * stateless 2026-07-28 requests that carry the `_meta` envelope.
  */
-import { type ClientCapabilities, DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
+import { DEFAULT_MAX_REQUEST_BODY_SIZE } from "@modelcontextprotocol/server"
 import { defaultStreamer, Streamer } from "@tenfold/streaming"
 import { Cause, Context, Effect, Exit, type Fiber, FiberSet, Layer, Option } from "effect"
 import type { Readable, Writable } from "node:stream"
@@ -58,13 +58,14 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const limits = Limits.resolve(options)
         const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_REQUEST_BODY_SIZE
         const maxListens = options.maxListenStreams ?? 100
-        const session: SessionState & { clientCapabilities: ClientCapabilities; initialized: boolean } = {
+        const session: SessionState & { initialized: boolean } = {
           id: "stdio",
           logLevel: undefined,
           subscriptions: new Set(),
-          clientCapabilities: {},
           initialized: false
         }
+        /** The connection's one session peer, rebuilt by `initialize` only (not allocated per request). */
+        let peer: Peer = { stateless: false, principal: undefined, clientCapabilities: {}, logLevel: undefined, session }
         const calls = yield* FiberSet.make<Answer>()
         const maxInflight = options.maxInflightCalls ?? 1000
         /** Calls running, by id for `notifications/cancelled` (a client may reuse an id: the set counts them). */
@@ -164,10 +165,9 @@ export class StdioTransport extends Context.Service<StdioTransport, {
               if (method === "initialize") {
                 const capabilities = Limits.sessionCapabilities(params, limits.maxClientCapabilitiesBytes)
                 if (capabilities instanceof ProtocolError) return write(errorBytes(id, capabilities.code, capabilities.message, capabilities.data))
-                session.clientCapabilities = capabilities
+                peer = { ...peer, clientCapabilities: capabilities }
                 return write(resultBytes(id, JSON.stringify(dispatcher.initializeResult(params.protocolVersion).result)))
               }
-              const peer: Peer = { stateless: false, principal: undefined, clientCapabilities: session.clientCapabilities, logLevel: undefined, session }
               return answer(id, dispatcher.handle(id, method, params, peer, outbound))
             }
           }
