@@ -5,6 +5,7 @@
  * hold while there is too little of it, so an idle server raises nothing.
  */
 import { Context, Effect, Layer, Metric, Schedule } from "effect"
+import { cacheLookups } from "./internal/Window.ts"
 import type { ActiveAlert, TelemetrySnapshot } from "./Snapshot.ts"
 
 /** One target: the figure it checks, the limit, and which side of it breaks the rule. */
@@ -44,7 +45,6 @@ export const defaultTargets = {
   minRequests: 20
 } satisfies Required<AlertTargets>
 
-const lookups = (s: TelemetrySnapshot) => s.cache.tiers.reduce((n, t) => n + t.hits, 0) + Math.min(...s.cache.tiers.map((t) => t.misses))
 
 /** The rules of `targets` (defaults for those not given; those set to 0 left out). */
 export const rules = (targets: AlertTargets = {}): ReadonlyArray<AlertRule> => {
@@ -68,7 +68,7 @@ export const rules = (targets: AlertTargets = {}): ReadonlyArray<AlertRule> => {
       target: `cache hit rate at least ${t.minCacheHitRate}`,
       limit: t.minCacheHitRate,
       breaksWhen: "below",
-      value: (s) => (s.cache.tiers.length > 0 && lookups(s) >= t.minRequests ? s.cache.hitRate : undefined)
+      value: (s) => (s.cache.tiers.length > 0 && cacheLookups(s.cache.tiers).lookups >= t.minRequests ? s.cache.hitRate : undefined)
     },
     { name: "cpu", severity: "critical", target: `CPU utilisation at most ${t.maxCpu}`, limit: t.maxCpu, breaksWhen: "above", value: (s) => s.process.cpu }
   ]

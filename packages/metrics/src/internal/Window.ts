@@ -82,13 +82,20 @@ const groups = (now: Map<string, Series>, before: Map<string, Series>): Array<Re
 const windowOf = (now: Map<string, Series>, before: Map<string, Series>): Array<Series> =>
   [...now].map(([name, series]) => difference(series, before.get(name)))
 
-/** Hits / lookups over every tier: a lookup that misses everywhere is missed by every tier, so the fewest misses of any tier are the lookups no tier answered. */
-const overallHitRate = (tiers: ReadonlyArray<TierRates>) => {
-  if (tiers.length === 0) return { hitRate: 0, missRate: 0 }
-  const hits = tiers.reduce((n, t) => n + t.hits, 0)
+/**
+ * Lookups over every tier, and those no tier answered: a lookup that misses everywhere is missed
+ * by every tier, so the fewest misses of any tier are the lookups no tier answered (0 and 0 without tiers).
+ */
+export const cacheLookups = (tiers: ReadonlyArray<TierRates>): { readonly lookups: number; readonly misses: number } => {
+  if (tiers.length === 0) return { lookups: 0, misses: 0 }
   const misses = Math.min(...tiers.map((t) => t.misses))
-  const lookups = hits + misses
-  return lookups === 0 ? { hitRate: 0, missRate: 0 } : { hitRate: hits / lookups, missRate: misses / lookups }
+  return { lookups: tiers.reduce((n, t) => n + t.hits, 0) + misses, misses }
+}
+
+/** Hits / lookups over every tier (see {@link cacheLookups}). */
+const overallHitRate = (tiers: ReadonlyArray<TierRates>) => {
+  const { lookups, misses } = cacheLookups(tiers)
+  return lookups === 0 ? { hitRate: 0, missRate: 0 } : { hitRate: (lookups - misses) / lookups, missRate: misses / lookups }
 }
 
 /** The snapshot of the window from `before` to `now` (alerts left empty: `Alerts` fills them). */
