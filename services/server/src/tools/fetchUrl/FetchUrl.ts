@@ -6,7 +6,8 @@
 import type { ConnectionError, ConnectionPool, StreamedResponse } from "@tenfold/connections"
 import { Tool } from "@tenfold/mcp"
 import { Duration, Effect, Semaphore, Stream } from "effect"
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib"
+import { promisify } from "node:util"
+import { brotliDecompress, gunzip, inflate } from "node:zlib"
 import { decode, kindOf, type Kind, parseContentType, prettyJson, sniff } from "./Content.ts"
 import { toMarkdown } from "./Html.ts"
 import { DEFAULT_MAX_LENGTH, type FetchUrlInput, type FetchUrlSettings } from "./index.ts"
@@ -86,28 +87,25 @@ const readBody = (response: StreamedResponse, ctx: Tool.ToolContext) =>
       received += chunk.length
       return report(received)
     })
-    const body = new Uint8Array(received)
-    let offset = 0
-    for (const chunk of chunks) {
-      body.set(chunk, offset)
-      offset += chunk.length
-    }
-    return body
+    return Buffer.concat(chunks, received)
   })
 
-/** Decoders of the Content-Encodings a server may use although none was asked for (no Accept-Encoding is sent). */
-const DECODERS: ReadonlyMap<string, (body: Uint8Array, options: { maxOutputLength: number }) => Uint8Array> = new Map([
-  ["gzip", gunzipSync],
-  ["x-gzip", gunzipSync],
-  ["deflate", inflateSync],
-  ["br", brotliDecompressSync]
+type Decoder = (body: Uint8Array, options: { maxOutputLength: number }) => Promise<Uint8Array>
+const gunzipAsync: Decoder = promisify(gunzip)
+
+/** Decoders of the Content-Encodings a server may use although none was asked for (no Accept-Encoding is sent); they run on libuv's thread pool, not the event loop. */
+const DECODERS: ReadonlyMap<string, Decoder> = new Map([
+  ["gzip", gunzipAsync],
+  ["x-gzip", gunzipAsync],
+  ["deflate", promisify(inflate)],
+  ["br", promisify(brotliDecompress)]
 ])
 
 /** `body` decoded by its Content-Encoding, at most `maxBytes` of output (a compression bomb stops there). */
 const decompress = (body: Uint8Array, encoding: string | undefined, maxBytes: number): Effect.Effect<Uint8Array, Tool.ToolError> => {
   const decoder = encoding === undefined || encoding === "identity" ? undefined : DECODERS.get(encoding)
   if (decoder === undefined) return Effect.succeed(body)
-  return Effect.try({
+  return Effect.tryPromise({
     try: () => decoder(body, { maxOutputLength: maxBytes }),
     catch: (error) =>
       refuse(
