@@ -46,8 +46,5 @@ export class Embedder extends Context.Service<Embedder, {
   readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Float32Array>, EmbedError>
 }>()("@tenfold/semantic/Embedder") {}
 
-/** Scales a vector in place to unit length (a zero vector stays zero) and returns it; backends call it on every output. */
-export const normalize: (vector: Float32Array) => Float32Array = vector.normalize
-
 /** The cosine similarity of two unit vectors of the same model: their dot product, in [-1, 1]. */
 export const cosine: (a: Float32Array, b: Float32Array) => number = vector.dot

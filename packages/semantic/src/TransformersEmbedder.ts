@@ -40,7 +40,7 @@ export interface TransformersEmbedderOptions {
 }
 
 /** The directory the model's files are read from. */
-export const modelDirectory = (options: Pick<TransformersEmbedderOptions, "localModelPath" | "model">): string =>
+const modelDirectory = (options: Pick<TransformersEmbedderOptions, "localModelPath" | "model">): string =>
   join(options.localModelPath, options.model)
 
 const configDimensions = (options: TransformersEmbedderOptions) =>

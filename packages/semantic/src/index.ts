@@ -1,7 +1,7 @@
 /**
  * @tenfold/semantic — Tenfold's semantic cache tier (L3): local embeddings, an HNSW vector index and a guard against wrong hits.
  */
-export { cosine, EmbedError, Embedder, normalize } from "./Embedder.ts"
+export { cosine, EmbedError, Embedder } from "./Embedder.ts"
 export type { EmbedFailure } from "./Embedder.ts"
 export * as UseLiteEmbedder from "./UseLiteEmbedder.ts"
 export { load as loadVectorIndex, make as makeVectorIndex, MAX_K, toUnitVector, VectorIndex, VectorIndexError } from "./VectorIndex.ts"
