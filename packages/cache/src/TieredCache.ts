@@ -33,6 +33,8 @@ export interface Served {
   readonly source: Source
   /** Epoch ms until which the value is fresh (for the caller's cache hints); 0 when not cached. */
   readonly freshUntil: number
+  /** True for a computed value that reports a failure (`Computed.failed`): every caller sharing the computation counts it as one. */
+  readonly failed?: boolean
 }
 
 /** What the lower tiers answered: a fresh value, or the grace fallback. */
@@ -210,7 +212,7 @@ export const make = (options: TieredCacheOptions = {}) =>
           return { value: usable.value, source: "stale", freshUntil: usable.freshUntil } satisfies Served
         }
         const freshUntil = cacheable ? yield* store(key, policy, value, release) : yield* Effect.as(release, 0)
-        return { value, source: "computed", freshUntil } satisfies Served
+        return { value, source: "computed", freshUntil, failed: failed === true } satisfies Served
       })
 
     /**

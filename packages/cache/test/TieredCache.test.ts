@@ -183,6 +183,20 @@ describe("TieredCache", () => {
       assert.strictEqual((yield* Fiber.join(staying)).value, "\"done\"")
     }).pipe(Effect.provide(MemoryOnly)))
 
+  it.effect("every caller sharing a computation learns that its result reports a failure", () =>
+    Effect.gen(function*() {
+      const cache = yield* TieredCache
+      const slow = Effect.sleep("1 second").pipe(Effect.as({ value: "\"error\"", cacheable: false, failed: true }))
+      const first = yield* Effect.forkChild(serve(cache, keyOf("k"), policy(), slow))
+      const second = yield* Effect.forkChild(serve(cache, keyOf("k"), policy(), Effect.die("a waiter's own computation never runs")))
+      yield* Effect.yieldNow
+      yield* TestClock.adjust("1 second")
+      const served = [yield* Fiber.join(first), yield* Fiber.join(second)]
+      assert.deepStrictEqual(served.map((s) => [s.source, s.failed]), [["computed", true], ["computed", true]])
+      const ok = yield* serve(cache, keyOf("k"), policy(), Effect.succeed({ value: "\"v\"", cacheable: true }))
+      assert.notStrictEqual(ok.failed, true)
+    }).pipe(Effect.provide(MemoryOnly)))
+
   it.effect("closing the layer interrupts a computation in flight and answers its waiters", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()

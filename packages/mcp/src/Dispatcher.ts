@@ -264,7 +264,6 @@ export const make = (options: DispatcherOptions) =>
     ): Answer | Effect.Effect<Answer> => {
       let foreground = false
       let ran = false
-      let failed = false
       const compute = Effect.suspend(() => {
         ran = foreground
         const decoded = tool.decodeArguments(params.arguments)
@@ -276,7 +275,7 @@ export const make = (options: DispatcherOptions) =>
             if (inputDependent.size >= MAX_INPUT_DEPENDENT_KEYS) inputDependent.clear()
             inputDependent.add(key.id)
           }
-          failed = value.isError === true
+          const failed = value.isError === true
           return { value: JSON.stringify(value), cacheable: !use.asked && !failed && value.resultType === undefined, failed }
         })
       })
@@ -287,7 +286,7 @@ export const make = (options: DispatcherOptions) =>
         Effect.flatMap((served) =>
           !ran && served.freshUntil === 0 && inputDependent.has(key.id)
             ? uncachedCall(id, tool, params, peer, out)
-            : Effect.succeed((failed && served.source === "computed" ? failedOk : ok)(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
+            : Effect.succeed((served.failed === true ? failedOk : ok)(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil))))
         ),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))
       )
