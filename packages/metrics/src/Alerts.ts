@@ -36,7 +36,7 @@ export interface AlertTargets {
   readonly minRequests?: number
 }
 
-export const defaultTargets = {
+const defaultTargets = {
   avgLatencyMs: 100,
   p95LatencyMs: 500,
   minRequestsPerSecond: 1000,

@@ -58,7 +58,7 @@ export const makeJsonLogger = (write: (line: string) => void): Logger.Logger<unk
   })
 
 /** The JSON-lines logger of `--log-format json`: one line per log on stderr, written synchronously. */
-export const jsonLogger: Logger.Logger<unknown, void> = makeJsonLogger((line) => void process.stderr.write(line))
+const jsonLogger: Logger.Logger<unknown, void> = makeJsonLogger((line) => void process.stderr.write(line))
 
 /** Logging as configured: the JSON logger in place of the default one for `json`, and the least severe level logged. */
 export const layer = (options: { readonly logFormat: LogFormat; readonly logLevel: Level }): Layer.Layer<never> =>

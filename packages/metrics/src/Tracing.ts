@@ -147,7 +147,7 @@ const annotated = <A, E>(
   )
 
 /** Logs only: annotations, and the client's span as the parent so log lines carry its trace id. */
-export const makeLogs = (): ToolCallTracing["Service"] => ({
+const makeLogs = (): ToolCallTracing["Service"] => ({
   call: (request, answer, errorOf) => {
     const context = traceContext(request.params?._meta)
     const logged = annotated(request, answer, errorOf, (_, value) => Effect.succeed(value))
@@ -162,7 +162,7 @@ class ToolCallFailed<A> extends Data.TaggedError("ToolCallFailed")<{ readonly me
 const spanOptions = { captureStackTrace: false } as const
 
 /** Spans: `tools/call <tool>` (server) around each call and `execute_tool <tool>` around each run. */
-export const makeSpans = (parentOf: (context: TraceContext) => Tracer.AnySpan): ToolCallTracing["Service"] => ({
+const makeSpans = (parentOf: (context: TraceContext) => Tracer.AnySpan): ToolCallTracing["Service"] => ({
   call: <A>(request: ToolCallRequest, answer: Effect.Effect<A>, errorOf: (answer: A) => string | undefined) => {
     const tool = request.tool
     const context = traceContext(request.params?._meta)

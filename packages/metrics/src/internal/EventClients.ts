@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 export const event = (name: string, json: string): string => `event: ${name}\ndata: ${json}\n\n`
 
 /** Seconds a refused page waits before it tries again; EventSource also reconnects after this. */
-export const RETRY_AFTER_SECONDS = 5
+const RETRY_AFTER_SECONDS = 5
 
 export interface EventClientsOptions {
   /** Most streams open at once; past it a new one is answered 503 with Retry-After. */

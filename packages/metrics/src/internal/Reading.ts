@@ -8,7 +8,7 @@ import type { ProcessReading } from "../ProcessMetrics.ts"
 import { names as requestNames } from "../RequestMetrics.ts"
 
 /** Names other packages record under (see /metrics in the README). */
-export const sharedNames = {
+const sharedNames = {
   taskDuration: "tenfold_task_duration_seconds",
   taskFailures: "tenfold_task_failures_total",
   poolActive: "tenfold_pool_active",
