@@ -125,6 +125,13 @@ describe("ConnectionPool", () => {
         assert.deepStrictEqual([last.status, last.text(), again.requests()], [503, "busy", 2])
       }))
 
+    it.live("fails with HttpStatus past its retries when asked to (failOnStatus)", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.start(flaky(5))
+        const failed = yield* usingPool({}, (pool) => Effect.flip(pool.request({ url: server.url, retries: 1, failOnStatus: true })))
+        assert.deepStrictEqual([failed._tag, failed._tag === "HttpStatus" ? failed.status : 0, server.requests()], ["HttpStatus", 503, 2])
+      }))
+
     it.live("never retries a POST unless declared idempotent", () =>
       Effect.gen(function*() {
         const server = yield* TestServer.start(flaky(2))
