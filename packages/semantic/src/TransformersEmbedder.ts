@@ -83,9 +83,9 @@ export const make = (
       model: options.model,
       dimensions,
       startWorker: () => new Worker(workerSource, { eval: true, workerData: settings }),
-      maxBatch: options.maxBatch ?? 32,
-      maxQueue: options.maxQueue ?? 1024,
-      maxTextLength: options.maxTextLength ?? 2000
+      maxBatch: options.maxBatch,
+      maxQueue: options.maxQueue,
+      maxTextLength: options.maxTextLength
     })
   })
 

@@ -31,14 +31,7 @@ export const workerUrl = new URL(`./internal/UseLiteWorker.${import.meta.url.end
 
 /** Builds the embedder in the current scope, with the number of workers it started (for tests and figures). */
 export const make = (options: UseLiteOptions = {}): Effect.Effect<WorkerEmbedder.WorkerEmbedder, never, Scope.Scope> =>
-  WorkerEmbedder.make({
-    model,
-    dimensions,
-    startWorker: () => new Worker(workerUrl),
-    maxBatch: options.maxBatch ?? 32,
-    maxQueue: options.maxQueue ?? 1024,
-    maxTextLength: options.maxTextLength ?? 2000
-  })
+  WorkerEmbedder.make({ ...options, model, dimensions, startWorker: () => new Worker(workerUrl) })
 
 /** The `Embedder` backed by USE lite; building the layer starts nothing, the first `embed` starts the worker. */
 export const layer = (options?: UseLiteOptions): Layer.Layer<Embedder> =>

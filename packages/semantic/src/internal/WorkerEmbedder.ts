@@ -18,12 +18,12 @@ export interface WorkerEmbedderOptions {
   readonly dimensions: number
   /** Starts one worker thread that speaks `workerProtocol`. */
   readonly startWorker: () => Worker
-  /** The most texts sent to the worker in one batch. */
-  readonly maxBatch: number
-  /** The most texts waiting or being embedded; a request that would pass it fails with `Overloaded`. */
-  readonly maxQueue: number
-  /** Texts are NFKC-normalised and cut to this many characters (at a word boundary when one is near). */
-  readonly maxTextLength: number
+  /** The most texts sent to the worker in one batch (default 32: throughput stops rising past it). */
+  readonly maxBatch?: number | undefined
+  /** The most texts waiting or being embedded; a request that would pass it fails with `Overloaded` (default 1024). */
+  readonly maxQueue?: number | undefined
+  /** Texts are NFKC-normalised and cut to this many characters, at a word boundary when one is near (default 2000). */
+  readonly maxTextLength?: number | undefined
 }
 
 /** A worker-backed embedder and how many workers it has started (0 until the first request). */
@@ -57,6 +57,7 @@ export const prepare = (text: string, max: number): string => truncate(truncate(
 /** Builds the embedder in the current scope; closing the scope stops the worker and fails what waits with `Closed`. */
 export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedder, never, Scope.Scope> =>
   Effect.gen(function*() {
+    const { maxBatch = 32, maxQueue = 1024, maxTextLength = 2000 } = options
     const error = (reason: EmbedFailure, detail: string) => new EmbedError({ reason, model: options.model, detail })
     const queue = yield* Queue.unbounded<Pending>()
     let accepted = 0
@@ -129,7 +130,7 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
       })
 
     const serveOneBatch = Effect.gen(function*() {
-      const batch = yield* Queue.takeBetween(queue, 1, options.maxBatch)
+      const batch = yield* Queue.takeBetween(queue, 1, maxBatch)
       inFlight = batch
       const result = yield* Effect.exit(runBatch(batch.map((p) => p.text)))
       inFlight = []
@@ -148,11 +149,11 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
     const enqueue = (texts: ReadonlyArray<string>) =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(closedError())
-        if (accepted + texts.length > options.maxQueue) {
-          return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${texts.length} more; at most ${options.maxQueue}`))
+        if (accepted + texts.length > maxQueue) {
+          return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${texts.length} more; at most ${maxQueue}`))
         }
         const pending = texts.map((text): Pending => ({
-          text: prepare(text, options.maxTextLength),
+          text: prepare(text, maxTextLength),
           reply: Deferred.makeUnsafe()
         }))
         Queue.offerAllUnsafe(queue, pending)
@@ -163,7 +164,7 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
     const embedder = Embedder.of({
       model: options.model,
       dimensions: options.dimensions,
-      maxTextLength: options.maxTextLength,
+      maxTextLength,
       embed: (texts) => (texts.length === 0 ? Effect.succeed([]) : enqueue(texts))
     })
     return { embedder, workersStarted: () => started }
