@@ -62,6 +62,8 @@ export const make = (snapshot: Effect.Effect<TelemetrySnapshot>, options: Dashbo
 
     const sample = snapshot.pipe(
       Effect.map((taken) => {
+        // the telemetry loop and this one are not in phase: a frame that finds no newer reading sends nothing
+        if (latest !== undefined && taken.at === latest.at) return
         const point = pointOf(taken)
         history.push(point)
         latest = trimmed(taken)

@@ -120,6 +120,16 @@ describe("Dashboard", () => {
       assert.deepStrictEqual(history[4]!.pools, { tools: 0.25 })
     }))
 
+  it.effect("keeps and sends each telemetry reading once, when a frame finds the same reading as the one before", () =>
+    Effect.gen(function*() {
+      // telemetry read every 2 s under a dashboard ticking every second: every other frame finds no new reading
+      const snapshot = Effect.map(Clock.currentTimeMillis, (now) => snapshotAt(Math.floor(now / 2000) * 2000, Math.floor(now / 2000)))
+      const dashboard = yield* make(snapshot, { historySize: 10 })
+      yield* TestClock.adjust("6 seconds")
+      const history = yield* dashboard.history
+      assert.deepStrictEqual(history.map((p) => p.t), [0, 2, 4, 6])
+    }))
+
   it.effect("sends a new stream the history at once, then one tick per interval", () =>
     Effect.gen(function*() {
       const { snapshot } = yield* counting
