@@ -94,9 +94,13 @@ const update = (now: ProcessReading, before: ProcessReading | undefined, seconds
   heapUsed.updateUnsafe(now.heapUsedBytes, context)
   eventLoopDelayP99.updateUnsafe(now.loopDelayP99Ms / 1000, context)
   if (before === undefined) return
-  cpuUtilisation.updateUnsafe(seconds > 0 ? Math.min(1, cpu / (seconds * cores)) : 0, context)
+  cpuUtilisation.updateUnsafe(cpuRatio(cpu, seconds, cores), context)
   eventLoopUtilisation.updateUnsafe(utilisation(now, before), context)
 }
+
+/** CPU time `cpuSeconds` used over `seconds` of wall time on `cores` cores, 0..1 (0 for no time). */
+export const cpuRatio = (cpuSeconds: number, seconds: number, cores: number): number =>
+  seconds > 0 ? Math.min(1, cpuSeconds / (seconds * cores)) : 0
 
 /** Event-loop utilisation between two readings, 0..1. */
 export const utilisation = (now: ProcessReading, before: ProcessReading): number => {

@@ -2,7 +2,7 @@
  * Window arithmetic: a `TelemetrySnapshot` from two readings of the registry (the newest and the
  * oldest kept), and percentiles from the difference of two cumulative histograms.
  */
-import { utilisation } from "../ProcessMetrics.ts"
+import { cpuRatio, utilisation } from "../ProcessMetrics.ts"
 import type { Latency, PoolUse, RequestGroup, TelemetrySnapshot, TierRates } from "../Snapshot.ts"
 import type { Reading, Series } from "./Reading.ts"
 
@@ -121,7 +121,7 @@ export const between = (before: Reading, now: Reading, startedAt: number, cores:
     methods: groups(now.methods, before.methods),
     tools: groups(now.tools, before.tools),
     process: {
-      cpu: seconds > 0 ? Math.min(1, (now.process.cpuSeconds - before.process.cpuSeconds) / (seconds * cores)) : 0,
+      cpu: cpuRatio(now.process.cpuSeconds - before.process.cpuSeconds, seconds, cores),
       memory: now.process.rssBytes / now.process.totalMemoryBytes,
       rssBytes: now.process.rssBytes,
       heapUsedBytes: now.process.heapUsedBytes,
