@@ -7,15 +7,17 @@
  *    the exact scan and search p50 for M × efConstruction × efSearch — the evidence for the
  *    defaults in packages/semantic/src/VectorIndex.ts.
  * 2. Per size, with the shipped defaults: build time, memory growth (RSS; hnswlib allocates
- *    natively), save and load time of the graph, search p50/p99 of `VectorIndex` (hnsw and exact), recall, and — when an embedder
- *    layer is available — embed + search p50/p99 for one query text.
+ *    natively), save and load time of the graph, search p50/p99 of `VectorIndex` (hnsw and exact),
+ *    recall, and embed (USE-lite) + search p50/p99 for one query text.
  *
- * Vectors: synthetic embeddings shaped like real ones — topics in a 48-dimensional latent space
- * projected to 512 dimensions plus isotropic noise, unit length. Queries: half are near
- * duplicates of stored entries (a paraphrase), half fresh draws (a miss). Random unit vectors
- * would flatter nothing and test nothing: in 512 dimensions they are all nearly orthogonal.
+ * Vectors: USE-lite embeddings of BENCH_EMBEDDED texts generated from tool-style templates; past
+ * those, each entry mixes two real vectors plus a little noise (embedding 100k texts on 2 cores
+ * would take most of the run), unit length. Queries: BENCH_QUERIES more generated texts, embedded
+ * the same way. Random unit vectors would flatter nothing and test nothing: in 512 dimensions they
+ * are all nearly orthogonal.
  *
- * Env: BENCH_SIZES (default "1000,10000,100000"), BENCH_QUERIES (HNSW queries per size, 1000),
+ * Env: BENCH_SIZES (default "1000,10000,100000"), BENCH_EMBEDDED (real embeddings, 4000),
+ * BENCH_QUERIES (HNSW queries per size, 1000), BENCH_EMBED_QUERIES (embed + search queries, 200),
  * BENCH_EXACT_QUERIES (exact-scan queries per size, 100), BENCH_SWEEP_N (10000; 0 skips part 1),
  * BENCH_SEED (7). Writes bench/results/semantic-index.json.
  */
@@ -25,6 +27,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Embedder } from "../packages/semantic/src/Embedder.ts"
+import { dot, normalize } from "../packages/semantic/src/internal/vector.ts"
 import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
 import { load, make, type VectorIndexOptions } from "../packages/semantic/src/VectorIndex.ts"
 import { formatTable, machine, writeResults } from "./support.ts"
@@ -51,14 +54,6 @@ const generator = (seed: number) => {
   }
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform())
   return { uniform, normal }
-}
-
-const normalise = (v: Float32Array) => {
-  let norm = 0
-  for (const x of v) norm += x * x
-  const scale = 1 / Math.sqrt(norm)
-  for (let i = 0; i < v.length; i++) v[i]! *= scale
-  return v
 }
 
 /** Fillers for the query templates: tool-style requests a cache in front of MCP tools would see. */
@@ -103,7 +98,7 @@ const corpus = (embedded: ReadonlyArray<Float32Array>, count: number, seed: numb
   return Array.from({ length: count }, (_, i) => {
     if (i < embedded.length) return embedded[i]!
     const [a, b] = [pick(), pick()]
-    return normalise(Float32Array.from(a, (x, d) => x + 0.5 * b[d]! + normal() * 0.015))
+    return normalize(Float32Array.from(a, (x, d) => x + 0.5 * b[d]! + normal() * 0.015))
   })
 }
 
@@ -128,11 +123,7 @@ const memoryMiB = () => {
 
 /** Exact top-k labels by dot product (the ground truth; vectors are unit length). */
 const exactTopK = (vectors: ReadonlyArray<Float32Array>, query: Float32Array, k: number) => {
-  const scores = vectors.map((v, i) => {
-    let s = 0
-    for (let d = 0; d < DIMENSIONS; d++) s += v[d]! * query[d]!
-    return [i, s] as const
-  })
+  const scores = vectors.map((v, i) => [i, dot(v, query)] as const)
   return scores.sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i)
 }
 
