@@ -96,7 +96,7 @@ const checkOptions = (options: VectorIndexOptions): VectorIndexError | undefined
  * A unit-length copy of `vector`, or why it cannot be indexed. Checks type, length and every
  * element before anything native sees it.
  */
-export const toUnitVector = (vector: unknown, dimensions: number): Float32Array | VectorIndexError => {
+const toUnitVector = (vector: unknown, dimensions: number): Float32Array | VectorIndexError => {
   if (!(vector instanceof Float32Array) && !Array.isArray(vector)) {
     return invalid("NotAVector", "expected a Float32Array or an array of numbers")
   }

@@ -4,7 +4,7 @@
 export { cosine, EmbedError, Embedder } from "./Embedder.ts"
 export type { EmbedFailure } from "./Embedder.ts"
 export * as UseLiteEmbedder from "./UseLiteEmbedder.ts"
-export { load as loadVectorIndex, make as makeVectorIndex, MAX_K, toUnitVector, VectorIndex, VectorIndexError } from "./VectorIndex.ts"
+export { load as loadVectorIndex, make as makeVectorIndex, MAX_K, VectorIndex, VectorIndexError } from "./VectorIndex.ts"
 export type { Vector, VectorHit, VectorIndexOptions } from "./VectorIndex.ts"
 export * as TransformersEmbedder from "./TransformersEmbedder.ts"
 export type { TransformersEmbedderOptions } from "./TransformersEmbedder.ts"
