@@ -141,16 +141,19 @@ function tile(parent, label, value, unit, sub, cls) {
 }
 function split(text) { var i = text.indexOf(" "); return i < 0 ? [text, ""] : [text.slice(0, i), text.slice(i + 1)]; }
 
+// a tile warns while its alert rule fires, so it follows the configured targets (TENFOLD_ALERT_*)
+function firing(s, rule) { return s.alerts.some(function (a) { return a.rule === rule; }) ? "warn" : ""; }
+
 function drawTiles(s) {
   var tiles = document.getElementById("tiles");
   tiles.textContent = "";
   var r = s.requests, lat = split(ms(r.p95Ms)), mem = split(mib(s.process.rssBytes));
   var errorRate = r.count > 0 ? r.failures / r.count : 0;
   tile(tiles, "Requests / s", rate(r.perSecond), "", r.successes + " ok · " + r.failures + " failed");
-  tile(tiles, "Latency p95", lat[0], lat[1], "p50 " + split(ms(r.p50Ms))[0] + " · p99 " + ms(r.p99Ms), r.p95Ms > 500 ? "warn" : "");
+  tile(tiles, "Latency p95", lat[0], lat[1], "p50 " + split(ms(r.p50Ms))[0] + " · p99 " + ms(r.p99Ms), firing(s, "latency_p95"));
   tile(tiles, "Errors", pct(errorRate), "", rate(s.windowSeconds > 0 ? r.failures / s.windowSeconds : 0) + " / s", errorRate > 0.05 ? "bad" : "");
   tile(tiles, "Cache hit rate", pct(s.cache.hitRate), "", s.cache.tiers.length + (s.cache.tiers.length === 1 ? " tier" : " tiers"));
-  tile(tiles, "CPU", pct(s.process.cpu), "", "event loop " + pct(s.process.eventLoop), s.process.cpu > 0.7 ? "warn" : "");
+  tile(tiles, "CPU", pct(s.process.cpu), "", "event loop " + pct(s.process.eventLoop), firing(s, "cpu"));
   tile(tiles, "Memory", mem[0], mem[1], "heap " + mib(s.process.heapUsedBytes));
   tile(tiles, "Tasks running", String(s.tasks.concurrent), "", pct(s.tasks.successRate) + " ok · avg " + ms(s.tasks.avgCompletionMs));
 }
