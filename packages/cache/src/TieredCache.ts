@@ -195,9 +195,10 @@ export const make = (options: TieredCacheOptions = {}) =>
     /** Runs `compute` and stores a cacheable result (grace answers a failure); releases the lock once, with the writes when it stores. */
     const computeAndStore = <E>(key: CacheKey, policy: CachePolicy, compute: Effect.Effect<Computed, E>, fallback: Entry | undefined, release: Effect.Effect<void>) =>
       Effect.gen(function*() {
-        const started = performance.now()
+        // run times only matter to `coordinating`: without a lock and a bus nothing is measured
+        const started = lock !== undefined && bus !== undefined ? performance.now() : undefined
         const computed = yield* Effect.exit(compute)
-        lastRunMs.set(key.tool, performance.now() - started)
+        if (started !== undefined) lastRunMs.set(key.tool, performance.now() - started)
         const usable = fallback !== undefined && now() < fallback.staleUntil ? fallback : undefined
         if (Exit.isFailure(computed)) {
           yield* release
