@@ -24,7 +24,7 @@ import { spawn } from "node:child_process"
 import { get } from "node:http"
 import { fileURLToPath } from "node:url"
 import { Pool } from "undici"
-import { formatTable, machine, startServer, stopServers, writeResults } from "./support.ts"
+import { formatTable, machine, startServer, stopServers, writeResults, percentile } from "./support.ts"
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 10_000)
 const warmup = Number(process.env.BENCH_WARMUP ?? 5000)
@@ -130,7 +130,6 @@ const variants: ReadonlyArray<Variant> = [
   }
 ]
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
 
 interface Throughput {
   readonly variant: string

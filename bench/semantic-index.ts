@@ -30,7 +30,7 @@ import { Embedder } from "../packages/semantic/src/Embedder.ts"
 import { dot, normalize } from "../packages/semantic/src/internal/vector.ts"
 import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
 import { load, make, type VectorIndexOptions } from "../packages/semantic/src/VectorIndex.ts"
-import { formatTable, machine, writeResults } from "./support.ts"
+import { formatTable, machine, writeResults, percentile } from "./support.ts"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const knobs = {
@@ -108,7 +108,6 @@ const embedAll = (embedder: Embedder["Service"], all: ReadonlyArray<string>) =>
 const chunks = <A>(xs: ReadonlyArray<A>, size: number) =>
   Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size))
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 const summary = (samples: Array<number>) => {
   const sorted = samples.slice().sort((a, b) => a - b)
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), n: sorted.length }

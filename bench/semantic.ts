@@ -25,7 +25,7 @@ import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { type Pair, projectPairs, readPairs } from "./semantic/pairs.ts"
-import { formatTable, machine, writeResults } from "./support.ts"
+import { formatTable, machine, writeResults, percentile } from "./support.ts"
 
 interface Scored extends Pair {
   readonly cosine: number
@@ -111,7 +111,6 @@ const bestThreshold = (rows: ReadonlyArray<Row>) =>
   rows.filter((r) => r.rule === "guard" && r.wrongHitRate <= 0.01)
     .toSorted((x, y) => y.paraphraseHitRate - x.paraphraseHitRate || y.threshold - x.threshold)[0]?.threshold
 
-const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 
 /** Microseconds per call, median and p99, of `run` over `items`, `rounds` times. */
 const microseconds = <A>(items: ReadonlyArray<A>, rounds: number, run: (item: A) => unknown) => {
@@ -124,7 +123,7 @@ const microseconds = <A>(items: ReadonlyArray<A>, rounds: number, run: (item: A)
     }
   }
   times.sort((x, y) => x - y)
-  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), calls: times.length }
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), calls: times.length }
 }
 
 /**

@@ -164,3 +164,7 @@ export const writeResults = (file: string, data: unknown) => {
   writeFileSync(new URL(file, resultsDir), JSON.stringify(data, null, 2) + "\n")
   return fileURLToPath(new URL(file, resultsDir))
 }
+
+/** The value at fraction `p` (0..1) of an ascending sample, nearest rank; 0 for an empty one. */
+export const percentile = (sorted: ReadonlyArray<number>, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
