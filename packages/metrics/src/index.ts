@@ -15,6 +15,8 @@ export type { Recorder } from "./RequestMetrics.ts"
 export type * as Snapshot from "./Snapshot.ts"
 export type { TelemetrySnapshot } from "./Snapshot.ts"
 export { Telemetry } from "./Telemetry.ts"
+/** A snapshot cut to the busiest tools and methods (and the newest alerts), as the dashboard sends it: for answers that must stay small. */
+export { trimmed as trimmedSnapshot } from "./internal/Frame.ts"
 export type { TelemetryOptions } from "./Telemetry.ts"
 export * as Tracing from "./Tracing.ts"
 export { ToolCallTracing } from "./Tracing.ts"

@@ -4,10 +4,10 @@
  * runtime is built rather than declared with the static built-in tools.
  */
 import { Tool, ToolRegistry } from "@tenfold/mcp"
-import { Telemetry } from "@tenfold/metrics"
+import { Telemetry, trimmedSnapshot } from "@tenfold/metrics"
 import { Effect, Layer, Schema } from "effect"
 
-/** The tool over `telemetry`: every call answers the current snapshot (never cached). */
+/** The tool over `telemetry`: every call answers the current snapshot (never cached), cut to the busiest tools and methods as the dashboard shows them. */
 export const statsTool = (telemetry: Telemetry["Service"]) =>
   Tool.make({
     name: "tenfold_stats",
@@ -17,7 +17,7 @@ export const statsTool = (telemetry: Telemetry["Service"]) =>
     input: Schema.Struct({}),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     cache: false,
-    handler: () => Effect.map(telemetry.snapshot, (snapshot) => ({ content: [{ type: "text" as const, text: JSON.stringify(snapshot) }], structuredContent: { ...snapshot } }))
+    handler: () => Effect.map(Effect.map(telemetry.snapshot, trimmedSnapshot), (snapshot) => ({ content: [{ type: "text" as const, text: JSON.stringify(snapshot) }], structuredContent: { ...snapshot } }))
   })
 
 /** Registers `tenfold_stats` in the runtime's tool registry, over its `Telemetry`. */
