@@ -21,6 +21,7 @@ const NUMBER_FLAGS = [
   "session-idle-ms",
   "page-size",
   "shutdown-grace-ms",
+  "max-sessions",
   "max-sessions-per-principal",
   "max-listen-streams",
   "max-listen-streams-per-principal",
@@ -92,6 +93,7 @@ Options:
   --session-idle-ms <n>     Close 2025-11-25 sessions idle this long (default 600000)
   --page-size <n>           Items per tools/resources/prompts list page (default 100)
   --shutdown-grace-ms <n>   On SIGINT/SIGTERM, time calls in flight get to finish (default 10000)
+  --max-sessions <n>        2025-11-25 sessions the instance holds (default 10000)
   --max-sessions-per-principal <n>
                             2025-11-25 sessions one principal (or client address) may hold
                             (default 1000; the instance holds --max-sessions, TENFOLD_MAX_SESSIONS)

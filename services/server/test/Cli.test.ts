@@ -117,6 +117,7 @@ describe("Cli.parse", () => {
     it.effect("sets each bound and timeout from its flag, and names the flag of a bad value", () =>
       Effect.gen(function*() {
         const bounds = {
+          "max-sessions": "maxSessions",
           "max-sessions-per-principal": "maxSessionsPerPrincipal",
           "max-listen-streams": "maxListenStreams",
           "max-listen-streams-per-principal": "maxListenStreamsPerPrincipal",
