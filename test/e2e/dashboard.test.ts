@@ -173,6 +173,26 @@ describe("the dashboard's switches", () => {
     }
   })
 
+  it("with --no-telemetry serves no dashboard, no /metrics and no tenfold_stats", async () => {
+    const server = await startHttp({ args: ["--no-telemetry"] })
+    try {
+      const base = `http://127.0.0.1:${server.port}`
+      expect((await raw(`${base}/dashboard`, { method: "GET" })).status).toBe(404)
+      expect((await raw(`${base}/metrics`, { method: "GET" })).status).toBe(404)
+      const client = new Client({ name: "no-telemetry", version: "1.0.0" })
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)))
+      try {
+        const { tools } = await client.listTools()
+        expect(tools.map((t) => t.name)).toContain("text_stats")
+        expect(tools.map((t) => t.name)).not.toContain("tenfold_stats")
+      } finally {
+        await client.close()
+      }
+    } finally {
+      await server.stop()
+    }
+  })
+
   it("is not served with --no-dashboard, and the start line names no dashboard", async () => {
     const server = await startHttp({ args: ["--no-dashboard"] })
     try {

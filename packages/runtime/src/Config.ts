@@ -115,7 +115,7 @@ export const ConfigInput = Schema.Struct({
   maxStreams: Schema.optionalKey(PositiveInt),
   /** Serve the live dashboard at `/dashboard` (default true), behind the same gate as the MCP endpoint. */
   dashboard: Schema.optionalKey(Schema.Boolean),
-  /** Record request, tool, executor and process metrics and evaluate alerts (default true); false costs nothing per request. */
+  /** Record request, tool, executor and process metrics and evaluate alerts (default true); false: no request timing, no alerts, no `/metrics`, dashboard or `tenfold_stats` (the cache still counts its hits and misses). */
   telemetry: Schema.optionalKey(Schema.Boolean),
   /** Serve Prometheus text at `/metrics` (default true; needs telemetry), behind the same gate as the MCP endpoint. */
   metrics: Schema.optionalKey(Schema.Boolean),

@@ -26,7 +26,7 @@ const program = Effect.gen(function*() {
   // around the runtime: its logger, tracer and the dispatcher's tools/call wrapper reach every layer
   const observability = Tenfold.observabilityLayer(config, otlp)
   if (otlp !== undefined) say(`OpenTelemetry export (OTLP/HTTP): ${Otlp.describe(otlp)}`)
-  const runtime = Layer.merge(statsLayer, fetchUrlLayer(fetchUrlOptions(config, version))).pipe(
+  const runtime = Layer.merge(config.telemetry ? statsLayer : Layer.empty, fetchUrlLayer(fetchUrlOptions(config, version))).pipe(
     Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools }))
   )
   const cache = Tenfold.describeCache(config)

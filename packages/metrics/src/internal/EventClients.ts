@@ -47,7 +47,7 @@ export class EventClients {
     res.once("close", forget)
     res.writeHead(200, {
       "content-type": "text/event-stream",
-      "cache-control": "no-store",
+      "cache-control": "no-store, no-transform",
       "x-accel-buffering": "no"
     })
     res.flushHeaders()
