@@ -17,6 +17,8 @@ export default defineConfig({
       { ...source, test: { name: "executor", root: "packages/executor", include: ["test/**/*.test.ts"] } },
       { ...source, test: { name: "metrics", root: "packages/metrics", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
       { ...source, test: { name: "connections", root: "packages/connections", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
+      { ...source, test: { name: "resources", root: "packages/resources", include: ["test/**/*.test.ts"], testTimeout: 30_000 } },
+      { ...source, test: { name: "scheduler", root: "packages/scheduler", include: ["test/**/*.test.ts"], testTimeout: 60_000 } },
       { ...source, test: { name: "streaming", root: "packages/streaming", include: ["test/**/*.test.ts"], testTimeout: 60_000 } },
       { ...source, test: { name: "semantic", root: "packages/semantic", include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
       { ...source, test: { name: "mcp", root: "packages/mcp", include: ["test/**/*.test.ts"] } },

@@ -17,7 +17,7 @@ import { olderNode } from "./support.ts"
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const workspaces = ["packages/executor", "packages/cache", "packages/metrics", "packages/connections", "packages/streaming", "packages/mcp", "packages/runtime", "services/server"]
+const workspaces = ["packages/executor", "packages/cache", "packages/metrics", "packages/connections", "packages/streaming", "packages/semantic", "packages/resources", "packages/scheduler", "packages/mcp", "packages/runtime", "services/server"]
 
 let scratch: string
 let app: string

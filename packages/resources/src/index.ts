@@ -1,0 +1,4 @@
+/**
+ * @tenfold/resources — Tenfold's resource pools (CPU, memory, network), learned resource predictor and admission control.
+ */
+export {}

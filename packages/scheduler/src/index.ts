@@ -1,0 +1,4 @@
+/**
+ * @tenfold/scheduler — Tenfold's parallel DAG executor, worker-thread actors and load balancer.
+ */
+export {}
