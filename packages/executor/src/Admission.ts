@@ -8,8 +8,11 @@ import { type Job, ServerBusy } from "./Job.ts"
 
 /** Decides whether, and when, a run may start. */
 export class Admission extends Context.Service<Admission, {
-  /** Runs `effect` once admitted (possibly after queueing); fails with `ServerBusy` when full. */
-  readonly admit: <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerBusy, R>
+  /**
+   * Runs `effect` once admitted (possibly after queueing); fails with `ServerBusy` when full.
+   * `args` are the run's (untrusted) arguments, for an admission that predicts a run's needs from them.
+   */
+  readonly admit: <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>, args?: unknown) => Effect.Effect<A, E | ServerBusy, R>
   /** Runs admitted and running now, runs waiting in the queue, and how many may run at once. */
   readonly load: () => { readonly running: number; readonly queued: number; readonly capacity: number }
 }>()("@tenfold/executor/Admission") {

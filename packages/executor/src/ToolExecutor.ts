@@ -72,7 +72,7 @@ export const make = (options: ToolExecutorOptions = {}) =>
       return record === undefined ? run(0) : Effect.suspend(() => run(performance.now()))
     }
     return ToolExecutor.of({
-      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect))),
+      run: (job, args, effect) => admission.admit(job, limited(job, placement.place(job, args, effect)), args),
       timeoutMs: timeoutOf
     })
   })
