@@ -19,6 +19,18 @@ export interface CacheOptions {
   readonly shared?: boolean
   /** Results larger than this are not cached (default 1 MiB). */
   readonly maxBytes?: number
+  /**
+   * Let the semantic tier (L3) answer a call from a cached result of a call whose `argument` (a
+   * string) means the same, with every other argument and the scope equal; `false` turns off one
+   * declared in code. `threshold` is the least cosine similarity (default: the tier's).
+   */
+  readonly semantic?: SemanticOptions | false
+}
+
+/** Which text argument the semantic tier compares, and how similar two texts must be. */
+export interface SemanticOptions {
+  readonly argument: string
+  readonly threshold?: number
 }
 
 /** A resolved policy: all durations in milliseconds. */
@@ -28,6 +40,8 @@ export interface CachePolicy {
   readonly graceMs: number
   readonly scope: "public" | "private"
   readonly maxBytes: number
+  /** Set when the tool opted in to the semantic tier (L3); absent, that tier answers miss at once. */
+  readonly semantic?: SemanticOptions
 }
 
 export const DEFAULT_TTL_MS = 60_000
@@ -54,7 +68,8 @@ export const resolve = (options: {
     staleWhileRevalidateMs: ms(merged.staleWhileRevalidate, 0),
     graceMs: ms(merged.grace, 0),
     scope: merged.shared === true ? "public" : "private",
-    maxBytes: merged.maxBytes ?? DEFAULT_MAX_BYTES
+    maxBytes: merged.maxBytes ?? DEFAULT_MAX_BYTES,
+    ...(merged.semantic === undefined || merged.semantic === false ? {} : { semantic: merged.semantic })
   }
 }
 

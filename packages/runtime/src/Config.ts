@@ -25,7 +25,15 @@ export const ToolCacheConfig = Schema.Union([
     staleWhileRevalidate: Schema.optionalKey(Millis),
     grace: Schema.optionalKey(Millis),
     shared: Schema.optionalKey(Schema.Boolean),
-    maxBytes: Schema.optionalKey(PositiveInt)
+    maxBytes: Schema.optionalKey(PositiveInt),
+    /** Semantic cache (L3) on one text argument: `{ "argument": "query", "threshold": 0.85 }` (threshold default: the tier's); `false` turns off a tool's declared one. */
+    semantic: Schema.optionalKey(Schema.Union([
+      Schema.Literal(false),
+      Schema.Struct({
+        argument: Schema.String.check(Schema.isMinLength(1)),
+        threshold: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+      })
+    ]))
   })
 ])
 
@@ -148,7 +156,19 @@ export const ConfigInput = Schema.Struct({
   /** Largest response body `fetch_url` reads, in bytes (default 5 MiB); a larger one is an error result. */
   fetchMaxBytes: Schema.optionalKey(PositiveInt),
   /** Longest one `fetch_url` call may take, redirects and body included (default 30000 ms). */
-  fetchTimeoutMs: Schema.optionalKey(PositiveInt)
+  fetchTimeoutMs: Schema.optionalKey(PositiveInt),
+  /** Which embedder the semantic tier (and `search_documents`) uses: `use-lite` (default, offline, weights in node_modules) or `transformers` (a local ONNX model). */
+  embedder: Schema.optionalKey(Schema.Literals(["use-lite", "transformers"])),
+  /** Root directory of local models for the `transformers` embedder; the model's files are in `<embedderModelPath>/<embedderModel>/`. */
+  embedderModelPath: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** The `transformers` model's directory under `embedderModelPath`, also its hub name (e.g. "Xenova/all-MiniLM-L6-v2"). */
+  embedderModel: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** Let the `transformers` embedder download missing model files from the hub (default false: nothing is fetched). */
+  embedderAllowRemote: Schema.optionalKey(Schema.Boolean),
+  /** Build the semantic tier (L3) even when no tool opts in by declaration or `cacheTools` (default false: built only when one does); for tools registered after start. */
+  semantic: Schema.optionalKey(Schema.Boolean),
+  /** Most entries the semantic tier holds; the least recently hit is evicted past it (default 10000). */
+  semanticMaxEntries: Schema.optionalKey(PositiveInt)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -212,6 +232,12 @@ export interface Config {
   readonly fetchAllowedHosts: ReadonlyArray<string>
   readonly fetchMaxBytes: number
   readonly fetchTimeoutMs: number
+  readonly embedder: "use-lite" | "transformers"
+  readonly embedderModelPath: string | undefined
+  readonly embedderModel: string | undefined
+  readonly embedderAllowRemote: boolean
+  readonly semantic: boolean
+  readonly semanticMaxEntries: number
 }
 
 /**
@@ -283,7 +309,13 @@ export const defaults: Config = {
   fetchAllowPrivate: false,
   fetchAllowedHosts: [],
   fetchMaxBytes: 5 * 1024 * 1024,
-  fetchTimeoutMs: 30_000
+  fetchTimeoutMs: 30_000,
+  embedder: "use-lite",
+  embedderModelPath: undefined,
+  embedderModel: undefined,
+  embedderAllowRemote: false,
+  semantic: false,
+  semanticMaxEntries: 10_000
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -352,7 +384,13 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_FETCH_ALLOW_PRIVATE", "fetchAllowPrivate", "boolean"],
   ["TENFOLD_FETCH_ALLOWED_HOSTS", "fetchAllowedHosts", "list"],
   ["TENFOLD_FETCH_MAX_BYTES", "fetchMaxBytes", "number"],
-  ["TENFOLD_FETCH_TIMEOUT_MS", "fetchTimeoutMs", "number"]
+  ["TENFOLD_FETCH_TIMEOUT_MS", "fetchTimeoutMs", "number"],
+  ["TENFOLD_EMBEDDER", "embedder", "string"],
+  ["TENFOLD_EMBEDDER_MODEL_PATH", "embedderModelPath", "string"],
+  ["TENFOLD_EMBEDDER_MODEL", "embedderModel", "string"],
+  ["TENFOLD_EMBEDDER_ALLOW_REMOTE", "embedderAllowRemote", "boolean"],
+  ["TENFOLD_SEMANTIC", "semantic", "boolean"],
+  ["TENFOLD_SEMANTIC_MAX_ENTRIES", "semanticMaxEntries", "number"]
 ]
 
 /** The documented environment variables, for `--help`. */

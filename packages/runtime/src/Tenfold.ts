@@ -25,6 +25,7 @@ import {
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ConnectionPool } from "@tenfold/connections"
 import { ToolExecutor } from "@tenfold/executor"
+import { EmbedError, Embedder, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Streamer } from "@tenfold/streaming"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
@@ -65,6 +66,26 @@ export const cacheLayer = (config: Config) => {
     config.cacheDir === "" ? Layer.empty : PersistentTier.layer({ dir: config.cacheDir })
   )
   return TieredCache.layer().pipe(Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier])), Layer.provideMerge(tiers))
+}
+
+/**
+ * The text `Embedder` as configured, shared by the semantic tier (L3) and the tools that embed
+ * (`search_documents`): USE-lite by default (offline), or a local ONNX model through transformers
+ * (`embedderModelPath` + `embedderModel`, downloads only with `embedderAllowRemote`). Building it
+ * loads no model: the first `embed` does. The transformers backend reads the model's
+ * `config.json` at build and fails with `EmbedError` "ModelLoad" naming what is missing.
+ */
+export const embedderLayer = (config: Config): Layer.Layer<Embedder, EmbedError> => {
+  if (config.embedder === "use-lite") return UseLiteEmbedder.layer()
+  const { embedderModel: model, embedderModelPath: localModelPath } = config
+  if (localModelPath === undefined || model === undefined) {
+    return Layer.effect(Embedder, Effect.fail(new EmbedError({
+      reason: "ModelLoad",
+      model: model ?? "(none)",
+      detail: "the transformers embedder needs embedderModelPath (--embedder-model-path) and embedderModel (--embedder-model)"
+    })))
+  }
+  return TransformersEmbedder.layer({ localModelPath, model, allowRemoteModels: config.embedderAllowRemote })
 }
 
 /** A Redis URL without its credentials, for logs. */
@@ -189,6 +210,7 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
   }).pipe(
     Layer.provideMerge(registries),
     Layer.provideMerge(cacheLayer(config)),
+    Layer.provideMerge(embedderLayer(config)),
     Layer.provideMerge(tracedRuns),
     Layer.provideMerge(executorLayer(config)),
     Layer.provideMerge(telemetryLayer(config)),

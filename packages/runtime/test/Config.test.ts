@@ -68,7 +68,13 @@ describe("Config", () => {
       fetchAllowPrivate: false,
       fetchAllowedHosts: [],
       fetchMaxBytes: 5 * 1024 * 1024,
-      fetchTimeoutMs: 30_000
+      fetchTimeoutMs: 30_000,
+      embedder: "use-lite",
+      embedderModelPath: undefined,
+      embedderModel: undefined,
+      embedderAllowRemote: false,
+      semantic: false,
+      semanticMaxEntries: 10_000
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

@@ -42,7 +42,8 @@ const NUMBER_FLAGS = [
   "stream-buffer-bytes",
   "max-streams",
   "fetch-max-bytes",
-  "fetch-timeout-ms"
+  "fetch-timeout-ms",
+  "semantic-max-entries"
 ] as const
 
 /** Flags that set a text field: flag → config field. */
@@ -54,7 +55,10 @@ const TEXT_FLAGS = {
   "cache-dir": "cacheDir",
   "cache-namespace": "cacheNamespace",
   "log-format": "logFormat",
-  "log-level": "logLevel"
+  "log-level": "logLevel",
+  embedder: "embedder",
+  "embedder-model-path": "embedderModelPath",
+  "embedder-model": "embedderModel"
 } as const
 
 const options = {
@@ -69,6 +73,8 @@ const options = {
   "no-compression": { type: "boolean" },
   "fetch-allow-private": { type: "boolean" },
   "fetch-allow-host": { type: "string", multiple: true },
+  semantic: { type: "boolean" },
+  "embedder-allow-remote": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } satisfies ParseArgsOptionsConfig
@@ -154,6 +160,19 @@ Options:
                             comma-separated)
   --fetch-max-bytes <n>     Largest response body fetch_url reads (default 5242880)
   --fetch-timeout-ms <n>    Longest one fetch_url call may take, redirects included (default 30000)
+  --semantic                Build the semantic cache (L3) even when no tool opts in (default: built
+                            only when a tool declares cache.semantic or cacheTools.<tool>.semantic
+                            sets it; needs the cache on)
+  --semantic-max-entries <n>
+                            Entries the semantic cache holds; the least recently hit is evicted
+                            past it (default 10000)
+  --embedder <name>         Text embedder of the semantic cache and search_documents: use-lite
+                            (default; offline, bundled weights) or transformers (a local ONNX model)
+  --embedder-model-path <dir>
+                            Root directory of local models for --embedder transformers
+  --embedder-model <name>   The model's directory under it, e.g. Xenova/all-MiniLM-L6-v2
+  --embedder-allow-remote   Let the transformers embedder download missing model files (default:
+                            nothing is fetched)
   -h, --help                Show this help
   -v, --version             Show the version
 
@@ -200,6 +219,8 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["no-telemetry"] === true) flags.telemetry = false
     if (parsed["no-compression"] === true) flags.compression = false
     if (parsed["fetch-allow-private"] === true) flags.fetchAllowPrivate = true
+    if (parsed.semantic === true) flags.semantic = true
+    if (parsed["embedder-allow-remote"] === true) flags.embedderAllowRemote = true
     const allowHosts = parsed["fetch-allow-host"] as unknown as ReadonlyArray<string> | undefined // the one `multiple` flag
     if (allowHosts !== undefined) flags.fetchAllowedHosts = allowHosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "")
     const file = typeof parsed.config === "string" ? yield* Config.fromFile(parsed.config) : {}

@@ -58,7 +58,8 @@ const program = Effect.gen(function*() {
     ConfigError: (e) => Effect.sync(() => fail(`invalid configuration in ${e.source}: ${e.message}`)),
     AuthConfigError: (e) => Effect.sync(() => fail(e.message)),
     ListenError: (e) => Effect.sync(() => fail(e.message)),
-    OtlpConfigError: (e) => Effect.sync(() => fail(e.message))
+    OtlpConfigError: (e) => Effect.sync(() => fail(e.message)),
+    EmbedError: (e) => Effect.sync(() => fail(e.message))
   }),
   // stdout belongs to the protocol in --stdio mode; all logs go to stderr in every mode
   Effect.provideService(Logger.LogToStderr, true)
