@@ -168,7 +168,17 @@ export const ConfigInput = Schema.Struct({
   /** Build the semantic tier (L3) even when no tool opts in by declaration or `cacheTools` (default false: built only when one does); for tools registered after start. */
   semantic: Schema.optionalKey(Schema.Boolean),
   /** Most entries the semantic tier holds; the least recently hit is evicted past it (default 10000). */
-  semanticMaxEntries: Schema.optionalKey(PositiveInt)
+  semanticMaxEntries: Schema.optionalKey(PositiveInt),
+  /** Serve `search_documents` over the text and Markdown files of this directory (default none: the tool is not served). */
+  documentsDir: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** File name endings `search_documents` indexes, with the dot (default .md, .markdown, .txt). */
+  documentsExtensions: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^\.[^/\\]+$/)))),
+  /** Most files `search_documents` indexes (default 10000); the walk stops there. */
+  documentsMaxFiles: Schema.optionalKey(PositiveInt),
+  /** Larger files are not indexed by `search_documents` (default 1 MiB). */
+  documentsMaxFileBytes: Schema.optionalKey(PositiveInt),
+  /** Index the documents directory in the background right after start (default false: on the first `search_documents` call). */
+  documentsIndexAtStart: Schema.optionalKey(Schema.Boolean)
 })
 export type ConfigInput = typeof ConfigInput.Type
 
@@ -238,6 +248,11 @@ export interface Config {
   readonly embedderAllowRemote: boolean
   readonly semantic: boolean
   readonly semanticMaxEntries: number
+  readonly documentsDir: string | undefined
+  readonly documentsExtensions: ReadonlyArray<string>
+  readonly documentsMaxFiles: number
+  readonly documentsMaxFileBytes: number
+  readonly documentsIndexAtStart: boolean
 }
 
 /**
@@ -315,7 +330,12 @@ export const defaults: Config = {
   embedderModel: undefined,
   embedderAllowRemote: false,
   semantic: false,
-  semanticMaxEntries: 10_000
+  semanticMaxEntries: 10_000,
+  documentsDir: undefined,
+  documentsExtensions: [".md", ".markdown", ".txt"],
+  documentsMaxFiles: 10_000,
+  documentsMaxFileBytes: 1024 * 1024,
+  documentsIndexAtStart: false
 }
 
 /** A configuration that could not be read or does not match the schema. */
@@ -390,7 +410,12 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_EMBEDDER_MODEL", "embedderModel", "string"],
   ["TENFOLD_EMBEDDER_ALLOW_REMOTE", "embedderAllowRemote", "boolean"],
   ["TENFOLD_SEMANTIC", "semantic", "boolean"],
-  ["TENFOLD_SEMANTIC_MAX_ENTRIES", "semanticMaxEntries", "number"]
+  ["TENFOLD_SEMANTIC_MAX_ENTRIES", "semanticMaxEntries", "number"],
+  ["TENFOLD_DOCUMENTS_DIR", "documentsDir", "string"],
+  ["TENFOLD_DOCUMENTS_EXTENSIONS", "documentsExtensions", "list"],
+  ["TENFOLD_DOCUMENTS_MAX_FILES", "documentsMaxFiles", "number"],
+  ["TENFOLD_DOCUMENTS_MAX_FILE_BYTES", "documentsMaxFileBytes", "number"],
+  ["TENFOLD_DOCUMENTS_INDEX_AT_START", "documentsIndexAtStart", "boolean"]
 ]
 
 /** The documented environment variables, for `--help`. */

@@ -74,7 +74,12 @@ describe("Config", () => {
       embedderModel: undefined,
       embedderAllowRemote: false,
       semantic: false,
-      semanticMaxEntries: 10_000
+      semanticMaxEntries: 10_000,
+      documentsDir: undefined,
+      documentsExtensions: [".md", ".markdown", ".txt"],
+      documentsMaxFiles: 10_000,
+      documentsMaxFileBytes: 1024 * 1024,
+      documentsIndexAtStart: false
     })
     assert.deepStrictEqual(resolve(), defaults)
   })

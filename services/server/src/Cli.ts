@@ -43,7 +43,9 @@ const NUMBER_FLAGS = [
   "max-streams",
   "fetch-max-bytes",
   "fetch-timeout-ms",
-  "semantic-max-entries"
+  "semantic-max-entries",
+  "documents-max-files",
+  "documents-max-file-bytes"
 ] as const
 
 /** Flags that set a text field: flag → config field. */
@@ -58,7 +60,8 @@ const TEXT_FLAGS = {
   "log-level": "logLevel",
   embedder: "embedder",
   "embedder-model-path": "embedderModelPath",
-  "embedder-model": "embedderModel"
+  "embedder-model": "embedderModel",
+  documents: "documentsDir"
 } as const
 
 const options = {
@@ -75,6 +78,7 @@ const options = {
   "fetch-allow-host": { type: "string", multiple: true },
   semantic: { type: "boolean" },
   "embedder-allow-remote": { type: "boolean" },
+  "documents-index-at-start": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" }
 } satisfies ParseArgsOptionsConfig
@@ -173,6 +177,14 @@ Options:
   --embedder-model <name>   The model's directory under it, e.g. Xenova/all-MiniLM-L6-v2
   --embedder-allow-remote   Let the transformers embedder download missing model files (default:
                             nothing is fetched)
+  --documents <dir>         Serve search_documents: semantic search over the text and Markdown
+                            files of <dir> (TENFOLD_DOCUMENTS_EXTENSIONS, default .md,.markdown,
+                            .txt), indexed on the first call and re-indexed as files change
+  --documents-index-at-start
+                            Index <dir> in the background right after start instead
+  --documents-max-files <n> Most files indexed (default 10000)
+  --documents-max-file-bytes <n>
+                            Larger files are not indexed (default 1048576)
   -h, --help                Show this help
   -v, --version             Show the version
 
@@ -221,6 +233,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["fetch-allow-private"] === true) flags.fetchAllowPrivate = true
     if (parsed.semantic === true) flags.semantic = true
     if (parsed["embedder-allow-remote"] === true) flags.embedderAllowRemote = true
+    if (parsed["documents-index-at-start"] === true) flags.documentsIndexAtStart = true
     const allowHosts = parsed["fetch-allow-host"] as unknown as ReadonlyArray<string> | undefined // the one `multiple` flag
     if (allowHosts !== undefined) flags.fetchAllowedHosts = allowHosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "")
     const file = typeof parsed.config === "string" ? yield* Config.fromFile(parsed.config) : {}

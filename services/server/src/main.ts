@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs"
 import { helpText, parse } from "./Cli.ts"
 import { fetchUrlLayer, fetchUrlOptions } from "./tools/fetchUrl/index.ts"
 import { builtinTools } from "./tools/index.ts"
+import { searchDocumentsLayer, searchDocumentsOptions } from "./tools/searchDocuments/index.ts"
 import { statsLayer } from "./tools/stats.ts"
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
@@ -26,7 +27,11 @@ const program = Effect.gen(function*() {
   // around the runtime: its logger, tracer and the dispatcher's tools/call wrapper reach every layer
   const observability = Tenfold.observabilityLayer(config, otlp)
   if (otlp !== undefined) say(`OpenTelemetry export (OTLP/HTTP): ${Otlp.describe(otlp)}`)
-  const runtime = Layer.merge(config.telemetry ? statsLayer : Layer.empty, fetchUrlLayer(fetchUrlOptions(config, version))).pipe(
+  const runtime = Layer.mergeAll(
+    config.telemetry ? statsLayer : Layer.empty,
+    fetchUrlLayer(fetchUrlOptions(config, version)),
+    searchDocumentsLayer(searchDocumentsOptions(config))
+  ).pipe(
     Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools }))
   )
   const cache = Tenfold.describeCache(config)

@@ -157,6 +157,25 @@ describe("Cli.parse", () => {
         assert.match(bad.message, /fetchMaxBytes/)
       }))
 
+    it.effect("parses the search_documents flags and environment: directory, index at start, bounds, extensions", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual(
+          [defaults.documentsDir, defaults.documentsIndexAtStart, defaults.documentsMaxFiles, defaults.documentsMaxFileBytes, defaults.documentsExtensions],
+          [undefined, false, 10_000, 1024 * 1024, [".md", ".markdown", ".txt"]]
+        )
+        const flags = yield* serve(["--documents", "/srv/docs", "--documents-index-at-start", "--documents-max-files", "50", "--documents-max-file-bytes", "4096"])
+        assert.deepStrictEqual(
+          [flags.documentsDir, flags.documentsIndexAtStart, flags.documentsMaxFiles, flags.documentsMaxFileBytes],
+          ["/srv/docs", true, 50, 4096]
+        )
+        const env = yield* serve([], { TENFOLD_DOCUMENTS_DIR: "/data", TENFOLD_DOCUMENTS_EXTENSIONS: ".md, .rst" })
+        assert.deepStrictEqual([env.documentsDir, env.documentsExtensions], ["/data", [".md", ".rst"]])
+        assert.match((yield* Effect.flip(serve([], { TENFOLD_DOCUMENTS_EXTENSIONS: "md" }))).message, /documentsExtensions/)
+        assert.match((yield* Effect.flip(serve(["--documents", ""]))).message, /documentsDir/)
+        assert.include(helpText, "--documents <dir>")
+      }))
+
     for (const port of ["abc", "80.5", ""]) {
       it.effect(`answers --port ${JSON.stringify(port)} with a UsageError naming --port`, () =>
         Effect.gen(function*() {

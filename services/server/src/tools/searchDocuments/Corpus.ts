@@ -1,0 +1,147 @@
+/**
+ * The documents `search_documents` indexes: a bounded walk of the configured directory (hidden
+ * entries skipped, symbolic links followed only when they stay inside it, no directory read twice)
+ * listing the text files it may read, and the reading of one file (too large or binary: skipped).
+ */
+import { Data, Effect } from "effect"
+import type { Dirent } from "node:fs"
+import { open, opendir, realpath, stat } from "node:fs/promises"
+import { extname, join, relative, sep } from "node:path"
+
+/** What the walk may take in. */
+export interface CorpusLimits {
+  /** File name endings indexed, lower case with the dot (`.md`). */
+  readonly extensions: ReadonlyArray<string>
+  /** Most files listed; the walk stops there. */
+  readonly maxFiles: number
+  /** Larger files are skipped. */
+  readonly maxFileBytes: number
+  /** Most directory entries looked at in one walk (a tree of millions of other files stays bounded). */
+  readonly maxEntries: number
+}
+
+/** One file the walk found: its path relative to the directory (with `/`), size and modification time. */
+export interface FileInfo {
+  readonly path: string
+  readonly absolute: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/** The walk's result: the files to index, and what it left out and why. */
+export interface Listing {
+  readonly files: ReadonlyArray<FileInfo>
+  /** Files over `maxFileBytes`. */
+  readonly tooLarge: number
+  /** True when `maxFiles` or `maxEntries` stopped the walk before its end. */
+  readonly truncated: boolean
+}
+
+/** The documents directory cannot be read (missing, not a directory, no permission). */
+export class CorpusError extends Data.TaggedError("CorpusError")<{ readonly message: string }> {}
+
+const isHidden = (name: string) => name.startsWith(".")
+
+const codeOf = (error: unknown) => (error as { code?: string }).code ?? String(error)
+
+/** Whether `path` lies inside `root` (both real paths). */
+const inside = (root: string, path: string) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep)
+
+/**
+ * Lists the indexable files under `dir`, breadth first. Fails only when `dir` itself cannot be
+ * read; an unreadable subdirectory or a file that vanishes during the walk is left out.
+ */
+export const list = (dir: string, limits: CorpusLimits): Effect.Effect<Listing, CorpusError> =>
+  Effect.tryPromise({
+    try: () => walk(dir, limits),
+    catch: (error) => new CorpusError({ message: `the documents directory ${dir} cannot be read (${codeOf(error)})` })
+  })
+
+const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
+  const root = await realpath(dir)
+  if (!(await stat(root)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" })
+  const extensions = new Set(limits.extensions.map((e) => e.toLowerCase()))
+  const files: Array<FileInfo> = []
+  const seen = new Set<string>([root])
+  const pending = [root]
+  let tooLarge = 0
+  let entries = 0
+  let truncated = false
+  while (pending.length > 0 && !truncated) {
+    const current = pending.shift()!
+    let handle
+    try {
+      handle = await opendir(current)
+    } catch (error) {
+      if (current === root) throw error
+      continue
+    }
+    const found: Array<Dirent> = []
+    for await (const entry of handle) {
+      if (++entries > limits.maxEntries) {
+        truncated = true
+        break
+      }
+      if (!isHidden(entry.name)) found.push(entry)
+    }
+    found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const entry of found) {
+      const path = join(current, entry.name)
+      const isLink = entry.isSymbolicLink()
+      if (!isLink && !entry.isDirectory() && !entry.isFile()) continue
+      const wanted = entry.isDirectory() || isLink || extensions.has(extname(entry.name).toLowerCase())
+      if (!wanted) continue
+      const target = isLink ? await realpath(path).catch(() => undefined) : path
+      if (target === undefined || (isLink && !inside(root, target))) continue
+      const info = await stat(target).catch(() => undefined)
+      if (info === undefined) continue
+      if (info.isDirectory()) {
+        if (!seen.has(target)) {
+          seen.add(target)
+          pending.push(target)
+        }
+        continue
+      }
+      if (!info.isFile() || !extensions.has(extname(entry.name).toLowerCase())) continue
+      if (info.size > limits.maxFileBytes) {
+        tooLarge++
+        continue
+      }
+      if (files.length >= limits.maxFiles) {
+        truncated = true
+        break
+      }
+      files.push({ path: relative(root, path).split(sep).join("/"), absolute: target, size: info.size, mtimeMs: info.mtimeMs })
+    }
+  }
+  return { files, tooLarge, truncated }
+}
+
+/** Bytes looked at to tell a binary file from text. */
+const SNIFF_BYTES = 8192
+
+/**
+ * The text of `file`, or undefined when it is binary (a NUL byte in its first 8 KiB), has grown
+ * past `maxBytes` since it was listed, or cannot be read any more.
+ */
+export const read = (file: string, maxBytes: number): Effect.Effect<string | undefined> =>
+  Effect.promise(async () => {
+    const handle = await open(file, "r").catch(() => undefined)
+    if (handle === undefined) return undefined
+    try {
+      // one byte more than expected tells a file that grew past the bound
+      const buffer = Buffer.alloc(Math.min((await handle.stat()).size, maxBytes) + 1)
+      let length = 0
+      while (length < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length)
+        if (bytesRead === 0) break
+        length += bytesRead
+      }
+      if (length > maxBytes || buffer.subarray(0, Math.min(length, SNIFF_BYTES)).includes(0)) return undefined
+      return new TextDecoder("utf-8").decode(buffer.subarray(0, length)).replace(/^\uFEFF/, "")
+    } catch {
+      return undefined
+    } finally {
+      await handle.close()
+    }
+  })

@@ -1,0 +1,310 @@
+/**
+ * The passages of a documents directory, embedded and held in an HNSW `VectorIndex`, kept in step
+ * with the directory: a sync lists the files, embeds only those added or changed (by size and
+ * modification time) and drops those removed. A sync runs on the first search, when a search finds
+ * the last check older than `recheckMs`, and in the background after the directory watcher
+ * (`fs.watch`, recursive) has been quiet for `debounceMs`. One sync runs at a time; every search
+ * waits for the one in flight and hears its progress.
+ */
+import { type Embedder, makeVectorIndex, MAX_K } from "@tenfold/semantic"
+import { Clock, Data, Deferred, Effect, Exit, Queue, type Scope } from "effect"
+import { watch } from "node:fs"
+import { extname } from "node:path"
+import { chunk } from "./Chunker.ts"
+import * as Corpus from "./Corpus.ts"
+
+/** How the index reads, bounds and refreshes the directory. */
+export interface DocumentIndexOptions {
+  readonly dir: string
+  readonly limits: Corpus.CorpusLimits
+  /** Most passages held; files past it are left out (and counted). */
+  readonly maxChunks: number
+  /** Most bytes of text indexed; files past it are left out (and counted). */
+  readonly maxTotalBytes: number
+  /** A search re-checks the directory (sizes and modification times) when the last check is older than this. */
+  readonly recheckMs: number
+  /** After a change the watcher reports, a background sync starts once this long has passed without another. */
+  readonly debounceMs: number
+  /** Watch the directory for changes (default true); without it, only `recheckMs` notices them. */
+  readonly watch?: boolean
+}
+
+/** Where a sync stands: `done` of `total` files to embed. */
+export type Progress = (done: number, total: number, message: string) => Effect.Effect<void>
+
+/** One search result. */
+export interface Passage {
+  /** Path of the file relative to the documents directory, with `/`. */
+  readonly file: string
+  readonly startLine: number
+  readonly endLine: number
+  /** The headings the passage sits under, outermost first ("" when none). */
+  readonly heading: string
+  /** Cosine similarity of the passage to the query (1 = same meaning as the embedder sees it). */
+  readonly score: number
+  readonly text: string
+}
+
+/** What the index holds and what it left out. */
+export interface IndexStatus {
+  readonly files: number
+  readonly chunks: number
+  /** Files skipped: larger than the file size bound, binary or unreadable, or past the passage or byte budget. */
+  readonly skipped: number
+  /** The walk stopped at its file or entry bound. */
+  readonly truncated: boolean
+  /** The directory watcher is running (else only the periodic re-check sees changes). */
+  readonly watching: boolean
+}
+
+/** The search options a caller chooses. */
+export interface SearchOptions {
+  readonly limit: number
+  /** Only passages of files whose relative path starts with this. */
+  readonly pathPrefix?: string
+}
+
+/** Why the index could not answer: the directory could not be read, or embedding failed. */
+export class DocumentsError extends Data.TaggedError("DocumentsError")<{ readonly message: string }> {}
+
+/** Texts sent to the embedder in one request. */
+const EMBED_BATCH = 64
+
+const MARKDOWN = new Set([".md", ".markdown", ".mdx"])
+
+interface FileEntry {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly bytes: number
+  readonly ids: ReadonlyArray<string>
+  /** Left out (binary, unreadable or over budget) until it changes. */
+  readonly skipped: boolean
+}
+
+interface Stored {
+  readonly file: string
+  readonly startLine: number
+  readonly endLine: number
+  readonly heading: string
+  readonly text: string
+}
+
+/** A path the watcher reported that cannot change the index: inside a hidden directory, or a hidden file. */
+const ignoredChange = (filename: string | null) =>
+  filename !== null && filename.split(/[\\/]/).some((part) => part.startsWith("."))
+
+export interface DocumentIndex {
+  /** Brings the index in step with the directory now (joining a sync in flight), reporting progress. */
+  readonly refresh: (progress?: Progress) => Effect.Effect<IndexStatus, DocumentsError>
+  /** The passages most similar to `query`, best first, after a refresh when one is due. */
+  readonly search: (
+    query: string,
+    options: SearchOptions,
+    progress?: Progress
+  ) => Effect.Effect<{ readonly passages: ReadonlyArray<Passage>; readonly status: IndexStatus }, DocumentsError>
+  /** Tells the index the directory changed (what the watcher calls): a background sync follows after `debounceMs` of quiet. */
+  readonly changed: Effect.Effect<void>
+  readonly status: Effect.Effect<IndexStatus>
+}
+
+/**
+ * An index of `options.dir` embedded with `embedder`; nothing is read until the first refresh or
+ * search. The watcher and background syncs live in the current scope.
+ */
+export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"]): Effect.Effect<DocumentIndex, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const vectors = yield* makeVectorIndex({ dimensions: embedder.dimensions, maxEntries: options.maxChunks }).pipe(Effect.orDie)
+    const files = new Map<string, FileEntry>()
+    const stored = new Map<string, Stored>()
+    let nextId = 0
+    let totalBytes = 0
+    let truncated = false
+    let tooLarge = 0
+    let watching = false
+    /** The watcher saw a change no sync has picked up yet. */
+    let dirty = false
+    let lastCheck: number | undefined
+    let running: Deferred.Deferred<IndexStatus, DocumentsError> | undefined
+    const listeners = new Set<Progress>()
+    let lastReport: readonly [number, number, string] | undefined
+
+    const status = (): IndexStatus => {
+      let skipped = 0
+      for (const entry of files.values()) if (entry.skipped) skipped++
+      return { files: files.size - skipped, chunks: stored.size, skipped: skipped + tooLarge, truncated, watching }
+    }
+    const report: Progress = (done, total, message) =>
+      Effect.suspend(() => {
+        lastReport = [done, total, message]
+        return Effect.forEach(Array.from(listeners), (listener) => listener(done, total, message), { discard: true })
+      })
+
+    const drop = (path: string) =>
+      Effect.gen(function*() {
+        const entry = files.get(path)
+        if (entry === undefined) return
+        files.delete(path)
+        totalBytes -= entry.bytes
+        for (const id of entry.ids) {
+          stored.delete(id)
+          yield* vectors.remove(id)
+        }
+      })
+
+    const embed = (texts: ReadonlyArray<string>) =>
+      Effect.forEach(
+        Array.from({ length: Math.ceil(texts.length / EMBED_BATCH) }, (_, i) => texts.slice(i * EMBED_BATCH, (i + 1) * EMBED_BATCH)),
+        (batch) => embedder.embed(batch.map((text) => text.slice(0, embedder.maxTextLength))),
+        { concurrency: 1 }
+      ).pipe(
+        Effect.map((batches) => batches.flat()),
+        Effect.mapError((error) => new DocumentsError({ message: error.message }))
+      )
+
+    /** Reads, chunks and embeds one file, replacing what the index held for it. */
+    const index = (file: Corpus.FileInfo) =>
+      Effect.gen(function*() {
+        const text = yield* Corpus.read(file.absolute, options.limits.maxFileBytes)
+        const previous = files.get(file.path)
+        const budgetBytes = options.maxTotalBytes - totalBytes + (previous?.bytes ?? 0)
+        const budgetChunks = options.maxChunks - stored.size + (previous?.ids.length ?? 0)
+        const chunks = text === undefined ? [] : chunk(text, MARKDOWN.has(extname(file.path).toLowerCase()))
+        const fits = text !== undefined && file.size <= budgetBytes && chunks.length <= budgetChunks
+        const embedded = fits ? yield* embed(chunks.map((c) => (c.heading === "" ? c.text : `${c.heading}\n${c.text}`))) : []
+        yield* drop(file.path)
+        const ids: Array<string> = []
+        for (let i = 0; i < embedded.length; i++) {
+          const id = String(nextId++)
+          const c = chunks[i]!
+          yield* vectors.add(id, embedded[i]!).pipe(Effect.mapError((error) => new DocumentsError({ message: error.detail })))
+          stored.set(id, { file: file.path, startLine: c.startLine, endLine: c.endLine, heading: c.heading, text: c.text })
+          ids.push(id)
+        }
+        const bytes = fits ? file.size : 0
+        totalBytes += bytes
+        files.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, bytes, ids, skipped: !fits })
+      })
+
+    /** One sync: list, drop what vanished, embed what is new or changed. */
+    const sync = Effect.gen(function*() {
+      const listing = yield* Corpus.list(options.dir, options.limits).pipe(
+        Effect.mapError((error) => new DocumentsError({ message: error.message }))
+      )
+      truncated = listing.truncated
+      tooLarge = listing.tooLarge
+      const present = new Set(listing.files.map((f) => f.path))
+      for (const path of Array.from(files.keys())) if (!present.has(path)) yield* drop(path)
+      const todo = listing.files.filter((f) => {
+        const known = files.get(f.path)
+        return known === undefined || known.size !== f.size || known.mtimeMs !== f.mtimeMs
+      })
+      if (todo.length > 0) yield* report(0, todo.length, `indexing ${todo.length} files`)
+      for (let i = 0; i < todo.length; i++) {
+        yield* index(todo[i]!)
+        yield* report(i + 1, todo.length, `indexed ${i + 1} of ${todo.length} files (${stored.size} passages)`)
+      }
+      return status()
+    })
+
+    /** The sync in flight, or a new one started in the index's scope (a caller that gives up does not stop it). */
+    const startSync = Effect.suspend(() => {
+      if (running !== undefined) return Effect.succeed(running)
+      const done = Deferred.makeUnsafe<IndexStatus, DocumentsError>()
+      running = done
+      dirty = false
+      return Clock.currentTimeMillis.pipe(
+        Effect.flatMap((startedAt) =>
+          sync.pipe(Effect.onExit((exit) =>
+            Effect.sync(() => {
+              running = undefined
+              lastReport = undefined
+              if (Exit.isSuccess(exit)) lastCheck = startedAt
+            }).pipe(Effect.andThen(Deferred.done(done, exit)))
+          ))
+        ),
+        Effect.forkIn(scope),
+        Effect.as(done)
+      )
+    })
+
+    const refresh = (progress?: Progress) =>
+      Effect.gen(function*() {
+        const done = yield* startSync
+        if (progress === undefined) return yield* Deferred.await(done)
+        if (lastReport !== undefined) yield* progress(...lastReport)
+        listeners.add(progress)
+        return yield* Deferred.await(done).pipe(Effect.ensuring(Effect.sync(() => listeners.delete(progress))))
+      })
+
+    const refreshIfDue = (progress?: Progress) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const due = running !== undefined || dirty || lastCheck === undefined || now - lastCheck >= options.recheckMs
+        return due ? yield* refresh(progress) : status()
+      })
+
+    const search = (query: string, searchOptions: SearchOptions, progress?: Progress) =>
+      Effect.gen(function*() {
+        yield* refreshIfDue(progress)
+        // a change seen while that sync ran is picked up before answering
+        const current = dirty ? yield* refresh(progress) : status()
+        if (stored.size === 0) return { passages: [], status: current }
+        const [vector] = yield* embed([query])
+        const prefix = searchOptions.pathPrefix
+        const k = prefix === undefined ? searchOptions.limit : MAX_K
+        const hits = yield* vectors.search(vector!, k).pipe(Effect.mapError((error) => new DocumentsError({ message: error.detail })))
+        const passages: Array<Passage> = []
+        for (const hit of hits) {
+          const passage = stored.get(hit.key)
+          if (passage === undefined || (prefix !== undefined && !passage.file.startsWith(prefix))) continue
+          passages.push({ ...passage, score: Math.round(hit.score * 10_000) / 10_000 })
+          if (passages.length >= searchOptions.limit) break
+        }
+        return { passages, status: current }
+      })
+
+    /** Debounced watcher signals: a background sync once `debounceMs` passed without another. */
+    const signals = yield* Queue.sliding<void>(1)
+    const markChanged = () => {
+      dirty = true
+      Queue.offerUnsafe(signals, undefined)
+    }
+    yield* Effect.forkIn(
+      Effect.forever(Effect.gen(function*() {
+        yield* Queue.take(signals)
+        do yield* Effect.sleep(options.debounceMs)
+        while ((yield* Queue.clear(signals)).length > 0)
+        if (dirty) yield* refresh().pipe(Effect.ignore)
+      })),
+      scope
+    )
+
+    if (options.watch !== false) {
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          try {
+            const watcher = watch(options.dir, { recursive: true, persistent: false }, (_, filename) => {
+              if (!ignoredChange(filename)) markChanged()
+            })
+            watcher.on("error", () => {
+              watching = false
+              watcher.close()
+            })
+            watching = true
+            return watcher
+          } catch {
+            return undefined // no directory (yet), or no recursive watch here: the periodic re-check still sees changes
+          }
+        }),
+        (watcher) => Effect.sync(() => watcher?.close())
+      )
+    }
+
+    return {
+      refresh,
+      search,
+      changed: Effect.sync(markChanged),
+      status: Effect.sync(status)
+    } satisfies DocumentIndex
+  })
