@@ -7,28 +7,35 @@
  * bench/semantic/pairs.jsonl. Both texts are embedded with the shipped embedder (USE-lite, through
  * the `Embedder` service), or with a local ONNX sentence model through the transformers backend
  * (`--model-path` its root directory, `--model` its directory under it, offline). For each
- * threshold, two rules:
+ * threshold, three rules:
  *
- * - `cosine`: a hit when cosine ≥ threshold (the seed's rule);
- * - `guard`: the tier as shipped, cosine ≥ threshold AND `Guard.agree`.
+ * - `guard`: the tier as shipped, `Guard.accept` — the facts agree and the cosine reaches the
+ *   threshold, raised for each content word beyond the first that the texts do not share;
+ * - `facts`: cosine ≥ threshold AND `Guard.agree` (the facts alone, without the content words);
+ * - `cosine`: a hit when cosine ≥ threshold (the seed's rule).
  *
  * Printed per threshold: the share of `same` pairs that hit, the share of the other pairs that hit
  * with a 95 % Wilson interval, and the wrong hits by kind; `*` marks `Guard.defaultThreshold`. With
  * `--holdout F` (default 1/3 for the project's set, 0 for another file) the last F of the pairs
  * (those written last) are reported apart: the default threshold is chosen on the first part only,
- * the held-out part checks it. Also the Guard's cost per call (µs, median and p99, over the pairs
- * and over 1000-character random texts). Writes bench/results/semantic.json (or `--out FILE`).
+ * the held-out part checks it. Without `--pairs`, two sets written apart are checked too:
+ * bench/semantic/fresh-pairs.jsonl (60 pairs written after the first threshold was chosen) and
+ * bench/semantic/own-pairs.jsonl (113 pairs written before `accept`'s content-word rule was first
+ * run on them). Also the Guard's cost per call (µs, median and p99, over the pairs and over
+ * 1000-character random texts). Writes bench/results/semantic.json (or `--out FILE`).
  */
 import { cosine, Embedder, Guard, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Effect } from "effect"
 import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { type Pair, projectPairs, readPairs } from "./semantic/pairs.ts"
 import { formatTable, machine, writeResults, percentile } from "./support.ts"
 
 interface Scored extends Pair {
   readonly cosine: number
+  readonly facts: readonly [Guard.Facts, Guard.Facts]
   readonly guard: Guard.Verdict
 }
 
@@ -43,8 +50,8 @@ const { values: args } = parseArgs({
 })
 const pairsFile = args.pairs === undefined ? projectPairs : resolve(args.pairs)
 const holdout = Number(args.holdout ?? (pairsFile === projectPairs ? 1 / 3 : 0))
-const thresholds = Array.from({ length: 10 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100)
-const rules = ["guard", "cosine"] as const
+const thresholds = Array.from({ length: 14 }, (_, i) => Math.round((0.3 + i * 0.05) * 100) / 100)
+const rules = ["guard", "facts", "cosine"] as const
 type Rule = typeof rules[number]
 
 /** Wilson score interval (95 %) for `hits` out of `n`. */
@@ -57,7 +64,10 @@ const wilson = (hits: number, n: number): readonly [number, number] => {
   return [Math.max(0, centre - half), Math.min(1, centre + half)]
 }
 
-const hits = (pair: Scored, rule: Rule, threshold: number) => pair.cosine >= threshold && (rule === "cosine" || pair.guard.agree)
+const hits = (pair: Scored, rule: Rule, threshold: number) =>
+  rule === "guard"
+    ? Guard.accept(pair.facts[0], pair.facts[1], pair.cosine, threshold).agree
+    : pair.cosine >= threshold && (rule === "cosine" || pair.guard.agree)
 
 /** The figures of one rule at one threshold over `pairs`. */
 const evaluate = (pairs: ReadonlyArray<Scored>, rule: Rule, threshold: number) => {
@@ -134,8 +144,18 @@ const guardCost = (pairs: ReadonlyArray<readonly [string, string]>, rounds: numb
   const read = pairs.map(([a, b]) => [Guard.facts(a), Guard.facts(b)] as const)
   return {
     check: microseconds(pairs, rounds, ([a, b]) => Guard.check(a, b)),
-    agree: microseconds(read, rounds, ([a, b]) => Guard.agree(a, b))
+    agree: microseconds(read, rounds, ([a, b]) => Guard.agree(a, b)),
+    accept: microseconds(read, rounds, ([a, b]) => Guard.accept(a, b, 0.9))
   }
+}
+
+/** Random query-like words (fillers, topic words, names, numbers, prepositions) up to `length` characters: the worst case for the content-word check. */
+const randomWords = (length: number) => {
+  const vocabulary = ["how", "to", "from", "in", "the", "weather", "flights", "Paris", "London", "stock", "price", "of", "5", "km",
+    "not", "tomorrow", "fooBar", "hotels", "near", "beach", "imports", "utils.ts", "javascript", "tutorial", "cheapest", "humidity"]
+  let text = ""
+  while (text.length < length - 12) text += `${vocabulary[Math.floor(Math.random() * vocabulary.length)]}${Math.random() < 0.3 ? `${Math.floor(Math.random() * 100)}` : ""} `
+  return text
 }
 
 const randomText = (length: number) => {
@@ -143,31 +163,46 @@ const randomText = (length: number) => {
   return Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("")
 }
 
+/** The sets checked beside the project's own (written apart from it), when `--pairs` is not given. */
+const checkSets = pairsFile === projectPairs
+  ? ["fresh-pairs.jsonl", "own-pairs.jsonl"].map((name) => fileURLToPath(new URL(`semantic/${name}`, import.meta.url)))
+  : []
+
 const main = Effect.gen(function*() {
-  const pairs = readPairs(pairsFile)
   const embedder = yield* Embedder
-  const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))]
-  const started = performance.now()
-  const vectors = yield* embedder.embed(texts)
-  const embedMs = performance.now() - started
-  const vectorOf = new Map(texts.map((t, i) => [t, vectors[i]!]))
-  const scored: ReadonlyArray<Scored> = pairs.map((p) => ({
-    ...p,
-    cosine: cosine(vectorOf.get(p.a)!, vectorOf.get(p.b)!),
-    guard: Guard.check(p.a, p.b)
-  }))
+  let embedMs = 0
+  const score = Effect.fnUntraced(function*(pairs: ReadonlyArray<Pair>) {
+    const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))]
+    const started = performance.now()
+    const vectors = yield* embedder.embed(texts)
+    embedMs += performance.now() - started
+    const vectorOf = new Map(texts.map((t, i) => [t, vectors[i]!]))
+    return pairs.map((p): Scored => {
+      const facts = [Guard.facts(p.a), Guard.facts(p.b)] as const
+      return { ...p, cosine: cosine(vectorOf.get(p.a)!, vectorOf.get(p.b)!), facts, guard: Guard.agree(...facts) }
+    })
+  })
+  const pairs = readPairs(pairsFile)
+  const scored = yield* score(pairs)
   const cut = Math.round(scored.length * (1 - holdout))
   const parts = holdout > 0 ? { first: scored.slice(0, cut), heldOut: scored.slice(cut) } : undefined
   const tableOf = (set: ReadonlyArray<Scored>) => rules.flatMap((rule) => thresholds.map((t) => evaluate(set, rule, t)))
 
   const all = tableOf(scored)
-  console.log(`${pairs.length} pairs from ${pairsFile} (${pairs.filter((p) => p.same).length} same), embedded with ${embedder.model} in ${Math.round(embedMs)} ms`)
+  console.log(`${pairs.length} pairs from ${pairsFile} (${pairs.filter((p) => p.same).length} same), embedded with ${embedder.model}`)
   printTable(`All pairs — * = Guard.defaultThreshold (${Guard.defaultThreshold})`, all)
   const firstTable = parts === undefined ? undefined : tableOf(parts.first)
   const heldOutTable = parts === undefined ? undefined : tableOf(parts.heldOut)
   if (firstTable !== undefined && heldOutTable !== undefined && parts !== undefined) {
-    printTable(`First ${parts.first.length} pairs (where the default threshold is chosen)`, firstTable)
+    printTable(`First ${parts.first.length} pairs (the tuning part: the rule and the default threshold are chosen here)`, firstTable)
     printTable(`Held-out last ${parts.heldOut.length} pairs (written last; not used to choose anything)`, heldOutTable)
+  }
+  const checks: Array<{ file: string; pairs: number; table: ReadonlyArray<Row> }> = []
+  for (const file of checkSets) {
+    const set = yield* score(readPairs(file))
+    const table = tableOf(set)
+    printTable(`Check set ${file} (${set.length} pairs, ${set.filter((p) => p.same).length} same; written apart, not used to choose anything)`, table)
+    checks.push({ file, pairs: set.length, table })
   }
   const chosenOn = firstTable ?? all
   console.log(`\nthreshold this set would choose (guard, ≤ 1 % others hit, ${firstTable === undefined ? "all pairs" : "first part"}): ${bestThreshold(chosenOn) ?? "none"}`)
@@ -175,21 +210,33 @@ const main = Effect.gen(function*() {
   const atDefault = (table: ReadonlyArray<Row>, rule: Rule) => table.find((r) => r.rule === rule && r.threshold === Guard.defaultThreshold)
   const shipped = atDefault(all, "guard")
   const refusals: Record<string, number> = {}
-  for (const p of scored) if (!p.guard.agree) refusals[p.guard.reason] = (refusals[p.guard.reason] ?? 0) + 1
+  for (const p of scored) {
+    const verdict = Guard.accept(p.facts[0], p.facts[1], p.cosine)
+    if (!verdict.agree) refusals[verdict.reason] = (refusals[verdict.reason] ?? 0) + 1
+  }
   const missedSame = scored.filter((p) => p.same && !hits(p, "guard", Guard.defaultThreshold))
-  console.log(`guard refusals by reason (all pairs, any cosine): ${kinds(refusals)}`)
-  console.log(`same pairs missed at the default: ${missedSame.length} (${missedSame.filter((p) => !p.guard.agree).length} refused by the guard, the rest below the threshold)`)
+  console.log(`refusals by reason at the default (all pairs): ${kinds(refusals)}`)
+  console.log(`same pairs missed at the default: ${missedSame.length} (${missedSame.filter((p) => !p.guard.agree).length} refused on facts, the rest on similarity or topic)`)
 
   const cost = guardCost(pairs.map((p) => [p.a, p.b] as const), 20)
   const long = Array.from({ length: 200 }, () => [randomText(Guard.maxTextLength), randomText(Guard.maxTextLength)] as const)
+  const words = Array.from({ length: 200 }, () => [randomWords(Guard.maxTextLength), randomWords(Guard.maxTextLength)] as const)
   const costLong = guardCost(long, 5)
+  const costWords = guardCost(words, 5)
   const line = (name: string, c: { p50: number; p99: number }) => `${name} ${c.p50.toFixed(1)} µs median, ${c.p99.toFixed(1)} µs p99`
-  console.log(`Guard over the pairs: ${line("check", cost.check)}; ${line("agree", cost.agree)}`)
-  console.log(`Guard over random ${Guard.maxTextLength}-character texts: ${line("check", costLong.check)}; ${line("agree", costLong.agree)}`)
-  if (shipped !== undefined) {
-    const goal = shipped.paraphraseHitRate >= 0.8 && shipped.wrongHitRate <= 0.01
-    console.log(`${goal ? "PASS" : "MISS"} goal ≥ 80 % of same pairs hit with ≤ 1 % of the others hit at ${Guard.defaultThreshold}: ${pct(shipped.paraphraseHitRate)} / ${pct(shipped.wrongHitRate)}`)
+  const lines = (c: ReturnType<typeof guardCost>) => `${line("check", c.check)}; ${line("agree", c.agree)}; ${line("accept", c.accept)}`
+  console.log(`Guard over the pairs: ${lines(cost)}`)
+  console.log(`Guard over random ${Guard.maxTextLength}-character texts: ${lines(costLong)}`)
+  console.log(`Guard over random ${Guard.maxTextLength}-character word salads: ${lines(costWords)}`)
+  const goal = (row: Row | undefined) => row !== undefined && row.paraphraseHitRate >= 0.8 && row.wrongHitRate <= 0.01
+  const verdictLine = (name: string, row: Row | undefined) =>
+    console.log(`${goal(row) ? "PASS" : "MISS"} goal ≥ 80 % of same pairs hit with ≤ 1 % of the others hit at ${Guard.defaultThreshold}, ${name}: ${row === undefined ? "-" : `${pct(row.paraphraseHitRate)} / ${pct(row.wrongHitRate)}`}`)
+  verdictLine(pairsFile, shipped)
+  if (firstTable !== undefined && heldOutTable !== undefined) {
+    verdictLine("tuning part", atDefault(firstTable, "guard"))
+    verdictLine("held-out part", atDefault(heldOutTable, "guard"))
   }
+  for (const check of checks) verdictLine(check.file, atDefault(check.table, "guard"))
 
   const results = {
     machine: machine(),
@@ -197,9 +244,11 @@ const main = Effect.gen(function*() {
     pairsFile,
     pairs: pairs.length,
     threshold: Guard.defaultThreshold,
+    unsharedWordFactor: Guard.unsharedWordFactor,
     paraphraseHitRate: shipped?.paraphraseHitRate,
     wrongHitRate: shipped?.wrongHitRate,
     wrongHitInterval: shipped?.wrongHitInterval,
+    factsOnlyAtDefault: atDefault(all, "facts"),
     bareCosineAtDefault: atDefault(all, "cosine"),
     table: all,
     holdout: parts === undefined || firstTable === undefined || heldOutTable === undefined ? undefined : {
@@ -208,10 +257,20 @@ const main = Effect.gen(function*() {
       first: atDefault(firstTable, "guard"),
       heldOut: atDefault(heldOutTable, "guard"),
       heldOutBareCosine: atDefault(heldOutTable, "cosine"),
-      chosenOnFirst: bestThreshold(firstTable)
+      chosenOnFirst: bestThreshold(firstTable),
+      firstTable,
+      heldOutTable
     },
-    guardRefusals: refusals,
-    guardMicros: { pairs: cost, randomMaxLength: costLong },
+    checks: checks.map(({ file, pairs, table }) => ({
+      file,
+      pairs,
+      atDefault: atDefault(table, "guard"),
+      factsOnlyAtDefault: atDefault(table, "facts"),
+      bareCosineAtDefault: atDefault(table, "cosine"),
+      table
+    })),
+    refusalsAtDefault: refusals,
+    guardMicros: { pairs: cost, randomMaxLength: costLong, randomWordsMaxLength: costWords },
     embedMs
   }
   const written = args.out === undefined ? writeResults("semantic.json", results) : (writeFileSync(args.out, JSON.stringify(results, null, 2) + "\n"), args.out)

@@ -9,6 +9,7 @@
  * keeps the facts of each stored query), `agree` per candidate. Input is bounded: a text longer
  * than `maxTextLength` never agrees with anything.
  */
+import { conceptOf, type ContentWord, covered, isTypoOf, uncovered, withinOneEdit } from "./internal/coverage.ts"
 import * as W from "./internal/guardWords.ts"
 
 /** Texts longer than this many characters are refused (the tier treats them as a miss), so every call is bounded. */
@@ -19,13 +20,28 @@ export const maxTextLength = 1000
  * `agree`), unless a tool sets its own: chosen by `npm run bench:semantic` on the project's
  * labelled pairs (see bench/results/semantic.json and the README's evaluation table).
  */
-export const defaultThreshold = 0.8
+export const defaultThreshold = 0.45
 
 /** At most this many tokens of a text are read; `maxTextLength` already keeps real texts below it. */
 const maxTokens = 300
 
-/** Which kind of fact two texts disagreed on. */
-export type Mismatch = "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles" | "slot"
+/** At most this many content words of a text are compared (each with each of the other text's), so `accept` stays bounded. */
+const maxContentWords = 64
+
+/**
+ * How much stricter `accept` gets per content word the two texts do not share: the first is free
+ * (one synonym the tables miss, one added generic word), and each further one multiplies the
+ * cosine distance a hit may have (1 − threshold) by this factor. Chosen on the tuning part of the
+ * project's labelled pairs (`npm run bench:semantic`; see the README's evaluation).
+ */
+export const unsharedWordFactor = 0.3
+
+/**
+ * Which kind of fact two texts disagreed on; from `accept` also "topic" (content words one text has
+ * and the other lacks, for their cosine) and "similarity" (cosine below the threshold).
+ */
+export type Mismatch =
+  | "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles" | "slot" | "topic" | "similarity"
 
 /** The Guard's answer: `agree` (the texts may share an answer) or the first fact they disagree on. */
 export type Verdict = { readonly agree: true } | { readonly agree: false; readonly reason: Mismatch }
@@ -52,6 +68,8 @@ export interface Facts {
   readonly plain: ReadonlySet<string>
   /** Preposition → the canonical forms of its objects, in order. */
   readonly roles: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Its content words, each with its concept ("shares" → "stock"), without fillers ("how", "show", "example"), once each. */
+  readonly content: ReadonlyArray<ContentWord>
 }
 
 type Kind = "word" | "name" | "number" | "date" | "quote"
@@ -60,6 +78,8 @@ interface Token {
   readonly lower: string
   readonly key: string
   readonly kind: Kind
+  /** Its concept, for a word or name that is not a filler. */
+  readonly content?: ContentWord | undefined
 }
 
 const agreed: Verdict = { agree: true }
@@ -96,23 +116,6 @@ const stem = (word: string) => {
   return s
 }
 
-/** True when `a` and `b` differ by at most one substitution, insertion, deletion or swap of neighbours. */
-const withinOneEdit = (a: string, b: string): boolean => {
-  if (a === b) return true
-  if (Math.abs(a.length - b.length) > 1) return false
-  let i = 0
-  while (i < a.length && a[i] === b[i]) i++
-  const tailEqual = (x: number, y: number) => {
-    while (x < a.length && y < b.length && a[x] === b[y]) x++, y++
-    return x === a.length && y === b.length
-  }
-  if (a.length === b.length) return tailEqual(i + 1, i + 1) || a[i] === b[i + 1] && a[i + 1] === b[i] && tailEqual(i + 2, i + 2)
-  return a.length < b.length ? tailEqual(i, i + 1) : tailEqual(i + 1, i)
-}
-
-/** A typo, not another word: one edit apart, five letters or more, the same first letter ("Seatle", not "preact" for "react"). */
-const isTypoOf = (a: string, b: string) =>
-  a.length >= 5 && b.length >= 5 && a[0] === b[0] && lettersOnly.test(a) && lettersOnly.test(b) && withinOneEdit(a, b)
 const lettersOnly = /^[a-z]+$/
 
 /** Date words, tolerating one typo in the longer ones ("tomorow", "wendesday"). */
@@ -260,16 +263,23 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   const side = W.polarity.get(lower)
   if (side !== undefined && (!W.comparisons.has(lower) || startsNumber(nextLower))) into.polarity.add(side)
   // code is case-sensitive, and a one-letter change in it is another identifier, not a typo
-  if (isIdentifier(raw)) return (push(raw, "name"), 1)
+  if (isIdentifier(raw)) return (into.tokens.push({ lower, key: raw, kind: "name", content: { concept: raw, form: lower } }), 1)
   const isName = acronymPattern.test(raw) && !W.units.has(lower) ||
     capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
-  return (push(W.units.get(lower) ?? stem(lower), isName ? "name" : "word"), 1)
+  const key = W.units.get(lower) ?? stem(lower)
+  const concept = side !== undefined || W.negations.has(lower) || W.roles.has(lower) || W.determiners.has(lower)
+    ? undefined
+    : W.units.has(lower) ? key : conceptOf(lower, key)
+  return (into.tokens.push({ lower, key, kind: isName ? "name" : "word", content: concept === undefined ? undefined : { concept, form: lower } }), 1)
 }
 
 /** What the Guard reads from `text`: compute it once per stored query and compare it with `agree`. */
 export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
-    return { tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], plain: new Set(), roles: new Map() }
+    return {
+      tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], plain: new Set(),
+      roles: new Map(), content: []
+    }
   }
   const quotes: Array<string> = []
   const raws = chunk(text, quotes)
@@ -292,8 +302,22 @@ export const facts = (text: string): Facts => {
     names: new Set(tokens.filter((t) => t.kind === "name" || t.kind === "quote").map((t) => t.key)),
     words: tokens.map((t) => t.key),
     plain: new Set(tokens.filter((t) => t.kind === "word" || t.kind === "name").map((t) => t.key)),
-    roles: rolesOf(tokens)
+    roles: rolesOf(tokens),
+    content: contentOf(tokens)
   }
+}
+
+/** The content words of `tokens`, each concept once. */
+const contentOf = (tokens: ReadonlyArray<Token>) => {
+  const seen = new Set<string>()
+  const content: Array<ContentWord> = []
+  for (const { content: word } of tokens) {
+    if (content.length >= maxContentWords) break
+    if (word === undefined || seen.has(word.concept)) continue
+    seen.add(word.concept)
+    content.push(word)
+  }
+  return content
 }
 
 /**
@@ -327,6 +351,12 @@ const namedIn = (words: ReadonlyArray<string>, names: ReadonlySet<string>) => wo
 const occurs = (word: string, words: ReadonlyArray<string>) =>
   words.includes(word) || word.length >= 5 && lettersOnly.test(word) && words.some((w) => isTypoOf(w, word))
 
+/** Whether a role's object (a canonical form) is a filler, or a concept `content` covers. */
+const coveredConcept = (object: string, content: ReadonlyArray<ContentWord>) => {
+  const concept = conceptOf(object, object)
+  return concept === undefined || covered({ concept, form: object }, content)
+}
+
 /**
  * Every object of a role in `a` must hold in `b`: under the same role, or elsewhere in `b` ("in
  * Paris" / "in Lyon" do not) — but never under the opposite role ("from Paris" / "to Paris"), and
@@ -341,8 +371,9 @@ const rolesHold = (a: Facts, b: Facts) => {
     for (const object of objects) {
       if (occurs(object, theirs)) continue
       if (opposed !== undefined && [...opposed].some((o) => (b.roles.get(o) ?? []).includes(object))) return false
-      if (!occurs(object, b.words)) return false
-      if (theirs.some((other) => !ours.includes(other) && a.plain.has(other))) return false
+      // an object `b` lacks altogether: refused unless it is a filler ("at the moment") or `b` covers its concept ("beachside")
+      if (!occurs(object, b.words) && !coveredConcept(object, b.content)) return false
+      if (b.plain.has(object) && theirs.some((other) => !ours.includes(other) && a.plain.has(other))) return false
     }
   }
   return true
@@ -370,8 +401,51 @@ const oneSlotDiffers = (a: Facts, b: Facts) => {
     differing = i
   }
   const [x, y] = [a.words[differing] ?? "", b.words[differing] ?? ""]
-  const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y)
+  const concept = conceptOf(x, x)
+  const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y) || concept !== undefined && concept === conceptOf(y, y)
   return differing >= 0 && !synonyms && !(x[0] === y[0] && x.length >= 3 && withinOneEdit(x, y))
+}
+
+/** At most this many names and words are compared for their order, so `orderFlipped` stays bounded. */
+const maxOrderTerms = 16
+
+/** The first index of each word of `words` that occurs once; -1 for a word that repeats. */
+const singlePositions = (words: ReadonlyArray<string>) => {
+  const positions = new Map<string, number>()
+  words.forEach((w, i) => positions.set(w, positions.has(w) ? -1 : i))
+  return positions
+}
+
+/** How many role prepositions stand before each index of `words` (one more entry than `words`). */
+const prepositionsBefore = (words: ReadonlyArray<string>) => {
+  const counts = [0]
+  for (const w of words) counts.push(counts.at(-1)! + (W.roles.has(w) ? 1 : 0))
+  return counts
+}
+
+/**
+ * Whether a name and a topic word, each once in both texts, stand in the opposite order with no
+ * preposition between them in either text: subject and object swapped around a verb ("modules
+ * that import utils.ts" / "modules that utils.ts imports", "who follows X" / "who does X follow").
+ * A preposition between them is a legitimate reordering ("price of Google" / "Google price").
+ */
+const orderFlipped = (a: Facts, b: Facts) => {
+  const [pa, pb] = [singlePositions(a.words), singlePositions(b.words)]
+  const shared = [...pa].filter(([w, i]) => i >= 0 && (pb.get(w) ?? -1) >= 0)
+  const names = shared.filter(([w]) => a.names.has(w) || b.names.has(w)).slice(0, maxOrderTerms)
+  const topics = shared.filter(([w]) => !a.names.has(w) && !b.names.has(w) && (conceptOf(w, w) !== undefined || W.polarity.has(w)))
+    .slice(0, maxOrderTerms)
+  if (names.length === 0 || topics.length === 0) return false
+  const [ca, cb] = [prepositionsBefore(a.words), prepositionsBefore(b.words)]
+  const between = (counts: ReadonlyArray<number>, i: number, j: number) => counts[Math.max(i, j)]! - counts[Math.min(i, j) + 1]! > 0
+  for (const [name, ia] of names) {
+    const ib = pb.get(name)!
+    for (const [topic, ja] of topics) {
+      const jb = pb.get(topic)!
+      if ((ia < ja) !== (ib < jb) && !between(ca, ia, ja) && !between(cb, ib, jb)) return true
+    }
+  }
+  return false
 }
 
 /** Whether two texts' facts agree (symmetric); the first disagreement found is the reason. */
@@ -384,9 +458,28 @@ export const agree = (a: Facts, b: Facts): Verdict => {
   if (!sameList(a.polarity, b.polarity)) return refuse("polarity")
   const names = new Set([...a.names, ...b.names])
   if (!sameNames(namedIn(a.words, names), namedIn(b.words, names))) return refuse("names")
-  if (!rolesHold(a, b) || !rolesHold(b, a)) return refuse("roles")
+  if (!rolesHold(a, b) || !rolesHold(b, a) || orderFlipped(a, b)) return refuse("roles")
   if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
+}
+
+/** The cosine `accept` asks of two texts that do not share `unshared` content words, at base `threshold`. */
+export const requiredCosine = (threshold: number, unshared: number): number =>
+  unshared <= 1 ? threshold : 1 - (1 - threshold) * unsharedWordFactor ** (unshared - 1)
+
+/**
+ * The semantic tier's rule: whether a stored query (facts `a`) may answer a new one (facts `b`)
+ * whose embeddings have `cosine` similarity. The facts must `agree`, and the cosine must reach
+ * `threshold` — raised for each content word beyond the first that one text has and the other
+ * lacks (`requiredCosine`): "hotels in Barcelona near the beach" / "Barcelona beach volleyball
+ * tournament" share names but not their topic. Symmetric; a NaN cosine never hits.
+ */
+export const accept = (a: Facts, b: Facts, cosine: number, threshold: number = defaultThreshold): Verdict => {
+  const verdict = agree(a, b)
+  if (!verdict.agree) return verdict
+  const unshared = uncovered(a.content, b.content).length + uncovered(b.content, a.content).length
+  if (cosine >= requiredCosine(threshold, unshared)) return agreed
+  return refuse(unshared > 1 && cosine >= threshold ? "topic" : "similarity")
 }
 
 /** `agree(facts(a), facts(b))`: whether two texts may share an answer, beyond their embeddings' similarity. */

@@ -1,0 +1,75 @@
+/**
+ * The Guard's content-word check: which topic words one text has that the other lacks. A content
+ * word is a word or name that is not a filler (function words, the vocabulary of asking); it is
+ * read as its concept ("shares" → "stock"), its British spelling folded ("colour" → "color"). A
+ * word of one text is covered by the other when that holds the same concept, a typo of it, or a
+ * word derived from it ("humid" / "humidity", "depend" / "dependency").
+ */
+import * as C from "./contentWords.ts"
+
+/** Folds British spellings onto American ones, the same on both sides ("colour", "centre", "optimise"). */
+const fold = (word: string) =>
+  word.replace(/our$/, "or").replace(/is(e|ed|es|ing|ation|ations)$/, "iz$1").replace(/([^aeiou])re$/, "$1er")
+
+/** The concept a word stands for (`lower` as written, `stem` its stemmed form), or undefined for a filler. */
+export const conceptOf = (lower: string, stem: string): string | undefined => {
+  if (C.fillers.has(lower) || C.fillers.has(stem)) return undefined
+  return C.concepts.get(lower) ?? C.concepts.get(stem) ?? fold(stem)
+}
+
+/** True when `a` and `b` differ by at most one substitution, insertion, deletion or swap of neighbours. */
+export const withinOneEdit = (a: string, b: string): boolean => {
+  if (a === b) return true
+  if (Math.abs(a.length - b.length) > 1) return false
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  const tailEqual = (x: number, y: number) => {
+    while (x < a.length && y < b.length && a[x] === b[y]) x++, y++
+    return x === a.length && y === b.length
+  }
+  if (a.length === b.length) return tailEqual(i + 1, i + 1) || a[i] === b[i + 1] && a[i + 1] === b[i] && tailEqual(i + 2, i + 2)
+  return a.length < b.length ? tailEqual(i, i + 1) : tailEqual(i + 1, i)
+}
+
+const lettersOnly = /^[a-z]+$/
+
+/** A typo, not another word: one edit apart, five letters or more, the same first letter ("Seatle", not "preact" for "react"). */
+export const isTypoOf = (a: string, b: string) =>
+  a.length >= 5 && b.length >= 5 && a[0] === b[0] && lettersOnly.test(a) && lettersOnly.test(b) && withinOneEdit(a, b)
+
+/** A content word: its concept and its form as written (lower case), for typos of words with a concept ("forcast"). */
+export interface ContentWord {
+  readonly concept: string
+  readonly form: string
+}
+
+/** A typo of a short word: two neighbouring letters swapped, four letters or more ("raed" / "read", "nwes" / "news"). */
+const isSwapOf = (a: string, b: string) => {
+  if (a.length !== b.length || a.length < 4 || a === b || a[0] !== b[0] || !lettersOnly.test(a) || !lettersOnly.test(b)) return false
+  let i = 0
+  while (a[i] === b[i]) i++
+  return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2)
+}
+
+/** Endings that derive a word from another without changing its topic ("humid" → "humidity", "depend" → "dependency"). */
+const suffixes: ReadonlySet<string> = new Set([
+  "s", "es", "ed", "ing", "er", "ers", "or", "ors", "y", "ies", "ly", "al", "ally", "ic", "ics", "ical", "ity", "ities", "ness",
+  "ment", "ments", "ion", "ions", "ation", "ations", "ency", "ence", "ance", "ancy", "ive", "able", "ible", "ist", "ists", "ism",
+  "ize", "ized", "ise", "ised", "iness"
+])
+
+/** Whether one word is the other plus a derivational ending, the shorter four letters or more ("java" / "javascript" is not). */
+const derived = (a: string, b: string) => {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a]
+  return short.length >= 4 && long.startsWith(short) && suffixes.has(long.slice(short.length))
+}
+
+/** Whether `word` is covered by one of `others`: the same concept, a typo of its form, or one derived from the other. */
+export const covered = (word: ContentWord, others: ReadonlyArray<ContentWord>) =>
+  others.some(({ concept, form }) =>
+    concept === word.concept || isTypoOf(form, word.form) || isSwapOf(form, word.form) || derived(concept, word.concept)
+  )
+
+/** The content words of `mine` that `theirs` does not cover. */
+export const uncovered = (mine: ReadonlyArray<ContentWord>, theirs: ReadonlyArray<ContentWord>): ReadonlyArray<ContentWord> =>
+  mine.filter((word) => !covered(word, theirs))
