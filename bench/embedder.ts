@@ -15,7 +15,6 @@
 import { Effect } from "effect"
 import { createRequire } from "node:module"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { Worker } from "node:worker_threads"
 import * as WorkerEmbedder from "../packages/semantic/src/internal/WorkerEmbedder.ts"
 import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
 import { formatTable, machine, writeResults } from "./support.ts"
@@ -29,15 +28,15 @@ const places = ["in London", "to Rome", "for tomorrow", "in the repo", "of Apple
 const text = (i: number) => `show me ${subjects[i % 7]} ${places[(i * 3) % 7]} number ${i}`
 const texts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => text(from + i))
 
-/** A worker that answers "no" to TF.js's SIMD probe (a 27-byte module holding opcode 0xfd), then runs the use-lite worker. */
+/** Makes TF.js's SIMD probe (a 27-byte module holding opcode 0xfd) answer "no" in the worker. */
 const withoutSimd = `
 const validate = WebAssembly.validate
 WebAssembly.validate = (bytes) => bytes.length < 40 && bytes.includes(253) ? false : validate(bytes)
-import(${JSON.stringify(UseLiteEmbedder.workerUrl.href)})`
+`
 
 const backends = [
-  { name: "wasm + SIMD", startWorker: () => new Worker(UseLiteEmbedder.workerUrl) },
-  { name: "wasm, no SIMD", startWorker: () => new Worker(withoutSimd, { eval: true }) }
+  { name: "wasm + SIMD", startWorker: UseLiteEmbedder.workerStarter() },
+  { name: "wasm, no SIMD", startWorker: UseLiteEmbedder.workerStarter(undefined, withoutSimd) }
 ]
 
 const throughput = Effect.gen(function*() {

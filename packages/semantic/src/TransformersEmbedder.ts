@@ -4,17 +4,18 @@
  * mean-pooled over the attention mask and normalised. The model is read from a local directory;
  * nothing touches the network unless `allowRemoteModels` is set. It runs in its own worker thread,
  * started on the first `embed` (never at server start), so loading and inference leave the event
- * loop free.
+ * loop free. `@huggingface/transformers` is an optional peer dependency, imported by that worker:
+ * without it the first `embed` fails with "ModelLoad", saying to install it.
  */
 import { Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import { join } from "node:path"
-import { Worker } from "node:worker_threads"
+import { fileURLToPath } from "node:url"
 import { EmbedError, Embedder } from "./Embedder.ts"
+import { starter } from "./internal/embeddingWorker.ts"
+import { loadTransformers } from "./internal/transformersWorker.ts"
 import * as WorkerEmbedder from "./internal/WorkerEmbedder.ts"
-import { type WorkerSettings, workerSource } from "./internal/transformersWorker.ts"
 
 /** Where the model is and how much work the backend accepts. */
 export interface TransformersEmbedderOptions {
@@ -31,7 +32,7 @@ export interface TransformersEmbedderOptions {
   readonly dtype?: string
   /** Vector length; by default the `hidden_size` of the model's `config.json`. */
   readonly dimensions?: number
-  /** Texts are cut to this many characters before tokenising (default 2000). */
+  /** Texts are cut to this many characters before tokenising (default 1000, the Guard's `maxTextLength`). */
   readonly maxTextLength?: number
   /** Most texts in one model run (default 32). */
   readonly maxBatch?: number
@@ -62,27 +63,28 @@ const configDimensions = (options: TransformersEmbedderOptions) =>
 
 /**
  * Builds the backend in the current scope (with the number of workers it started, for tests and
- * figures). Only `config.json` is read now, when `dimensions` is not given; the worker and the
- * model start on the first `embed`, and the worker ends with the scope.
+ * figures). Only `config.json` is read now, when `dimensions` is not given; the worker, the
+ * `@huggingface/transformers` package and the model load on the first `embed`, and the worker
+ * ends with the scope. `resolveFrom` is the module `@huggingface/transformers` is resolved from
+ * (default: this one).
  */
 export const make = (
-  options: TransformersEmbedderOptions
+  options: TransformersEmbedderOptions,
+  resolveFrom: string = fileURLToPath(import.meta.url)
 ): Effect.Effect<WorkerEmbedder.WorkerEmbedder, EmbedError, Scope.Scope> =>
   Effect.gen(function*() {
     const dimensions = options.dimensions ?? (yield* configDimensions(options))
-    const settings: WorkerSettings = {
-      transformersPath: createRequire(import.meta.url).resolve("@huggingface/transformers"),
+    const settings = {
       localModelPath: options.localModelPath,
       model: options.model,
       directory: modelDirectory(options),
       allowRemoteModels: options.allowRemoteModels ?? false,
-      dtype: options.dtype ?? "fp32",
-      dimensions
+      dtype: options.dtype ?? "fp32"
     }
     return yield* WorkerEmbedder.make({
       model: options.model,
       dimensions,
-      startWorker: () => new Worker(workerSource, { eval: true, workerData: settings }),
+      startWorker: starter(loadTransformers, { resolveFrom, dimensions, settings }),
       maxBatch: options.maxBatch,
       maxQueue: options.maxQueue,
       maxTextLength: options.maxTextLength

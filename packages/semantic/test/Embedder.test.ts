@@ -1,10 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
+import { execFile } from "node:child_process"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { promisify } from "node:util"
 import { Worker } from "node:worker_threads"
 import { cosine, Embedder } from "../src/Embedder.ts"
+import * as Guard from "../src/Guard.ts"
 import { prepare, truncate } from "../src/internal/WorkerEmbedder.ts"
 import * as UseLiteEmbedder from "../src/UseLiteEmbedder.ts"
 import * as WorkerEmbedder from "../src/internal/WorkerEmbedder.ts"
+import { dim, writeTinyModel } from "./fixtures/tiny-model/TinyModel.ts"
 
 const useLite = (options?: UseLiteEmbedder.UseLiteOptions) => UseLiteEmbedder.make(options)
 
@@ -14,7 +20,7 @@ const firstWorkerThenUseLite = (script: string, workers: Array<Worker>) =>
     model: UseLiteEmbedder.model,
     dimensions: UseLiteEmbedder.dimensions,
     startWorker: () => {
-      const worker = workers.length === 0 ? new Worker(script, { eval: true }) : new Worker(UseLiteEmbedder.workerUrl)
+      const worker = workers.length === 0 ? new Worker(script, { eval: true }) : UseLiteEmbedder.workerStarter()()
       workers.push(worker)
       return worker
     },
@@ -141,6 +147,15 @@ describe("use-lite Embedder", () => {
       assert.isBelow(maxDifference(long!, cut!), 1e-5)
     }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxTextLength: 200 }))))
 
+  it.effect("cuts texts at the Guard's maxTextLength by default (the semantic tier never reads past it)", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      assert.strictEqual(embedder.maxTextLength, Guard.maxTextLength)
+      const kept = "word ".repeat(Guard.maxTextLength / 5)
+      const [long, cut] = yield* embedder.embed([kept + "tail ".repeat(1000), kept.trimEnd()])
+      assert.isBelow(maxDifference(long!, cut!), 1e-5)
+    }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+
   it.effect("gives a unit vector for any text (fuzz)", () =>
     Effect.gen(function*() {
       const embedder = yield* Embedder
@@ -171,4 +186,45 @@ describe("truncate", () => {
     assert.strictEqual(truncate("a".repeat(30), 20), "a".repeat(20))
     assert.strictEqual(truncate("a".repeat(19) + "😀", 20), "a".repeat(19))
   })
+})
+
+const repository = join(import.meta.dirname, "..", "..", "..")
+const run = promisify(execFile)
+
+describe("from a bundle", () => {
+  // The server ships as one file bundled by services/server/bundle.js: nothing of this package lies
+  // beside it, and its dependencies are found through node_modules as an installed bundle finds them.
+  it.effect("both backends embed from a one-file bundle built by the server's bundler, with no worker file beside it", () =>
+    Effect.promise(async () => {
+      const dir = mkdtempSync(join(repository, "node_modules", ".tenfold-bundle-test-"))
+      try {
+        const source = join(repository, "packages", "semantic", "src")
+        writeFileSync(join(dir, "entry.ts"), `
+          import { Effect } from "effect"
+          import * as UseLiteEmbedder from ${JSON.stringify(join(source, "UseLiteEmbedder.ts"))}
+          import * as TransformersEmbedder from ${JSON.stringify(join(source, "TransformersEmbedder.ts"))}
+          const [localModelPath, model] = process.argv.slice(2)
+          const summary = (v) => ({ length: v.length, norm: Math.hypot(...v) })
+          const program = Effect.gen(function*() {
+            const useLite = yield* UseLiteEmbedder.make()
+            const transformers = yield* TransformersEmbedder.make({ localModelPath, model })
+            const [a] = yield* useLite.embedder.embed(["hello from a bundle"])
+            const [b] = yield* transformers.embedder.embed(["the weather in paris"])
+            return { useLite: summary(a), transformers: summary(b) }
+          })
+          Effect.runPromise(Effect.scoped(program)).then((result) => console.log(JSON.stringify(result)))
+        `)
+        await run(process.execPath, [join(repository, "services", "server", "bundle.js"), join(dir, "entry.ts"), join(dir, "out", "bundle.js")])
+        assert.deepStrictEqual(readdirSync(join(dir, "out")).sort(), ["bundle.js", "bundle.js.map"])
+        writeTinyModel(join(dir, "models", "tenfold", "tiny"))
+        const { stdout } = await run(process.execPath, [join(dir, "out", "bundle.js"), join(dir, "models"), "tenfold/tiny"], { timeout: 60_000 })
+        const result = JSON.parse(stdout) as Record<string, { length: number; norm: number }>
+        assert.strictEqual(result.useLite!.length, UseLiteEmbedder.dimensions)
+        assert.closeTo(result.useLite!.norm, 1, 1e-5)
+        assert.strictEqual(result.transformers!.length, dim)
+        assert.closeTo(result.transformers!.norm, 1, 1e-5)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }))
 })

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { EmbedError, Embedder } from "../src/Embedder.ts"
+import * as Guard from "../src/Guard.ts"
 import { normalize } from "../src/internal/vector.ts"
 import * as TransformersEmbedder from "../src/TransformersEmbedder.ts"
 import { dim, embeddingRow, maxLength, vocab, writeTinyModel } from "./fixtures/tiny-model/TinyModel.ts"
@@ -54,6 +55,12 @@ layer(TransformersEmbedder.layer({ localModelPath: root, model, maxBatch: 4, max
       const embedder = yield* Embedder
       assert.strictEqual(embedder.dimensions, dim)
       assert.strictEqual(embedder.model, model)
+    }))
+
+  it.effect("cuts texts at the Guard's maxTextLength unless told otherwise", () =>
+    Effect.gen(function*() {
+      const built = yield* TransformersEmbedder.make({ localModelPath: root, model })
+      assert.strictEqual(built.embedder.maxTextLength, Guard.maxTextLength)
     }))
 
   it.effect("embeds a sentence as the normalised mean of its token rows", () =>
@@ -153,6 +160,19 @@ describe("TransformersEmbedder errors", () => {
       assert.strictEqual(error.reason, "ModelLoad")
       assert.include(error.detail, join(missing, model))
       assert.include(error.detail, "allowRemoteModels=false")
+    }))
+
+  it.effect("without @huggingface/transformers installed, the layer builds and the first embed fails with ModelLoad saying to install it", () =>
+    Effect.gen(function*() {
+      // resolved from a directory with no node_modules above it, as from an install without the optional peer
+      const elsewhere = join(mkdtempSync(join(tmpdir(), "tenfold-no-transformers-")), "index.js")
+      const built = yield* TransformersEmbedder.make({ localModelPath: root, model }, elsewhere)
+      assert.strictEqual(built.workersStarted(), 0)
+      const error = failure(yield* Effect.exit(built.embedder.embed(["paris"])))
+      assert.strictEqual(error.reason, "ModelLoad")
+      assert.include(error.detail, "npm install @huggingface/transformers")
+      const again = failure(yield* Effect.exit(built.embedder.embed(["paris"])))
+      assert.include(again.detail, "npm install @huggingface/transformers")
     }))
 
   it.effect("a corrupt ONNX file or a missing tokenizer is a ModelLoad error; dimensions that disagree with the model are too", () =>

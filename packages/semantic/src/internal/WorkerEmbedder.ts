@@ -10,6 +10,7 @@ import type { Scope } from "effect"
 import type { Worker } from "node:worker_threads"
 import { EmbedError, Embedder } from "../Embedder.ts"
 import type { EmbedFailure } from "../Embedder.ts"
+import * as Guard from "../Guard.ts"
 import type { BatchReply, BatchRequest } from "./workerProtocol.ts"
 
 /** How a backend runs in a worker: the model it names, its vector length, how to start its worker, and the bounds. */
@@ -22,7 +23,10 @@ export interface WorkerEmbedderOptions {
   readonly maxBatch?: number | undefined
   /** The most texts waiting or being embedded; a request that would pass it fails with `Overloaded` (default 1024). */
   readonly maxQueue?: number | undefined
-  /** Texts are NFKC-normalised and cut to this many characters, at a word boundary when one is near (default 2000). */
+  /**
+   * Texts are NFKC-normalised and cut to this many characters, at a word boundary when one is near
+   * (default: the Guard's `maxTextLength`, 1000 — the semantic tier never looks past it).
+   */
   readonly maxTextLength?: number | undefined
 }
 
@@ -57,7 +61,7 @@ export const prepare = (text: string, max: number): string => truncate(truncate(
 /** Builds the embedder in the current scope; closing the scope stops the worker and fails what waits with `Closed`. */
 export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedder, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { maxBatch = 32, maxQueue = 1024, maxTextLength = 2000 } = options
+    const { maxBatch = 32, maxQueue = 1024, maxTextLength = Guard.maxTextLength } = options
     const error = (reason: EmbedFailure, detail: string) => new EmbedError({ reason, model: options.model, detail })
     const queue = yield* Queue.unbounded<Pending>()
     let accepted = 0
@@ -96,7 +100,12 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
 
     const runBatch = (texts: ReadonlyArray<string>) =>
       Effect.callback<Float32Array, EmbedError>((resume) => {
-        const current = currentWorker()
+        let current: Worker
+        try {
+          current = currentWorker()
+        } catch (cause) {
+          return resume(Effect.fail(error("WorkerCrashed", `cannot start a worker: ${cause instanceof Error ? cause.message : String(cause)}`)))
+        }
         const cleanup = () => {
           current.off("message", onMessage)
           current.off("error", onCrash)

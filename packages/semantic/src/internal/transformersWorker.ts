@@ -1,56 +1,57 @@
 /**
- * The worker thread that runs a transformers.js feature-extraction pipeline for
- * `TransformersEmbedder`, speaking `workerProtocol`. Its source is a string evaluated by
- * `new Worker(source, { eval: true })`, so no worker file has to sit next to the caller's
- * `import.meta.url` (the server is bundled into one file); transformers is imported by the path
- * the main thread resolved. The model loads on the first batch; a failed load is tried again on
- * the next one (the files may have been copied in since).
+ * The model part of the `transformers` worker: a transformers.js feature-extraction pipeline,
+ * mean-pooled over the attention mask. `@huggingface/transformers` is an optional peer dependency,
+ * imported here, on the first batch, so a server that never uses this backend never needs it.
+ * Runs inside the worker program of `embeddingWorker.ts`, so it is self-contained (see `LoadModel`).
  */
+import type { EmbedBatch, LoadModel, WorkerModules } from "./workerProtocol.ts"
 
-/** What the worker is started with (its `workerData`). */
-export interface WorkerSettings {
-  /** Absolute path of the `@huggingface/transformers` entry the worker imports. */
-  readonly transformersPath: string
+/** What the model part needs (part of the worker's `workerData`). */
+export interface TransformersSettings {
   readonly localModelPath: string
   readonly model: string
   /** `<localModelPath>/<model>`, named in every load failure. */
   readonly directory: string
   readonly allowRemoteModels: boolean
   readonly dtype: string
-  readonly dimensions: number
 }
 
-/** The worker's program (CommonJS, as `eval` workers are). */
-export const workerSource = `
-const { parentPort, workerData: settings } = require("node:worker_threads")
-const { pathToFileURL } = require("node:url")
-let extractor
-const load = async () => {
-  const { env, pipeline } = await import(pathToFileURL(settings.transformersPath).href)
+interface Transformers {
+  readonly env: Record<string, unknown>
+  pipeline(task: string, model: string, options: Record<string, unknown>): Promise<
+    (texts: ReadonlyArray<string>, options: Record<string, unknown>) => Promise<{ readonly data: Float32Array }>
+  >
+}
+
+/** Loads the pipeline in the worker; a missing package or model fails with a message that says what to do. */
+export const loadTransformers: LoadModel<TransformersSettings> = async (
+  settings: TransformersSettings,
+  modules: WorkerModules
+): Promise<EmbedBatch> => {
+  const missing = (error: unknown) => {
+    const code = (error as { code?: unknown } | null)?.code
+    return (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") && String(error).includes("@huggingface/transformers")
+  }
+  let transformers: Transformers
+  try {
+    transformers = await modules.import("@huggingface/transformers") as Transformers
+  } catch (error) {
+    throw new Error(
+      missing(error)
+        ? "the transformers backend needs the optional package @huggingface/transformers, which is not installed: " +
+          "run `npm install @huggingface/transformers` beside @tenfold/semantic"
+        : `cannot load @huggingface/transformers: ${error instanceof Error ? error.message : String(error)}`
+    )
+  }
+  const { env, pipeline } = transformers
   env.allowLocalModels = true
   env.allowRemoteModels = settings.allowRemoteModels
   env.useFSCache = settings.allowRemoteModels
   env.localModelPath = settings.localModelPath
   env.cacheDir = settings.localModelPath
-  return pipeline("feature-extraction", settings.model, { dtype: settings.dtype, device: "cpu" })
+  const extractor = await pipeline("feature-extraction", settings.model, { dtype: settings.dtype, device: "cpu" })
+    .catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (model directory: ${settings.directory})`)
+    })
+  return async (texts) => (await extractor(texts, { pooling: "mean", normalize: true })).data
 }
-const failed = (reason, detail) =>
-  ({ _tag: "Failed", reason, detail: detail.slice(0, 2000) + " (model directory: " + settings.directory + ")" })
-parentPort.on("message", async ({ texts }) => {
-  let reason = "ModelLoad"
-  try {
-    extractor ??= await load()
-    reason = "Backend"
-    const output = await extractor(texts, { pooling: "mean", normalize: true })
-    if (output.dims[1] !== settings.dimensions) {
-      return parentPort.postMessage(failed("ModelLoad",
-        "the model returns " + output.dims[1] + "-dimensional vectors, " + settings.dimensions + " were configured"))
-    }
-    const data = Float32Array.from(output.data)
-    if (!data.every(Number.isFinite)) return parentPort.postMessage(failed("Backend", "the model produced a vector that cannot be normalised (zero or not finite)"))
-    parentPort.postMessage({ _tag: "Vectors", data }, [data.buffer])
-  } catch (error) {
-    parentPort.postMessage(failed(reason, String(error instanceof Error ? error.message : error)))
-  }
-})
-`
