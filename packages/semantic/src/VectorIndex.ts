@@ -53,8 +53,11 @@ export class VectorIndex extends Context.Service<VectorIndex, {
   readonly dimensions: number
   /** Adds or replaces the vector under `key`; succeeds with the keys evicted to make room. */
   readonly add: (key: string, vector: Vector) => Effect.Effect<ReadonlyArray<string>, VectorIndexError>
-  /** The `k` (default 1) entries most similar to `vector`, best first. */
-  readonly search: (vector: Vector, k?: number) => Effect.Effect<ReadonlyArray<VectorHit>, VectorIndexError>
+  /**
+   * The `k` (default 1) entries most similar to `vector`, best first; with `filter`, only among the
+   * keys it admits (the semantic tier searches one partition: same tool, scope and other arguments).
+   */
+  readonly search: (vector: Vector, k?: number, filter?: (key: string) => boolean) => Effect.Effect<ReadonlyArray<VectorHit>, VectorIndexError>
   /** Marks `key` as just hit (the tier calls it when it serves the entry), so eviction spares it. */
   readonly touch: (key: string) => Effect.Effect<void>
   /** Drops `key` (TTL expiry, invalidation); succeeds with whether it was held. */
@@ -210,14 +213,17 @@ const makeWith = (options: VectorIndexOptions, initial: Backend, saved?: IndexFi
           return evicted
         })
       }),
-    search: (vector, k = 1) =>
+    search: (vector, k = 1, filter) =>
       Effect.suspend(() => {
         if (!isIntIn(k, 1, MAX_K)) return Effect.fail(invalid("InvalidK", `k must be an integer in [1, ${MAX_K}]`))
         const unit = toUnitVector(vector, dimensions)
         if (unit instanceof VectorIndexError) return Effect.fail(unit)
         if (labels.size === 0) return Effect.succeed([])
         return native(() =>
-          backend.search(unit, Math.min(k, labels.size)).flatMap(({ label, score }) => {
+          backend.search(unit, Math.min(k, labels.size), filter === undefined ? undefined : (label) => {
+            const key = keys.get(label)
+            return key !== undefined && filter(key)
+          }).flatMap(({ label, score }) => {
             const key = keys.get(label)
             return key === undefined ? [] : [{ key, score }]
           })

@@ -41,6 +41,19 @@ describe.each(["hnsw", "exact"] as const)("VectorIndex (%s)", (kind) => {
       assert.strictEqual(yield* vi.size, 200)
     }))
 
+  it.effect("searches only the keys a filter admits", () =>
+    Effect.gen(function*() {
+      const vectors = clustered(200, dimensions, 10, 4)
+      const vi = yield* index()
+      for (const [i, v] of vectors.entries()) yield* vi.add(`${i % 2 === 0 ? "even" : "odd"}${i}`, v)
+      const hits = yield* vi.search(vectors[42]!, 5, (key) => key.startsWith("odd"))
+      assert.strictEqual(hits.length, 5)
+      for (const hit of hits) assert.isTrue(hit.key.startsWith("odd"))
+      assert.deepStrictEqual(yield* vi.search(vectors[42]!, 5, () => false), [])
+      const only = yield* vi.search(vectors[42]!, 5, (key) => key === "odd7")
+      assert.deepStrictEqual(only.map((hit) => hit.key), ["odd7"])
+    }))
+
   it.effect("top-1 equals the exact scan on a small clustered set", () =>
     Effect.gen(function*() {
       const vectors = clustered(600, dimensions, 20, 2)

@@ -19,8 +19,8 @@ export interface Neighbour {
 export interface Backend {
   readonly insert: (label: number, unit: Float32Array) => void
   readonly remove: (label: number) => void
-  /** The `k` nearest live vectors, best first (`k` ≤ the live count). */
-  readonly search: (unit: Float32Array, k: number) => ReadonlyArray<Neighbour>
+  /** The `k` nearest live vectors, best first (`k` ≤ the live count), among those `allowed` admits (all without it). */
+  readonly search: (unit: Float32Array, k: number, allowed?: (label: number) => boolean) => ReadonlyArray<Neighbour>
   /** The stored (unit) vector of a live label, to rebuild the store under fresh labels. */
   readonly vector: (label: number) => Float32Array
   /** Writes the store to `file` (HNSW only: the exact scan is rebuilt instead, in milliseconds). */
@@ -79,8 +79,8 @@ const hnswOver = (index: import("hnswlib-node").HierarchicalNSW, parameters: Hns
       index.markDelete(label)
       deleted++
     },
-    search: (unit, k) => {
-      const { distances, neighbors } = index.searchKnn(Array.from(unit), k)
+    search: (unit, k, allowed) => {
+      const { distances, neighbors } = index.searchKnn(Array.from(unit), k, allowed)
       return neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }))
     },
     vector: (label) => Float32Array.from(index.getPoint(label)),
@@ -117,7 +117,7 @@ export const exact = (dimensions: number, maxEntries: number): Backend => {
       labelOfRow.pop()
       rowOfLabel.delete(label)
     },
-    search: (unit, k) => topK(rows, labelOfRow, unit, k),
+    search: (unit, k, allowed) => topK(rows, labelOfRow, unit, k, allowed),
     vector: (label) => {
       const row = rowOfLabel.get(label)!
       return rows.slice(row * dimensions, (row + 1) * dimensions)
@@ -126,10 +126,11 @@ export const exact = (dimensions: number, maxEntries: number): Backend => {
 }
 
 /** The `k` best rows by dot product, kept sorted by insertion (k is small). */
-const topK = (rows: Float32Array, labels: ReadonlyArray<number>, query: Float32Array, k: number) => {
+const topK = (rows: Float32Array, labels: ReadonlyArray<number>, query: Float32Array, k: number, allowed?: (label: number) => boolean) => {
   const dimensions = query.length
   const best: Array<Neighbour> = []
   for (let row = 0; row < labels.length; row++) {
+    if (allowed !== undefined && !allowed(labels[row]!)) continue
     const offset = row * dimensions
     let score = 0
     for (let d = 0; d < dimensions; d++) score += rows[offset + d]! * query[d]!

@@ -1,0 +1,234 @@
+/**
+ * The semantic tier (L3) through the real TieredCache, with the real USE-lite embedder, real
+ * SQLite (L4 and semantic.sqlite) and, where it matters, a real redis-server.
+ */
+import { assert, layer } from "@effect/vitest"
+import { CacheTiers, MemoryTier, PersistentTier, Policy, RedisTier, TieredCache } from "@tenfold/cache"
+import { Context, Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as RedisServer from "../../cache/test/support/RedisServer.ts"
+import { EmbedError, Embedder } from "../src/Embedder.ts"
+import { SemanticTier, type SemanticTierOptions } from "../src/SemanticTier.ts"
+import * as UseLiteEmbedder from "../src/UseLiteEmbedder.ts"
+
+const semanticPolicy = (options: Policy.CacheOptions = {}) =>
+  Policy.resolve({ readOnly: true, declared: { shared: true, ttl: 60_000, semantic: { argument: "query" }, ...options }, configured: undefined })!
+
+const plainPolicy = Policy.resolve({ readOnly: true, declared: { shared: true }, configured: undefined })!
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "tenfold-semantic-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** One instance's cache: L1, optionally L2 on `redisUrl`, L4 in `dir` (unless undefined), and L3 after them. */
+const instance = (options: { readonly dir?: string; readonly redisUrl?: string; readonly tier?: SemanticTierOptions }) =>
+  Effect.gen(function*() {
+    const exact = Layer.mergeAll(
+      MemoryTier.layer(),
+      options.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: options.redisUrl, namespace: "semantic-test" }),
+      options.dir === undefined ? Layer.empty : PersistentTier.layer({ dir: options.dir })
+    )
+    const semantic = SemanticTier.layer({ dir: options.dir, ...options.tier }).pipe(Layer.provide(exact))
+    const context = yield* Layer.build(TieredCache.layer().pipe(
+      Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier, SemanticTier])),
+      Layer.provideMerge(Layer.merge(exact, semantic))
+    ))
+    const cache = Context.get(context, TieredCache)
+    const tier = Context.get(context, SemanticTier)
+    let runs = 0
+    /** Calls the "weather" tool through the cache; the computed answer names the query it ran for. */
+    const call = (query: unknown, extra: Record<string, unknown> = {}, options: { readonly policy?: Policy.CachePolicy; readonly principal?: string; readonly tool?: string } = {}) =>
+      Effect.gen(function*() {
+        const policy = options.policy ?? semanticPolicy()
+        const key = Policy.key(options.tool ?? "weather", policy, options.principal, { query, ...extra })!
+        const compute = Effect.sync(() => {
+          runs++
+          return { value: JSON.stringify({ content: [{ type: "text", text: `answer for ${String(query)}` }], _meta: { tool: "own" } }), cacheable: true }
+        })
+        const served = cache.serve(key, policy, compute)
+        const result = Effect.isEffect(served) ? yield* served : served
+        // the write to L3 is in the background: wait for it, so the next call can find it
+        yield* tier.idle
+        return { ...result, json: JSON.parse(result.value) as { content: ReadonlyArray<{ text: string }>; _meta?: Record<string, unknown> } }
+      })
+    return { cache, tier, call, runs: () => runs }
+  })
+
+const semanticMeta = (json: { _meta?: Record<string, unknown> }) => json._meta?.["io.tenfold/semantic"] as { query: string; score: number; model: string } | undefined
+
+layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
+  it.effect("answers a paraphrase from the cached result, marked in _meta, without running the tool", () =>
+    Effect.gen(function*() {
+      const { call, runs } = yield* instance({})
+      const first = yield* call("weather in Paris today")
+      assert.strictEqual(first.source, "computed")
+      const second = yield* call("today's weather in Paris")
+      assert.strictEqual(second.source, "semantic")
+      assert.strictEqual(runs(), 1)
+      assert.strictEqual(second.json.content[0]!.text, "answer for weather in Paris today")
+      const meta = semanticMeta(second.json)!
+      assert.strictEqual(meta.query, "weather in Paris today")
+      assert.strictEqual(meta.model, "use-lite")
+      assert.isAtLeast(meta.score, 0.8)
+      assert.strictEqual(meta.score, Math.round(meta.score * 10_000) / 10_000)
+      // the tool's own _meta stays
+      assert.strictEqual(second.json._meta?.tool, "own")
+      // promoted under the new key: the next identical call is an L1 hit, still marked
+      const third = yield* call("today's weather in Paris")
+      assert.strictEqual(third.source, "memory")
+      assert.deepStrictEqual(semanticMeta(third.json), meta)
+    }).pipe(Effect.scoped))
+
+  it.effect("misses entity swaps, reversals, negations and changed numbers", () =>
+    Effect.gen(function*() {
+      const { call, runs, tier } = yield* instance({})
+      const pairs: ReadonlyArray<readonly [string, string]> = [
+        ["weather in Paris today", "weather in London today"],
+        ["flights from Paris to London", "flights from London to Paris"],
+        ["restaurants open on Sunday", "restaurants not open on Sunday"],
+        ["convert 5 km to miles", "convert 50 km to miles"]
+      ]
+      for (const [stored, asked] of pairs) {
+        yield* call(stored)
+        const answer = yield* call(asked)
+        assert.strictEqual(answer.source, "computed", `${asked} must not be answered by ${stored}`)
+        assert.strictEqual(answer.json.content[0]!.text, `answer for ${asked}`)
+      }
+      assert.strictEqual(runs(), 8)
+      assert.isAbove(tier.stats().refused, 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("compares only calls whose other arguments, tool and scope are equal", () =>
+    Effect.gen(function*() {
+      const { call, runs } = yield* instance({})
+      const privatePolicy = semanticPolicy({ shared: false })
+      yield* call("weather in Paris today", { units: "metric" })
+      assert.strictEqual((yield* call("today's weather in Paris", { units: "imperial" })).source, "computed")
+      assert.strictEqual((yield* call("today's weather in Paris", {}, { tool: "forecast" })).source, "computed")
+      yield* call("weather in Rome today", {}, { policy: privatePolicy, principal: "alice" })
+      assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "bob" })).source, "computed")
+      assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "alice" })).source, "semantic")
+      assert.strictEqual((yield* call("today's weather in Paris", { units: "metric" })).source, "semantic")
+      assert.strictEqual(runs(), 5)
+    }).pipe(Effect.scoped))
+
+  it.effect("stays out of tools that did not opt in, and of texts that are not short strings", () =>
+    Effect.gen(function*() {
+      const { call, runs, tier } = yield* instance({})
+      yield* call("weather in Paris today", {}, { policy: plainPolicy })
+      assert.strictEqual((yield* call("today's weather in Paris", {}, { policy: plainPolicy })).source, "computed")
+      yield* call(42)
+      yield* call("x".repeat(1001))
+      yield* call({ nested: "weather in Paris today" })
+      assert.strictEqual(tier.stats().entries, 0)
+      assert.strictEqual(runs(), 5)
+    }).pipe(Effect.scoped))
+
+  it.effect("never serves an entry past its stale time", () =>
+    Effect.gen(function*() {
+      const { call, runs, tier } = yield* instance({})
+      yield* call("weather in Paris today")
+      assert.strictEqual(tier.stats().entries, 1)
+      yield* TestClock.adjust("61 seconds")
+      const late = yield* call("today's weather in Paris")
+      assert.strictEqual(late.source, "computed")
+      assert.strictEqual(runs(), 2)
+      // the sweep drops what expired (the paraphrase's own entry is still fresh)
+      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual(tier.stats().entries, 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("holds at most maxEntries, evicting the least recently hit", () =>
+    Effect.gen(function*() {
+      const { call, tier } = yield* instance({ tier: { maxEntries: 3, index: "exact" } })
+      for (const city of ["Paris", "London", "Rome", "Berlin", "Madrid"]) yield* call(`weather in ${city} today`)
+      assert.strictEqual(tier.stats().entries, 3)
+      assert.strictEqual((yield* call("today's weather in Paris")).source, "computed")
+      assert.strictEqual((yield* call("today's weather in Madrid")).source, "semantic")
+    }).pipe(Effect.scoped))
+
+  it.effect("forgets an entry deleted from the cache", () =>
+    Effect.gen(function*() {
+      const { cache, call, tier } = yield* instance({})
+      yield* call("weather in Paris today")
+      yield* cache.delete(Policy.key("weather", semanticPolicy(), undefined, { query: "weather in Paris today" })!)
+      assert.strictEqual(tier.stats().entries, 0)
+      assert.strictEqual((yield* call("today's weather in Paris")).source, "computed")
+    }).pipe(Effect.scoped))
+
+  it.effect("rebuilds its index from disk after a restart, on first use", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { call } = yield* instance({ dir })
+        yield* call("weather in Paris today")
+      }))
+      const { call, runs, tier } = yield* instance({ dir })
+      // nothing is read before the first semantic use
+      assert.strictEqual(tier.stats().entries, 0)
+      const answer = yield* call("today's weather in Paris")
+      assert.strictEqual(answer.source, "semantic")
+      assert.strictEqual(answer.json.content[0]!.text, "answer for weather in Paris today")
+      assert.strictEqual(runs(), 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("ignores persisted entries of another model", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { call } = yield* instance({ dir })
+        yield* call("weather in Paris today")
+      }))
+      const embedder = yield* Embedder
+      const other = Embedder.of({ ...embedder, model: "another-model" })
+      const { call } = yield* instance({ dir }).pipe(Effect.provideService(Embedder, other))
+      assert.strictEqual((yield* call("today's weather in Paris")).source, "computed")
+    }).pipe(Effect.scoped))
+
+  it.effect("answers miss, without failing the call, when the embedder fails", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      let failing = false
+      const flaky = Embedder.of({
+        ...embedder,
+        embed: (texts) => failing ? Effect.fail(new EmbedError({ reason: "Overloaded", model: embedder.model, detail: "test" })) : embedder.embed(texts)
+      })
+      const { call, runs } = yield* instance({}).pipe(Effect.provideService(Embedder, flaky))
+      yield* call("weather in Paris today")
+      failing = true
+      const answer = yield* call("today's weather in Paris")
+      assert.strictEqual(answer.source, "computed")
+      yield* call("weather in Oslo today")
+      assert.strictEqual(runs(), 3)
+    }).pipe(Effect.scoped))
+
+  it.effect("drops writes past its queue bound and counts them", () =>
+    Effect.gen(function*() {
+      const { call, tier } = yield* instance({ tier: { maxPending: 1 } })
+      // many stored calls at once: the queue holds one while a batch embeds
+      yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => `weather in city number ${i}`), (q) => call(q), { concurrency: "unbounded" })
+      const { dropped, entries } = tier.stats()
+      assert.isAbove(dropped, 0)
+      assert.strictEqual(entries + dropped, 40)
+    }).pipe(Effect.scoped))
+
+  it.effect("shares entries through Redis: a second instance hits what the first stored", () =>
+    Effect.gen(function*() {
+      const redis = yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (server) => Effect.promise(() => server.close()))
+      const a = yield* instance({ redisUrl: redis.url })
+      const b = yield* instance({ redisUrl: redis.url })
+      yield* a.call("weather in Paris today")
+      const answer = yield* b.call("today's weather in Paris")
+      assert.strictEqual(answer.source, "semantic")
+      assert.strictEqual(answer.json.content[0]!.text, "answer for weather in Paris today")
+      assert.strictEqual(a.runs() + b.runs(), 1)
+      // Redis gone: both keep answering, locally
+      yield* Effect.promise(() => redis.stop())
+      yield* b.call("weather in Oslo today")
+      assert.strictEqual((yield* b.call("today's weather in Oslo")).source, "semantic")
+    }).pipe(Effect.scoped))
+})
