@@ -1,0 +1,127 @@
+/**
+ * The seed's three resource pools as weighted-permit semaphores with bounded wait queues: CPU
+ * (the machine's cores, counted in hundredths of a core), memory (MiB of a configured budget) and
+ * network (permits of a configured concurrency or bandwidth). Acquisition is scoped: the permits
+ * come back when the holder succeeds, fails or is interrupted, also while it still waits.
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import { availableParallelism } from "node:os"
+import type { Allocation } from "./Profile.ts"
+import { type PoolFull, WeightedPool } from "./WeightedPool.ts"
+
+/** Permits of the CPU pool per core: a run predicted to keep 0.3 cores busy takes 30. */
+export const CPU_PERMITS_PER_CORE = 100
+
+export interface ResourcePoolsOptions {
+  /** Cores the CPU pool shares out (default `os.availableParallelism()`). */
+  readonly cores?: number
+  /** MiB the memory pool shares out (default 1024). */
+  readonly memoryBudgetMiB?: number
+  /** Network permits: concurrent transfers or bandwidth units (default 64). */
+  readonly networkPermits?: number
+  /** Requests that may wait for each pool (default 256); past it, `PoolFull`. */
+  readonly maxQueuedPerPool?: number
+  /** The retry hint of a refusal before a pool has any history (default 1000 ms). */
+  readonly retryAfterMs?: number
+}
+
+/** The pool names, as metrics and errors give them. */
+export type PoolName = "cpu" | "memory" | "network"
+
+/** Permits one holder has of each pool. */
+export interface Held {
+  readonly cpu: number
+  readonly memory: number
+  readonly network: number
+}
+
+export const make = (options: ResourcePoolsOptions = {}) => {
+  const cores = options.cores ?? availableParallelism()
+  const common = { maxQueued: options.maxQueuedPerPool ?? 256, retryAfterMs: options.retryAfterMs ?? 1000 }
+  const cpu = new WeightedPool({ name: "cpu", capacity: Math.round(cores * CPU_PERMITS_PER_CORE), ...common })
+  const memory = new WeightedPool({ name: "memory", capacity: Math.round(options.memoryBudgetMiB ?? 1024), ...common })
+  const network = new WeightedPool({ name: "network", capacity: Math.round(options.networkPermits ?? 64), ...common })
+
+  /** The permits an allocation asks of each pool (at most the pool): every run takes at least a hundredth of a core. */
+  const permitsOf = (allocation: Allocation): Held => ({
+    cpu: cpu.fit(Math.max(1, Math.ceil(allocation.cpu * CPU_PERMITS_PER_CORE))),
+    memory: memory.fit(Math.ceil(allocation.memoryMiB)),
+    network: network.fit(Math.ceil(allocation.network))
+  })
+
+  const give = (held: Held) => {
+    cpu.release(held.cpu)
+    memory.release(held.memory)
+    network.release(held.network)
+  }
+  /** Gives `held` back and records how long it was held (the pools' retry hints). */
+  const giveBack = (held: Held, since: number) =>
+    Effect.sync(() => {
+      const ms = performance.now() - since
+      give(held)
+      if (held.cpu > 0) cpu.recordHold(ms)
+      if (held.memory > 0) memory.recordHold(ms)
+      if (held.network > 0) network.recordHold(ms)
+    })
+
+  /**
+   * Takes the permits of `want` from CPU, memory and network, in that fixed order (no two holders
+   * wait for each other's pools in opposite orders); a refusal or interruption at a later pool
+   * gives back what the earlier ones granted. Waits are interruptible through `restore`.
+   */
+  const takeAll = (want: Held, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Held, PoolFull> => {
+    if (cpu.tryTake(want.cpu)) {
+      if (memory.tryTake(want.memory)) {
+        if (network.tryTake(want.network)) return Effect.succeed(want)
+        return Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: want.cpu, memory: want.memory, network: 0 }))), (n) => ({ ...want, network: n }))
+      }
+      cpu.release(want.cpu)
+    }
+    return Effect.flatMap(restore(cpu.take(want.cpu)), (c) =>
+      Effect.flatMap(
+        Effect.onError(restore(memory.take(want.memory)), () => Effect.sync(() => cpu.release(c))),
+        (m) => Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: c, memory: m, network: 0 }))), (n) => ({ cpu: c, memory: m, network: n }))
+      ))
+  }
+
+  return {
+    cpu,
+    memory,
+    network,
+    pools: [cpu, memory, network] as const,
+    permitsOf,
+    /**
+     * Runs `effect` holding the permits of `allocation`, given back when it ends however it ends;
+     * `PoolFull` (without running it) when a pool it must wait for has a full queue, or what
+     * `refused` makes of it.
+     */
+    withAllocation: <A, E, R, X = PoolFull>(
+      allocation: Allocation,
+      effect: Effect.Effect<A, E, R>,
+      refused: (full: PoolFull) => X = (full) => full as X
+    ): Effect.Effect<A, E | X, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.mapError(takeAll(permitsOf(allocation), restore), refused), (held) => {
+          const since = performance.now()
+          return Effect.ensuring(restore(effect), giveBack(held, since))
+        })
+      ),
+    /** Takes the permits of `allocation` until the scope closes. */
+    acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.tap(takeAll(permitsOf(allocation), restore), (held) => {
+          const since = performance.now()
+          return Effect.addFinalizer(() => giveBack(held, since))
+        })
+      ),
+    /** What each pool has free now, in cores, MiB and permits. */
+    free: (): Omit<Allocation, "strategy"> => ({ cpu: cpu.free() / CPU_PERMITS_PER_CORE, memoryMiB: memory.free(), network: network.free() }),
+    /** Each pool's size, in cores, MiB and permits. */
+    capacity: (): Omit<Allocation, "strategy"> => ({ cpu: cpu.capacity() / CPU_PERMITS_PER_CORE, memoryMiB: memory.capacity(), network: network.capacity() })
+  }
+}
+
+/** The CPU, memory and network pools. */
+export class ResourcePools extends Context.Service<ResourcePools, ReturnType<typeof make>>()("@tenfold/resources/ResourcePools") {
+  static layer = (options: ResourcePoolsOptions = {}) => Layer.sync(ResourcePools, () => make(options))
+}
