@@ -25,7 +25,7 @@ export const handler = (index: Effect.Effect<DocumentIndex>, dir: string) =>
     const { passages, status } = yield* documents.search(
       input.query,
       { limit: input.limit ?? DEFAULT_LIMIT, ...(pathPrefix === undefined ? {} : { pathPrefix }) },
-      ctx.progress
+      (done, total, message) => ctx.progress(done, total, message)
     )
     return {
       passages,
