@@ -1,4 +1,9 @@
 /**
  * @tenfold/scheduler — Tenfold's parallel DAG executor, worker-thread actors and load balancer.
  */
-export {}
+export * as LoadBalancer from "./LoadBalancer.ts"
+export { WorkerCrashed, WorkerTaskFailed } from "./WorkerError.ts"
+export type { WorkerError } from "./WorkerError.ts"
+export * as WorkerPlacement from "./WorkerPlacement.ts"
+export { WorkerPool } from "./WorkerPool.ts"
+export type { WorkerPoolOptions, WorkerStats, WorkerTask } from "./WorkerPool.ts"
