@@ -14,6 +14,7 @@ import {
   invalidParams,
   isObject,
   methodNotFound,
+  notification,
   ProtocolError,
   quote,
   type RequestId,
@@ -25,23 +26,27 @@ import { PromptRegistry } from "./PromptRegistry.ts"
 import {
   isLoggingLevel,
   McpErrorCode,
+  RELATED_TASK_META_KEY,
   SESSION_ONLY_METHODS,
   SESSION_REVISION,
   SESSION_REVISIONS,
   type ServerInfo,
-  STATELESS_REVISIONS
+  STATELESS_REVISIONS,
+  TASKS_EXTENSION
 } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
-import { missingCapabilities } from "./internal/Capabilities.ts"
+import { covers, missingCapabilities, requiredCapabilityOf } from "./internal/Capabilities.ts"
 import * as InputRounds from "./internal/InputRounds.ts"
 import * as StreamedResult from "./internal/StreamedResult.ts"
 import * as RequestTiming from "./internal/RequestTiming.ts"
 import * as ResultJson from "./internal/ResultJson.ts"
+import * as TaskWire from "./internal/TaskWire.ts"
 import { NeedInput, ToolCall } from "./internal/ToolCall.ts"
 import { toCallToolResult } from "./internal/ToolResult.ts"
 import { InputRequired, ToolError, type ToolHandler } from "./Tool.ts"
 import { type RegisteredTool, ToolRegistry } from "./ToolRegistry.ts"
+import { isTerminal, type Task, type TaskControl, type TaskOutcome, Tasks } from "./Tasks.ts"
 
 export interface DispatcherOptions {
   readonly serverInfo: ServerInfo
@@ -54,6 +59,9 @@ export interface DispatcherOptions {
   /** Most `resources/subscribe` URIs one session may hold (default 1000); past it: -32000. */
   readonly maxSubscriptionsPerSession?: number
 }
+
+/** Most input rounds one task may ask for before it fails (each waits on the client). */
+const MAX_TASK_INPUT_ROUNDS = 64
 
 /** Most JSON a streamed result is collected to where it cannot be streamed (batches, non-streaming transports). */
 const MAX_COLLECTED_BYTES = 4 * 1024 * 1024
@@ -135,19 +143,24 @@ export const make = (options: DispatcherOptions) =>
     const tracing = Option.getOrUndefined(yield* Effect.serviceOption(ToolCallTracing))
     // telemetry off: no recorder, and `handle` is the bare dispatch
     const requestMetrics = Option.getOrUndefined(yield* Effect.serviceOption(RequestMetrics))
+    // no Tasks service: no call runs as a task and the tasks/* methods are not found
+    const tasks = Option.getOrUndefined(yield* Effect.serviceOption(Tasks))
     const serverInfo = options.serverInfo
     const identity = { name: serverInfo.name, version: serverInfo.version, ...(serverInfo.title === undefined ? {} : { title: serverInfo.title }) }
     const inputRounds = InputRounds.make(options.requestStateKey)
     const listTtlMs = options.listTtlMs ?? 60_000
     const maxSubscriptions = options.maxSubscriptionsPerSession ?? 1000
 
-    const capabilities = {
+    const baseCapabilities = {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
       prompts: { listChanged: true },
       logging: {},
       completions: {}
     }
+    const capabilities = tasks === undefined ? baseCapabilities : { ...baseCapabilities, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }
+    // 2026-07-28 has no `tasks` capability: tasks are the io.modelcontextprotocol/tasks extension
+    const statelessCapabilities = tasks === undefined ? baseCapabilities : { ...baseCapabilities, extensions: { [TASKS_EXTENSION]: {} } }
 
     const json = ResultJson.make(identity)
     const statelessJson = json.stateless
@@ -213,6 +226,11 @@ export const make = (options: DispatcherOptions) =>
           message: `Tool ${name} requires client capabilities: ${Object.keys(missing).join(", ")}`,
           data: { requiredCapabilities: missing }
         }), peer.stateless))
+      }
+      if (tasks !== undefined && (tool.definition.taskSupport !== undefined || params!.task !== undefined)) {
+        const mode = TaskWire.modeOf(name, tool.definition.taskSupport, params!, peer)
+        if (mode instanceof ProtocolError) return Effect.succeed(errorAnswer(id, mode, peer.stateless))
+        if (mode !== undefined) return taskCall(id, tool, params!, peer, out, mode)
       }
       // a call answering an input round depends on the client's answers: never read or written
       const policy = cache === undefined || InputRounds.carriesInput(params) ? undefined : tool.policy
@@ -346,9 +364,23 @@ export const make = (options: DispatcherOptions) =>
       out: Outbound,
       use: InputRounds.InputUse,
       collectBytes: number | undefined
-    ): Effect.Effect<Record<string, unknown>, ProtocolError> => {
-      const attempt: InputRounds.Attempt = (responses, userState) => {
-        const context = new ToolCall(id, params._meta, peer, out, responses, userState, use)
+    ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
+      inputRounds.run("tools/call", tool.definition.name, params, peer, out, attemptOf(tool, args, id, params, peer, out, use, collectBytes), use)
+
+    /** One run of the tool with the input responses so far (an input round runs it again); `report` sets a task's statusMessage. */
+    const attemptOf = (
+      tool: RegisteredTool,
+      args: unknown,
+      id: RequestId,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound,
+      use: InputRounds.InputUse,
+      collectBytes: number | undefined,
+      report?: (message: string) => void
+    ): InputRounds.Attempt =>
+      (responses, userState) => {
+        const context = new ToolCall(id, params._meta, peer, out, responses, userState, use, report)
         const loaded = tool.loaded()
         const local = loaded !== undefined
           ? Effect.suspend(() => invoke(loaded, args, context))
@@ -364,7 +396,132 @@ export const make = (options: DispatcherOptions) =>
           onFailure: (cause) => runFailure(cause, userState)
         })
       }
-      return inputRounds.run("tools/call", tool.definition.name, params, peer, out, attempt, use)
+
+    // ---- tools/call as a task ----------------------------------------------------------------
+
+    /** Whose tasks a caller sees: its session's, else its principal's. */
+    const ownerOf = (peer: Peer): string => (peer.session !== undefined ? `session:${peer.session.id}` : `principal:${peer.principal ?? ""}`)
+
+    /**
+     * A tools/call that runs as a task: the arguments are checked first (-32602 at once), then
+     * the task is created and its CreateTaskResult answered while the tool runs in the background.
+     * A 2026-07-28 run that asks for input before it ever waits answers that first round in the
+     * request itself (no task yet); input asked later parks the task until `tasks/update`.
+     */
+    const taskCall = (id: RequestId, tool: RegisteredTool, params: Record<string, unknown>, peer: Peer, out: Outbound, mode: TaskWire.TaskMode): Effect.Effect<Answer> => {
+      const decoded = tool.decodeArguments(params.arguments)
+      if (Exit.isFailure(decoded)) return Effect.succeed(errorAnswer(id, Cause.squash(decoded.cause) as ProtocolError, peer.stateless))
+      const send = peer.session?.send
+      // 2025-11-25: status changes, progress and logs of the task reach the session outside the call
+      const onStatus = send === undefined ? undefined : (task: Task) => send(notification("notifications/tasks/status", TaskWire.sessionTask(task)))
+      const taskOut: Outbound = { notify: send === undefined ? () => {} : (method, p) => send(notification(method, p)), request: undefined }
+      return tasks!.create({
+        owner: ownerOf(peer),
+        ttlMs: mode.ttlMs,
+        onStatus,
+        work: (control) => taskWork(tool, decoded.value, id, params, peer, taskOut, control)
+      }).pipe(
+        Effect.flatMap((creation) => {
+          if (creation._tag === "Created") {
+            const created = TaskWire.createTaskResult(creation.task, peer)
+            return Effect.succeed(ok(peer.stateless ? resultBytes(id, statelessJson(created)) : result(id, created)))
+          }
+          const first = creation.value as InputRequired
+          return answerWith(id, peer, "tools/call", inputRounds.run("tools/call", tool.definition.name, params, peer, out, () => Effect.succeed(first), { asked: true }))
+        }),
+        Effect.catchCause(failureAnswer(id, peer, "tools/call"))
+      )
+    }
+
+    /** The work of a task: the tool's runs, each input round answered through the task, until a result. */
+    const taskWork = (
+      tool: RegisteredTool,
+      args: unknown,
+      id: RequestId,
+      params: Record<string, unknown>,
+      peer: Peer,
+      out: Outbound,
+      control: TaskControl
+    ): Effect.Effect<TaskOutcome> =>
+      Effect.gen(function*() {
+        const name = tool.definition.name
+        const carried = yield* inputRounds.carried("tools/call", name, params, peer)
+        const attempt = attemptOf(tool, args, id, params, peer, out, { asked: true }, MAX_COLLECTED_BYTES, control.report)
+        const responses = carried.responses
+        let userState = carried.userState
+        for (let round = 0; ; round++) {
+          const outcome = yield* attempt(responses, userState)
+          if (!(outcome instanceof InputRequired)) return { _tag: "Completed", result: outcome } as const
+          if (!peer.stateless) {
+            const text = `Tool ${name} asked for client input, which a task cannot ask for over ${peer.session === undefined ? "this transport" : "a 2025-11-25 session"}; call it without params.task`
+            return { _tag: "Completed", result: { content: [{ type: "text", text }], isError: true } } as const
+          }
+          if (!control.created) return { _tag: "Inline", value: outcome } as const
+          if (round >= MAX_TASK_INPUT_ROUNDS) {
+            return yield* new ProtocolError({ code: ErrorCode.InternalError, message: `Tool ${name} asked for input more than ${MAX_TASK_INPUT_ROUNDS} times` })
+          }
+          for (const [key, request] of Object.entries(outcome.inputRequests)) {
+            const required = requiredCapabilityOf(request)
+            if (!covers(peer.clientCapabilities, required)) {
+              return yield* new ProtocolError({
+                code: McpErrorCode.MissingRequiredClientCapability,
+                message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
+                data: { requiredCapabilities: required }
+              })
+            }
+          }
+          Object.assign(responses, yield* control.awaitInput(outcome.inputRequests))
+          userState = outcome.state
+        }
+      }).pipe(Effect.catch((e: ProtocolError) => Effect.succeed<TaskOutcome>({ _tag: "Failed", error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) } })))
+
+    /** The tasks/* methods; 2026-07-28 has no tasks/result or tasks/list, and 2025-11-25 no tasks/update. */
+    const taskMethod = (id: RequestId, method: string, params: Record<string, unknown> | undefined, peer: Peer): Answer | Effect.Effect<Answer> => {
+      const store = tasks!
+      if (peer.stateless) {
+        if (method === "tasks/result" || method === "tasks/list") return errorAnswer(id, methodNotFound(method), true)
+        if (!TaskWire.declaresExtension(peer.clientCapabilities)) return errorAnswer(id, TaskWire.missingExtension(method), true)
+      } else if (method === "tasks/update") return errorAnswer(id, methodNotFound(method), false)
+      const owner = ownerOf(peer)
+      if (method === "tasks/list") {
+        const cursor = params?.cursor
+        if (cursor !== undefined && typeof cursor !== "string") return errorAnswer(id, invalidParams("cursor must be a string"), false)
+        return answerWith(id, peer, method, Effect.map(store.list(owner, cursor), (page) => ({
+          tasks: page.tasks.map(TaskWire.sessionTask),
+          ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor })
+        })))
+      }
+      const taskId = TaskWire.taskIdOf(method, params)
+      if (taskId instanceof ProtocolError) return errorAnswer(id, taskId, peer.stateless)
+      const task = store.get(owner, taskId)
+      if (task === undefined) return errorAnswer(id, TaskWire.unknownTask(taskId), peer.stateless)
+      switch (method) {
+        case "tasks/get":
+          return ok(peer.stateless ? resultBytes(id, statelessJson(TaskWire.detailedTask(task))) : result(id, TaskWire.sessionTask(task)))
+        case "tasks/cancel":
+          if (isTerminal(task.status)) {
+            return peer.stateless ? ok(resultBytes(id, statelessJson({}))) : errorAnswer(id, invalidParams(`Cannot cancel task ${taskId}: it is already ${task.status}`), false)
+          }
+          return answerWith(id, peer, method, Effect.map(store.cancel(owner, taskId), (cancelled) => (peer.stateless || cancelled === undefined ? {} : TaskWire.sessionTask(cancelled))))
+        case "tasks/update": {
+          const responses = params?.inputResponses
+          if (!isObject(responses)) return errorAnswer(id, invalidParams("tasks/update requires params.inputResponses (an object of responses by input request key)"), true)
+          return answerWith(id, peer, method, Effect.as(store.update(owner, taskId, responses), {}))
+        }
+        default:
+          return answerWith(id, peer, method, Effect.flatMap(store.awaitTerminal(owner, taskId), taskResult(taskId)))
+      }
+    }
+
+    /** The 2025-11-25 `tasks/result` of a terminal task: the tool's result tied to its task, or the task's error. */
+    const taskResult = (taskId: string) => (task: Task | undefined): Effect.Effect<Record<string, unknown>, ProtocolError> => {
+      if (task === undefined) return Effect.fail(TaskWire.unknownTask(taskId))
+      if (task.status === "completed" && task.result !== undefined) {
+        const meta = isObject(task.result._meta) ? task.result._meta : undefined
+        return Effect.succeed({ ...task.result, _meta: { ...meta, [RELATED_TASK_META_KEY]: { taskId } } })
+      }
+      if (task.status === "failed" && task.error !== undefined) return Effect.fail(new ProtocolError(task.error))
+      return Effect.fail(invalidParams(`Task ${taskId} was cancelled: it has no result`))
     }
 
     // ---- everything else ---------------------------------------------------------------------
@@ -414,7 +571,7 @@ export const make = (options: DispatcherOptions) =>
     const discover = (peer: Peer) =>
       withCacheHints({
         supportedVersions: [...STATELESS_REVISIONS],
-        capabilities,
+        capabilities: statelessCapabilities,
         ...(serverInfo.instructions === undefined ? {} : { instructions: serverInfo.instructions })
       }, peer, "public", listTtlMs)
 
@@ -447,6 +604,12 @@ export const make = (options: DispatcherOptions) =>
           return tracing === undefined ? callTool(id, params, peer, out) : tracedCall(id, params, peer, out)
         case "tools/list":
           return listAnswer(id, tools.catalog, params, peer)
+        case "tasks/get":
+        case "tasks/result":
+        case "tasks/list":
+        case "tasks/cancel":
+        case "tasks/update":
+          return tasks === undefined ? errorAnswer(id, methodNotFound(method), peer.stateless) : taskMethod(id, method, params, peer)
         case "resources/list":
           return listAnswer(id, resources.resources, params, peer)
         case "resources/templates/list":

@@ -26,6 +26,8 @@ export interface SessionState {
   readonly id: string
   logLevel: LoggingLevel | undefined
   readonly subscriptions: Set<string>
+  /** Sends a JSON-RPC message not tied to a request (task status): the session's GET stream, the stdio line. */
+  readonly send?: (message: string) => void
 }
 
 /** The way back to the client while one request runs: notifications and server→client requests. */

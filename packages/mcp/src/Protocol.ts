@@ -46,6 +46,12 @@ export const McpErrorCode = {
   SessionNotFound: -32001
 } as const
 
+/** The tasks extension (SEP-2663): declared under `capabilities.extensions` by 2026-07-28 clients and servers. */
+export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+
+/** The `_meta` key that ties a 2025-11-25 `tasks/result` answer to its task. */
+export const RELATED_TASK_META_KEY = "io.modelcontextprotocol/related-task"
+
 /** Methods that exist only in the session revisions; a stateless request for one is "not found". */
 export const SESSION_ONLY_METHODS: ReadonlySet<string> = new Set([
   "initialize",

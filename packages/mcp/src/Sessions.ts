@@ -124,6 +124,7 @@ export const make = (options: SessionsOptions = {}) =>
           inflight: new Map(),
           streams: new Map(),
           standalone: undefined,
+          send: (message: string) => void session.standalone?.send(message),
           ...makeState()
         }
         live.set(session.id, session)

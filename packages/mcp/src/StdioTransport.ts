@@ -62,7 +62,8 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           id: "stdio",
           logLevel: undefined,
           subscriptions: new Set(),
-          initialized: false
+          initialized: false,
+          send: write
         }
         /** The connection's one session peer, rebuilt by `initialize` only (not allocated per request). */
         let peer: Peer = { stateless: false, principal: undefined, clientCapabilities: {}, logLevel: undefined, session }

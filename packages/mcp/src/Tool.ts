@@ -140,7 +140,17 @@ export interface ToolDefinition<
   readonly timeoutMs?: number
   /** A hint for placement: the tool is CPU-bound and belongs on a worker thread. */
   readonly cpuBound?: boolean
+  /**
+   * Whether a call may run as an MCP task (`execution.taskSupport`): `"optional"` runs it as a task
+   * for clients that support tasks and inline for others; `"required"` refuses clients that do not
+   * (-32021 on 2026-07-28, -32601 on 2025-11-25); `"forbidden"` (the default) always runs inline.
+   * While it runs as a task, `progress(…, message)` becomes the task's `statusMessage`.
+   */
+  readonly taskSupport?: TaskSupport
 }
+
+/** How a tool may be called as an MCP task (see {@link ToolDefinition.taskSupport}). */
+export type TaskSupport = "forbidden" | "optional" | "required"
 
 /** Declares a tool with its types inferred from the schemas. */
 export const make = <I extends Input, O extends Schema.Top | undefined = undefined>(

@@ -153,6 +153,7 @@ const compile = (definition: ToolDefinition, options: ToolRegistryOptions): Regi
     inputSchema: input instanceof JsonSchemaInput ? input.schema : jsonSchemaOf(input),
     ...(output === undefined ? {} : { outputSchema: jsonSchemaOf(output) }),
     ...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
+    ...(definition.taskSupport === undefined || definition.taskSupport === "forbidden" ? {} : { execution: { taskSupport: definition.taskSupport } }),
     ...(definition._meta === undefined ? {} : { _meta: definition._meta })
   }
   const policy = Policy.resolve({

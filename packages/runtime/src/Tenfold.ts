@@ -19,6 +19,7 @@ import {
   type ResourceTemplateDefinition,
   Sessions,
   StdioTransport,
+  Tasks,
   type Tool,
   ToolRegistry
 } from "@tenfold/mcp"
@@ -209,6 +210,9 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
     onDefect: (cause, method) => process.stderr.write(Logging.operatorLine(config.logFormat, `[tenfold] ${method} failed with a defect:\n${Cause.pretty(cause)}`, "ERROR"))
   }).pipe(
     Layer.provideMerge(registries),
+    Layer.provideMerge(Tasks.layer({
+      onDefect: (cause) => process.stderr.write(Logging.operatorLine(config.logFormat, `[tenfold] a task failed with a defect:\n${Cause.pretty(cause)}`, "ERROR"))
+    })),
     Layer.provideMerge(cacheLayer(config)),
     Layer.provideMerge(embedderLayer(config)),
     Layer.provideMerge(tracedRuns),

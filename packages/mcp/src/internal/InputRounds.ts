@@ -61,6 +61,24 @@ export const make = (key: string | undefined) => {
     )
   }
 
+  const bindingOf = (method: string, name: string, peer: Peer) => `${method}|${name}|${peer.principal ?? ""}`
+
+  /**
+   * The responses and the tool's state a request carries from earlier rounds (`requestState`
+   * verified, `inputResponses` on top), for callers that run the rounds themselves (tasks).
+   * Synchronous when the request carries no `requestState`.
+   */
+  const carried = (
+    method: string,
+    name: string,
+    params: Record<string, unknown>,
+    peer: Peer
+  ): Effect.Effect<{ readonly responses: Record<string, unknown>; readonly userState: unknown }, ProtocolError> =>
+    Effect.map(verifyState(params.requestState, bindingOf(method, name, peer)), (state) => ({
+      responses: { ...state?.r, ...(isObject(params.inputResponses) ? params.inputResponses : undefined) },
+      userState: state?.u
+    }))
+
   const mint = (payload: StatePayload) => Effect.promise(() => codec.mint(payload))
 
   const inputRequiredResult = (inputRequests: Readonly<Record<string, InputRequest>>, payload: StatePayload) =>
@@ -84,11 +102,9 @@ export const make = (key: string | undefined) => {
     first: InputRequired | undefined
   ): Effect.Effect<Record<string, unknown>, ProtocolError> =>
     Effect.gen(function*() {
-      const binding = `${method}|${name}|${peer.principal ?? ""}`
-      const state = yield* verifyState(params.requestState, binding)
-      const responses: Record<string, unknown> = { ...state?.r }
-      if (isObject(params.inputResponses)) Object.assign(responses, params.inputResponses)
-      let userState = state?.u
+      const binding = bindingOf(method, name, peer)
+      const { responses, userState: carriedState } = yield* carried(method, name, params, peer)
+      let userState = carriedState
       for (let round = 0; ; round++) {
         const outcome = round === 0 && first !== undefined ? first : yield* attempt(responses, userState)
         if (!(outcome instanceof InputRequired)) return outcome
@@ -135,7 +151,7 @@ export const make = (key: string | undefined) => {
     })
   }
 
-  return { run }
+  return { run, carried }
 }
 
 /** The input rounds of one server (see {@link make}). */

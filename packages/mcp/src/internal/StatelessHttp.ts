@@ -17,7 +17,14 @@ import type { Quota } from "./Quota.ts"
 import { replyBusy, replyError, replyProtocolError } from "./Reply.ts"
 import { SSE_HEADERS, SseStream } from "./Sse.ts"
 
-const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
+const NAME_FIELD: Readonly<Record<string, string>> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
+}
 
 interface ListenStream {
   readonly id: RequestId

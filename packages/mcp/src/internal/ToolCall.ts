@@ -20,6 +20,10 @@ export class NeedInput {
   }
 }
 
+/** A task's statusMessage for a progress report: its message, else `progress/total`. */
+const progressText = (progress: number, total: number | undefined, message: string | undefined) =>
+  message ?? (total === undefined ? `${progress}` : `${progress}/${total}`)
+
 const CAPABILITY_OF_INPUT: Record<InputRequest["method"], string> = {
   "elicitation/create": "elicitation",
   "sampling/createMessage": "sampling",
@@ -35,6 +39,7 @@ export class ToolCall implements ToolContext {
   readonly #out: Outbound
   readonly #progressToken: unknown
   readonly #use: InputUse
+  readonly #report: ((message: string) => void) | undefined
   #inputIndex = 0
 
   constructor(
@@ -44,7 +49,8 @@ export class ToolCall implements ToolContext {
     out: Outbound,
     inputResponses: Readonly<Record<string, unknown>>,
     requestState: unknown,
-    use: InputUse
+    use: InputUse,
+    report?: (message: string) => void
   ) {
     this.requestId = requestId
     this.inputResponses = inputResponses
@@ -52,6 +58,7 @@ export class ToolCall implements ToolContext {
     this.#peer = peer
     this.#out = out
     this.#use = use
+    this.#report = report
     this.#progressToken = isObject(meta) ? meta.progressToken : undefined
   }
 
@@ -70,15 +77,18 @@ export class ToolCall implements ToolContext {
 
   progress(progress: number, total?: number, message?: string): Effect.Effect<void> {
     const progressToken = this.#progressToken
-    if (progressToken === undefined) return Effect.void
-    return Effect.sync(() =>
+    // a call running as a task shows its progress as the task's statusMessage
+    const report = this.#report
+    if (progressToken === undefined) return report === undefined ? Effect.void : Effect.sync(() => report(progressText(progress, total, message)))
+    return Effect.sync(() => {
+      report?.(progressText(progress, total, message))
       this.#out.notify("notifications/progress", {
         progressToken,
         progress,
         ...(total === undefined ? {} : { total }),
         ...(message === undefined ? {} : { message })
       })
-    )
+    })
   }
 
   log(level: LoggingLevel, data: unknown, logger?: string): Effect.Effect<void> {
