@@ -3,6 +3,7 @@
  * variables and command-line flags (later sources win), with errors that name the bad field.
  */
 import { Profile } from "@tenfold/connections"
+import { Features } from "@tenfold/resources"
 import { Logging } from "@tenfold/metrics"
 import { Data, Effect, Schema } from "effect"
 import { readFile } from "node:fs/promises"
@@ -36,6 +37,14 @@ export const ToolCacheConfig = Schema.Union([
     ]))
   })
 ])
+
+/** What the resource manager is told about a tool whose runs it predicts and grants from the pools. */
+export const ResourceHintsConfig = Schema.Struct({
+  operation: Schema.optionalKey(Schema.Literals(Features.OPERATIONS)),
+  complexity: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 10 }))),
+  priority: Schema.optionalKey(Schema.Literals(["high", "normal", "low"])),
+  costSensitive: Schema.optionalKey(Schema.Boolean)
+})
 
 /** Everything a deployment can set; every field is optional and has a documented default. */
 export const ConfigInput = Schema.Struct({
@@ -103,6 +112,18 @@ export const ConfigInput = Schema.Struct({
   maxRunningTools: Schema.optionalKey(PositiveInt),
   /** Tool calls waiting for a slot (default 1024); past it a call answers ServerBusy (-32000). */
   maxQueuedTools: Schema.optionalKey(NonNegativeInt),
+  /** Predict and grant the runs of profiled tools (`resourceTools`, CPU-bound tools) from the CPU/memory/network pools (default true); false: only the running/queued bounds above. */
+  resources: Schema.optionalKey(Schema.Boolean),
+  /** MiB the memory pool grants to profiled tool runs (default 1024). */
+  memoryBudgetMib: Schema.optionalKey(PositiveInt),
+  /** Permits of the network pool: concurrent transfers of profiled tool runs (default 64). */
+  networkPermits: Schema.optionalKey(PositiveInt),
+  /** Profiled runs that may wait for each resource pool (default 256); past it ServerBusy (-32000) with retryAfterMs. */
+  maxQueuedPerPool: Schema.optionalKey(NonNegativeInt),
+  /** Time between two monitor-and-adjust steps of the resource manager (default 10000 ms; 0 = none). */
+  resourceMonitorIntervalMs: Schema.optionalKey(Millis),
+  /** Tools whose runs are predicted and granted from the pools, with their hints: `{ "search_docs": { "operation": "search", "priority": "high" } }` (config file only). */
+  resourceTools: Schema.optionalKey(Schema.Record(Schema.String, ResourceHintsConfig)),
   /** `resources/subscribe` URIs one session may hold, and resource URIs one `subscriptions/listen` filter may name (default 1000). */
   maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt),
   /** Deepest nesting of arrays and objects in one message (HTTP body or stdio line), checked before parsing; 400 / -32600 past it (default 512). */
@@ -215,6 +236,12 @@ export interface Config {
   readonly toolTimeoutMs: number
   readonly maxRunningTools: number
   readonly maxQueuedTools: number
+  readonly resources: boolean
+  readonly memoryBudgetMib: number
+  readonly networkPermits: number
+  readonly maxQueuedPerPool: number
+  readonly resourceMonitorIntervalMs: number
+  readonly resourceTools: Readonly<Record<string, typeof ResourceHintsConfig.Type>>
   readonly maxSubscriptionsPerSession: number
   readonly maxJsonDepth: number
   readonly maxClientCapabilitiesBytes: number
@@ -298,6 +325,12 @@ export const defaults: Config = {
   toolTimeoutMs: 300_000,
   maxRunningTools: 256,
   maxQueuedTools: 1024,
+  resources: true,
+  memoryBudgetMib: 1024,
+  networkPermits: 64,
+  maxQueuedPerPool: 256,
+  resourceMonitorIntervalMs: 10_000,
+  resourceTools: {},
   maxSubscriptionsPerSession: 1000,
   maxJsonDepth: 512,
   maxClientCapabilitiesBytes: 16_384,
@@ -379,6 +412,11 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_TOOL_TIMEOUT_MS", "toolTimeoutMs", "number"],
   ["TENFOLD_MAX_RUNNING_TOOLS", "maxRunningTools", "number"],
   ["TENFOLD_MAX_QUEUED_TOOLS", "maxQueuedTools", "number"],
+  ["TENFOLD_RESOURCES", "resources", "boolean"],
+  ["TENFOLD_MEMORY_BUDGET_MIB", "memoryBudgetMib", "number"],
+  ["TENFOLD_NETWORK_PERMITS", "networkPermits", "number"],
+  ["TENFOLD_MAX_QUEUED_PER_POOL", "maxQueuedPerPool", "number"],
+  ["TENFOLD_RESOURCE_MONITOR_INTERVAL_MS", "resourceMonitorIntervalMs", "number"],
   ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"],
   ["TENFOLD_MAX_JSON_DEPTH", "maxJsonDepth", "number"],
   ["TENFOLD_MAX_CLIENT_CAPABILITIES_BYTES", "maxClientCapabilitiesBytes", "number"],

@@ -33,6 +33,10 @@ const NUMBER_FLAGS = [
   "tool-timeout-ms",
   "max-running-tools",
   "max-queued-tools",
+  "memory-budget-mib",
+  "network-permits",
+  "max-queued-per-pool",
+  "resource-monitor-interval-ms",
   "max-subscriptions-per-session",
   "max-json-depth",
   "max-client-capabilities-bytes",
@@ -74,6 +78,7 @@ const options = {
   "no-metrics": { type: "boolean" },
   "no-telemetry": { type: "boolean" },
   "no-compression": { type: "boolean" },
+  "no-resources": { type: "boolean" },
   "fetch-allow-private": { type: "boolean" },
   "fetch-allow-host": { type: "string", multiple: true },
   semantic: { type: "boolean" },
@@ -121,6 +126,17 @@ Options:
                             unless its tool declares its own timeoutMs (default 300000; 0 = none)
   --max-running-tools <n>   Tool calls running at once; more wait in a queue (default 256)
   --max-queued-tools <n>    Tool calls waiting; past it ServerBusy -32000 (default 1024)
+  --no-resources            Grant no tool run from the CPU/memory/network pools: only the two
+                            bounds above (TENFOLD_RESOURCES=0). With pools on (the default), the
+                            runs of profiled tools (config resourceTools, CPU-bound tools) are
+                            predicted and granted CPU, memory and network permits
+  --memory-budget-mib <n>   MiB the memory pool grants to profiled tool runs (default 1024)
+  --network-permits <n>     Network pool permits: concurrent transfers of profiled runs (default 64)
+  --max-queued-per-pool <n> Profiled runs waiting for each pool; past it ServerBusy -32000 with
+                            retryAfterMs (default 256)
+  --resource-monitor-interval-ms <n>
+                            Time between two monitor-and-adjust steps of the pools (default
+                            10000; 0 = none)
   --max-subscriptions-per-session <n>
                             resources/subscribe URIs one session may hold, and resource URIs
                             one subscriptions/listen filter may name (default 1000)
@@ -230,6 +246,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Record<string, string | 
     if (parsed["no-metrics"] === true) flags.metrics = false
     if (parsed["no-telemetry"] === true) flags.telemetry = false
     if (parsed["no-compression"] === true) flags.compression = false
+    if (parsed["no-resources"] === true) flags.resources = false
     if (parsed["fetch-allow-private"] === true) flags.fetchAllowPrivate = true
     if (parsed.semantic === true) flags.semantic = true
     if (parsed["embedder-allow-remote"] === true) flags.embedderAllowRemote = true

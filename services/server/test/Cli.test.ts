@@ -142,6 +142,25 @@ describe("Cli.parse", () => {
         assert.strictEqual((yield* serve(["--cache-namespace", "blue"])).cacheNamespace, "blue")
       }))
 
+    it.effect("parses the resource pool flags and environment: --no-resources, budget, permits, queue, monitor interval", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual(
+          [defaults.resources, defaults.memoryBudgetMib, defaults.networkPermits, defaults.maxQueuedPerPool, defaults.resourceMonitorIntervalMs, defaults.resourceTools],
+          [true, 1024, 64, 256, 10_000, {}]
+        )
+        const flags = yield* serve(["--no-resources", "--memory-budget-mib", "512", "--network-permits", "8", "--max-queued-per-pool", "0", "--resource-monitor-interval-ms", "0"])
+        assert.deepStrictEqual(
+          [flags.resources, flags.memoryBudgetMib, flags.networkPermits, flags.maxQueuedPerPool, flags.resourceMonitorIntervalMs],
+          [false, 512, 8, 0, 0]
+        )
+        const env = yield* serve([], { TENFOLD_RESOURCES: "0", TENFOLD_NETWORK_PERMITS: "3" })
+        assert.deepStrictEqual([env.resources, env.networkPermits], [false, 3])
+        assert.match((yield* Effect.flip(serve(["--network-permits", "0"]))).message, /networkPermits/)
+        assert.include(helpText, "--no-resources")
+        assert.include(helpText, "--max-queued-per-pool")
+      }))
+
     it.effect("parses the fetch_url flags and environment: allow-private, repeatable or comma-separated hosts, limits", () =>
       Effect.gen(function*() {
         const defaults = yield* serve([])
