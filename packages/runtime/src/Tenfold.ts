@@ -25,9 +25,8 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ConnectionPool } from "@tenfold/connections"
-import { Admission, Placement, ToolExecutor } from "@tenfold/executor"
-import { ResourceManager } from "@tenfold/resources"
-import { EmbedError, Embedder, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
+import { ToolExecutor } from "@tenfold/executor"
+import { EmbedError, Embedder, SemanticTier, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Streamer } from "@tenfold/streaming"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
 import type { MessageLimits, Protocol, StdioOptions } from "@tenfold/mcp"
@@ -57,17 +56,39 @@ const isLoopback = (host: string) => host === "localhost" || host === "::1" || h
 
 /**
  * The tiered result cache as configured: L1 always, L2 (with the Redis bus and lock) with
- * `redisUrl` under `cacheNamespace`, L4 unless `cacheDir` is empty; nothing when `cache` is false
- * (tool calls then always run).
+ * `redisUrl` under `cacheNamespace`, L4 unless `cacheDir` is empty, and L3 (the semantic tier,
+ * after the exact tiers) when {@link semanticOn}; nothing when `cache` is false (tool calls then
+ * always run). L3 needs the `Embedder` ({@link embedderLayer}); it loads no model at start.
  */
-export const cacheLayer = (config: Config) => {
+export const cacheLayer = (config: Config, tools: Registrations["tools"] = []) => {
   if (!config.cache) return Layer.empty
-  const tiers = Layer.mergeAll(
+  const exact = Layer.mergeAll(
     MemoryTier.layer({ maxBytes: config.cacheMemoryMaxBytes, maxEntries: config.cacheMemoryMaxEntries }),
     config.redisUrl === undefined ? Layer.empty : RedisTier.layer({ url: config.redisUrl, namespace: config.cacheNamespace }),
     config.cacheDir === "" ? Layer.empty : PersistentTier.layer({ dir: config.cacheDir })
   )
-  return TieredCache.layer().pipe(Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier])), Layer.provideMerge(tiers))
+  const semantic = semanticOn(config, tools)
+    ? SemanticTier.layer({ maxEntries: config.semanticMaxEntries, ...(config.cacheDir === "" ? {} : { dir: config.cacheDir }) }).pipe(Layer.provide(exact))
+    : Layer.empty
+  return TieredCache.layer().pipe(
+    Layer.provideMerge(CacheTiers.layer([RedisTier, PersistentTier, SemanticTier])),
+    Layer.provideMerge(Layer.merge(exact, semantic))
+  )
+}
+
+/**
+ * Whether the semantic tier (L3) is built: `semantic` is set, or a tool opts in — by
+ * `cacheTools.<tool>.semantic` or by its declaration (`cache: { semantic }`) unless the
+ * configuration turns it off. Tools registered later (`ToolRegistry.register`) need `semantic`.
+ */
+export const semanticOn = (config: Config, tools: Registrations["tools"] = []): boolean => {
+  if (!config.cache) return false
+  if (config.semantic) return true
+  if (Object.values(config.cacheTools).some((options) => options !== false && typeof options.semantic === "object")) return true
+  return (tools ?? []).some((tool) => {
+    const override = config.cacheTools[tool.name]
+    return typeof tool.cache === "object" && typeof tool.cache.semantic === "object" && override !== false && override?.semantic !== false
+  })
 }
 
 /**
@@ -103,41 +124,26 @@ const withoutCredentials = (url: string): string => {
 }
 
 /** The cache tiers `config` turns on, in words, for the start-up line (Redis credentials never shown). */
-export const describeCache = (config: Config): string => {
+export const describeCache = (config: Config, tools: Registrations["tools"] = []): string => {
   if (!config.cache) return "cache off"
   const tiers = [`L1 memory (${Math.round(config.cacheMemoryMaxBytes / 1024 / 1024)} MiB)`]
   if (config.redisUrl !== undefined) tiers.push(`L2 Redis at ${withoutCredentials(config.redisUrl)} (namespace ${config.cacheNamespace})`)
+  if (semanticOn(config, tools)) tiers.push(`L3 semantic (${config.embedder === "use-lite" ? "use-lite" : config.embedderModel ?? "transformers"}, up to ${config.semanticMaxEntries} entries)`)
   if (config.cacheDir !== "") tiers.push(`L4 SQLite in ${config.cacheDir}`)
   return `cache: ${tiers.join(", ")}`
 }
 
 /**
- * The tool executor as configured: the default timeout, admission ({@link admissionLayer}) and
- * in-process placement; the scheduler package replaces the last.
+ * The tool executor as configured: the default timeout, the counting admission (running and
+ * queued bounds) and in-process placement; resource and scheduler packages replace the last two.
  */
 export const executorLayer = (config: Config) =>
-  ToolExecutor.layer({ defaultTimeoutMs: config.toolTimeoutMs, metrics: config.telemetry }).pipe(
-    Layer.provide(Layer.merge(admissionLayer(config), Placement.layerInProcess))
-  )
-
-/**
- * Admission as configured: with `resources` the resource manager (runs of profiled tools granted
- * from the CPU/memory/network pools, its monitor loop, pool and predictor metrics), else the
- * counting admission alone; either way every run is within the running and queued bounds.
- */
-export const admissionLayer = (config: Config) => {
-  const bounds = { maxRunning: config.maxRunningTools, maxQueued: config.maxQueuedTools }
-  if (!config.resources) return Admission.layer(bounds)
-  return ResourceManager.layerAdmission({
-    ...bounds,
-    memoryBudgetMiB: config.memoryBudgetMib,
-    networkPermits: config.networkPermits,
-    maxQueuedPerPool: config.maxQueuedPerPool,
-    monitorIntervalMs: config.resourceMonitorIntervalMs,
-    tools: config.resourceTools,
+  ToolExecutor.layerDefault({
+    defaultTimeoutMs: config.toolTimeoutMs,
+    maxRunning: config.maxRunningTools,
+    maxQueued: config.maxQueuedTools,
     metrics: config.telemetry
   })
-}
 
 /**
  * The outbound HTTP client as configured: the default profile, per-origin settings and the bound
@@ -230,7 +236,7 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
     Layer.provideMerge(Tasks.layer({
       onDefect: (cause) => process.stderr.write(Logging.operatorLine(config.logFormat, `[tenfold] a task failed with a defect:\n${Cause.pretty(cause)}`, "ERROR"))
     })),
-    Layer.provideMerge(cacheLayer(config)),
+    Layer.provideMerge(cacheLayer(config, registrations.tools)),
     Layer.provideMerge(embedderLayer(config)),
     Layer.provideMerge(tracedRuns),
     Layer.provideMerge(executorLayer(config)),

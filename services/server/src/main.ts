@@ -34,7 +34,7 @@ const program = Effect.gen(function*() {
   ).pipe(
     Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools }))
   )
-  const cache = Tenfold.describeCache(config)
+  const cache = Tenfold.describeCache(config, builtinTools)
   if (config.stdio) {
     return yield* StdioTransport.use((stdio) =>
       Effect.sync(() => say(`tenfold ${version} serving MCP on stdio — ${cache}`)).pipe(
