@@ -25,7 +25,8 @@ import {
 } from "@tenfold/mcp"
 import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ConnectionPool } from "@tenfold/connections"
-import { ToolExecutor } from "@tenfold/executor"
+import { Admission, Placement, ToolExecutor } from "@tenfold/executor"
+import { ResourceManager } from "@tenfold/resources"
 import { EmbedError, Embedder, SemanticTier, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Streamer } from "@tenfold/streaming"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
@@ -134,16 +135,32 @@ export const describeCache = (config: Config, tools: Registrations["tools"] = []
 }
 
 /**
- * The tool executor as configured: the default timeout, the counting admission (running and
- * queued bounds) and in-process placement; resource and scheduler packages replace the last two.
+ * The tool executor as configured: the default timeout, admission ({@link admissionLayer}) and
+ * in-process placement; the scheduler package replaces the last.
  */
 export const executorLayer = (config: Config) =>
-  ToolExecutor.layerDefault({
-    defaultTimeoutMs: config.toolTimeoutMs,
-    maxRunning: config.maxRunningTools,
-    maxQueued: config.maxQueuedTools,
+  ToolExecutor.layer({ defaultTimeoutMs: config.toolTimeoutMs, metrics: config.telemetry }).pipe(
+    Layer.provide(Layer.merge(admissionLayer(config), Placement.layerInProcess))
+  )
+
+/**
+ * Admission as configured: with `resources` the resource manager (runs of profiled tools granted
+ * from the CPU/memory/network pools, its monitor loop, pool and predictor metrics), else the
+ * counting admission alone; either way every run is within the running and queued bounds.
+ */
+export const admissionLayer = (config: Config) => {
+  const bounds = { maxRunning: config.maxRunningTools, maxQueued: config.maxQueuedTools }
+  if (!config.resources) return Admission.layer(bounds)
+  return ResourceManager.layerAdmission({
+    ...bounds,
+    memoryBudgetMiB: config.memoryBudgetMib,
+    networkPermits: config.networkPermits,
+    maxQueuedPerPool: config.maxQueuedPerPool,
+    monitorIntervalMs: config.resourceMonitorIntervalMs,
+    tools: config.resourceTools,
     metrics: config.telemetry
   })
+}
 
 /**
  * The outbound HTTP client as configured: the default profile, per-origin settings and the bound
