@@ -10,23 +10,11 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { SearchDocumentsOutput } from "@tenfold/server"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startHttp, type TenfoldHttpProcess } from "../support/TenfoldProcess.ts"
 
 const fixtures = fileURLToPath(new URL("../../services/server/test/fixtures/docs", import.meta.url))
-
-interface Passage {
-  readonly file: string
-  readonly startLine: number
-  readonly endLine: number
-  readonly heading: string
-  readonly score: number
-  readonly text: string
-}
-interface Answer {
-  readonly passages: ReadonlyArray<Passage>
-  readonly indexed: { readonly files: number; readonly passages: number; readonly skippedFiles: number; readonly truncated: boolean }
-}
 
 const connect = async (url: string, options: ConstructorParameters<typeof Client>[1] = {}) => {
   const client = new Client({ name: "tenfold-e2e", version: "1.0.0" }, options)
@@ -53,7 +41,7 @@ afterAll(async () => {
 const search = async (c: Client, args: Record<string, unknown>, onprogress?: (p: { progress: number; total?: number }) => void) => {
   const result = await c.callTool({ name: "search_documents", arguments: args }, onprogress === undefined ? {} : { onprogress, timeout: 120_000 })
   expect(result.isError, JSON.stringify(result.content)).toBeFalsy()
-  return result.structuredContent as unknown as Answer
+  return result.structuredContent as unknown as SearchDocumentsOutput
 }
 
 describe("search_documents through the binary", () => {

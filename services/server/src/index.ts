@@ -7,4 +7,4 @@ export { fetchUrlLayer, fetchUrlOptions, fetchUrlTool } from "./tools/fetchUrl/i
 export type { FetchUrlOptions, FetchUrlSettings } from "./tools/fetchUrl/index.ts"
 export { helpText, parse, UsageError } from "./Cli.ts"
 export { searchDocumentsLayer, searchDocumentsOptions, searchDocumentsTool } from "./tools/searchDocuments/index.ts"
-export type { SearchDocumentsOptions } from "./tools/searchDocuments/index.ts"
+export type { SearchDocumentsOptions, SearchDocumentsOutput } from "./tools/searchDocuments/index.ts"
