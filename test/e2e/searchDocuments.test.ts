@@ -112,6 +112,21 @@ describe("search_documents misconfigured or off", () => {
     }
   })
 
+  it("with --documents-index-at-start, indexes in the background after start: the first call finds it built", async () => {
+    const server = await startHttp({ args: ["--documents", fixtures, "--documents-index-at-start"] })
+    try {
+      await expect.poll(() => server.stderr(), { timeout: 60_000, interval: 100 }).toContain("search_documents: indexed 5 files")
+      const c = await connect(server.url)
+      const progress: Array<number> = []
+      const answer = await search(c, { query: "pruning tomato side shoots" }, (p) => void progress.push(p.progress))
+      expect(progress).toEqual([])
+      expect(answer.passages[0]!.file).toBe("garden/tomatoes.md")
+      await c.close()
+    } finally {
+      await server.stop()
+    }
+  })
+
   it("is not listed without --documents", async () => {
     const server = await startHttp()
     try {
