@@ -9,6 +9,7 @@ import { Tool, ToolRegistry } from "@tenfold/mcp"
 import type { Config } from "@tenfold/runtime"
 import { Embedder } from "@tenfold/semantic"
 import { Effect, Layer, Schema, Scope } from "effect"
+import { resolve } from "node:path"
 import type { DocumentIndex, DocumentIndexOptions } from "./DocumentIndex.ts"
 
 /** Longest query accepted, in characters. */
@@ -62,7 +63,7 @@ export type SearchDocumentsOutput = typeof SearchDocumentsOutput.Type
 
 /** What configures `search_documents` ({@link searchDocumentsOptions}). */
 export interface SearchDocumentsOptions {
-  /** The directory searched. */
+  /** The directory searched (absolute: a relative one is resolved against the working directory at start). */
   readonly dir: string
   /** File name endings indexed (default .md, .markdown, .txt). */
   readonly extensions: ReadonlyArray<string>
@@ -75,7 +76,7 @@ export interface SearchDocumentsOptions {
 /** The `search_documents` options a runtime configuration sets, or undefined when it names no documents directory. */
 export const searchDocumentsOptions = (config: Config.Config): SearchDocumentsOptions | undefined =>
   config.documentsDir === undefined ? undefined : {
-    dir: config.documentsDir,
+    dir: resolve(config.documentsDir),
     extensions: config.documentsExtensions,
     maxFiles: config.documentsMaxFiles,
     maxFileBytes: config.documentsMaxFileBytes,
