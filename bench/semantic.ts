@@ -168,6 +168,8 @@ const checkSets = pairsFile === projectPairs
   ? ["fresh-pairs.jsonl", "own-pairs.jsonl"].map((name) => fileURLToPath(new URL(`semantic/${name}`, import.meta.url)))
   : []
 
+const atDefault = (table: ReadonlyArray<Row>, rule: Rule) => table.find((r) => r.rule === rule && r.threshold === Guard.defaultThreshold)
+
 const main = Effect.gen(function*() {
   const embedder = yield* Embedder
   let embedMs = 0
@@ -198,16 +200,22 @@ const main = Effect.gen(function*() {
     printTable(`Held-out last ${parts.heldOut.length} pairs (written last; not used to choose anything)`, heldOutTable)
   }
   const checks: Array<{ file: string; pairs: number; table: ReadonlyArray<Row> }> = []
+  const pooled = [...scored]
   for (const file of checkSets) {
     const set = yield* score(readPairs(file))
+    pooled.push(...set)
     const table = tableOf(set)
     printTable(`Check set ${file} (${set.length} pairs, ${set.filter((p) => p.same).length} same; written apart, not used to choose anything)`, table)
     checks.push({ file, pairs: set.length, table })
   }
   const chosenOn = firstTable ?? all
+  const pooledTable = checks.length === 0 ? undefined : tableOf(pooled)
   console.log(`\nthreshold this set would choose (guard, ≤ 1 % others hit, ${firstTable === undefined ? "all pairs" : "first part"}): ${bestThreshold(chosenOn) ?? "none"}`)
+  if (pooledTable !== undefined) {
+    const row = atDefault(pooledTable, "guard")
+    console.log(`threshold all ${pooled.length} pairs pooled would choose (the project's set and the check sets): ${bestThreshold(pooledTable) ?? "none"}; at the default: ${row === undefined ? "-" : `${pct(row.paraphraseHitRate)} / ${pct(row.wrongHitRate)} (${row.wrongHits}/${row.others})`}`)
+  }
 
-  const atDefault = (table: ReadonlyArray<Row>, rule: Rule) => table.find((r) => r.rule === rule && r.threshold === Guard.defaultThreshold)
   const shipped = atDefault(all, "guard")
   const refusals: Record<string, number> = {}
   for (const p of scored) {
@@ -260,6 +268,12 @@ const main = Effect.gen(function*() {
       chosenOnFirst: bestThreshold(firstTable),
       firstTable,
       heldOutTable
+    },
+    pooled: pooledTable === undefined ? undefined : {
+      pairs: pooled.length,
+      atDefault: atDefault(pooledTable, "guard"),
+      chosen: bestThreshold(pooledTable),
+      table: pooledTable
     },
     checks: checks.map(({ file, pairs, table }) => ({
       file,

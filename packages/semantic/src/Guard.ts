@@ -9,7 +9,7 @@
  * keeps the facts of each stored query), `agree` per candidate. Input is bounded: a text longer
  * than `maxTextLength` never agrees with anything.
  */
-import { conceptOf, type ContentWord, covered, isTypoOf, uncovered, withinOneEdit } from "./internal/coverage.ts"
+import { conceptOf, type ContentWord, covered, isSwapOf, isTypoOf, uncovered, withinOneEdit } from "./internal/coverage.ts"
 import * as W from "./internal/guardWords.ts"
 
 /** Texts longer than this many characters are refused (the tier treats them as a miss), so every call is bounded. */
@@ -20,7 +20,7 @@ export const maxTextLength = 1000
  * `agree`), unless a tool sets its own: chosen by `npm run bench:semantic` on the project's
  * labelled pairs (see bench/results/semantic.json and the README's evaluation table).
  */
-export const defaultThreshold = 0.45
+export const defaultThreshold = 0.6
 
 /** At most this many tokens of a text are read; `maxTextLength` already keeps real texts below it. */
 const maxTokens = 300
@@ -64,10 +64,14 @@ export interface Facts {
   readonly names: ReadonlySet<string>
   /** Every token's canonical form, in order. */
   readonly words: ReadonlyArray<string>
+  /** Every token as written (lower case), in the order of `words`: typos are read on these ("dictionaires"). */
+  readonly forms: ReadonlyArray<string>
   /** The canonical forms of its words and names (not its numbers, dates or quotes). */
   readonly plain: ReadonlySet<string>
   /** Preposition → the canonical forms of its objects, in order. */
   readonly roles: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Bare numbers with the concept of the word each counts ("2 children" → ["2", "child"]): "1 adult and 2 children" ≠ "2 adults and 1 child". */
+  readonly counted: ReadonlyArray<readonly [string, ContentWord]>
   /** Its content words, each with its concept ("shares" → "stock"), without fillers ("how", "show", "example"), once each. */
   readonly content: ReadonlyArray<ContentWord>
 }
@@ -153,7 +157,25 @@ interface Reading {
   readonly numbers: Array<string>
   readonly dates: Array<string>
   readonly polarity: Set<string>
+  /** Each bare number with the concept of the word it counts ("2 children" → ["2", "child"]). */
+  readonly counted: Array<readonly [string, ContentWord]>
   negations: number
+}
+
+/** At most this many counted numbers are kept, so comparing them (each with each) stays bounded. */
+const maxCounted = 16
+
+/** The concept of the word a bare number counts ("2 adults" → "adult"), or undefined when `next` is no such word. */
+const countedConcept = (next: string) =>
+  /^[a-z]{2,}$/.test(next) && !W.roles.has(next) && !W.determiners.has(next) && !W.negations.has(next) &&
+    !W.polarity.has(next) && dateWord(next) === undefined && !W.writtenNumbers.has(next)
+    ? conceptOf(next, stem(next))
+    : undefined
+
+/** The word a bare number counts, as a content word, or undefined. */
+const countedWord = (next: string): ContentWord | undefined => {
+  const concept = countedConcept(next)
+  return concept === undefined ? undefined : { concept, form: next }
 }
 
 /** Reads a number (digits or written) at `raws[i]` with the unit that follows; returns how many chunks it used. */
@@ -175,6 +197,12 @@ const readNumber = (raws: ReadonlyArray<string>, i: number, value: string, glued
     // "1 pound" says what "a pound" says: the unit stays as a word, the number is not a fact
     into.tokens.push({ lower: unit, key: unit, kind: "word" })
     return used
+  }
+  const counted = unit === undefined && glued === "" ? countedWord(next) : undefined
+  if (counted !== undefined) {
+    if (into.counted.length < maxCounted) into.counted.push([value, counted])
+    // "1 cup" says what "a cup" says: the counted word follows as a word of its own
+    if (value === "1") return used
   }
   const key = unit === undefined ? value : `${value} ${unit}`
   into.numbers.push(key)
@@ -277,13 +305,13 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
 export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
     return {
-      tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], plain: new Set(),
-      roles: new Map(), content: []
+      tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], forms: [], plain: new Set(),
+      roles: new Map(), counted: [], content: []
     }
   }
   const quotes: Array<string> = []
   const raws = chunk(text, quotes)
-  const reading: Reading = { tokens: [], numbers: [], dates: [], polarity: new Set(), negations: 0 }
+  const reading: Reading = { tokens: [], numbers: [], dates: [], polarity: new Set(), counted: [], negations: 0 }
   let sentenceStart = true
   for (let i = 0; i < raws.length;) {
     const raw = raws[i] ?? ""
@@ -301,8 +329,10 @@ export const facts = (text: string): Facts => {
     polarity: [...reading.polarity].toSorted(),
     names: new Set(tokens.filter((t) => t.kind === "name" || t.kind === "quote").map((t) => t.key)),
     words: tokens.map((t) => t.key),
+    forms: tokens.map((t) => t.lower),
     plain: new Set(tokens.filter((t) => t.kind === "word" || t.kind === "name").map((t) => t.key)),
     roles: rolesOf(tokens),
+    counted: reading.counted,
     content: contentOf(tokens)
   }
 }
@@ -384,7 +414,7 @@ const sameNames = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
   if (a.length !== b.length) return false
   const unmatched = b.filter((name) => !a.includes(name))
   const left = a.filter((name) => !b.includes(name))
-  return left.length === unmatched.length && left.every((name, i) => isTypoOf(name, unmatched[i]!))
+  return left.length === unmatched.length && left.every((name, i) => isTypoOf(name, unmatched[i]!) || isSwapOf(name, unmatched[i]!))
 }
 
 /**
@@ -401,6 +431,8 @@ const oneSlotDiffers = (a: Facts, b: Facts) => {
     differing = i
   }
   const [x, y] = [a.words[differing] ?? "", b.words[differing] ?? ""]
+  const [fx, fy] = [a.forms[differing] ?? "", b.forms[differing] ?? ""]
+  if (isTypoOf(fx, fy) || isSwapOf(fx, fy)) return false
   const concept = conceptOf(x, x)
   const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y) || concept !== undefined && concept === conceptOf(y, y)
   return differing >= 0 && !synonyms && !(x[0] === y[0] && x.length >= 3 && withinOneEdit(x, y))
@@ -448,11 +480,15 @@ const orderFlipped = (a: Facts, b: Facts) => {
   return false
 }
 
+/** Whether every number both texts count something with counts the same thing in both ("2 adults" / "2 children" do not). */
+const sameCounts = (a: Facts, b: Facts) =>
+  a.counted.every(([value, word]) => b.counted.every(([other, theirs]) => other !== value || covered(word, [theirs])))
+
 /** Whether two texts' facts agree (symmetric); the first disagreement found is the reason. */
 export const agree = (a: Facts, b: Facts): Verdict => {
   if (a.tooLong || b.tooLong) return refuse("length")
   if (!sameList(a.quotes, b.quotes)) return refuse("quotes")
-  if (!sameList(a.numbers, b.numbers)) return refuse("numbers")
+  if (!sameList(a.numbers, b.numbers) || !sameCounts(a, b)) return refuse("numbers")
   if (!sameList(a.dates, b.dates)) return refuse("dates")
   if (a.negations !== b.negations) return refuse("negation")
   if (!sameList(a.polarity, b.polarity)) return refuse("polarity")

@@ -21,15 +21,15 @@ export const fillers: ReadonlySet<string> = new Set([
   "again", "ever", "else", "one", "ones", "i'm", "im", "i'd", "id", "let", "lets", "let's", "there's", "it's", "thats", "that's",
   "whats", "whos", "who's", "where's", "wheres", "up", "out", "off",
   // the vocabulary of asking
-  "get", "got", "give", "show", "tell", "find", "list", "search", "look", "lookup", "see", "check", "fetch", "display", "return",
+  "get", "got", "give", "show", "tell", "find", "list", "search", "look", "lookup", "see", "check", "fetch", "return",
   "want", "need", "like", "know", "way", "ways", "thing", "things", "going", "gonna", "go", "happen", "happened", "happening",
   "say", "said", "mean", "means", "meaning", "explain", "explained", "explanation", "example", "examples", "sample", "tutorial",
-  "guide", "docs", "doc", "documentation", "reference", "help", "learn", "info", "information", "detail", "details", "overview",
-  "work", "works", "working", "syntax", "usage", "use", "using", "used", "uses", "step", "steps", "method", "methods", "able",
+  "guide", "docs", "doc", "documentation", "reference", "help", "info", "information", "detail", "details", "overview",
+  "syntax", "usage", "usages", "use", "using", "used", "uses", "step", "steps", "able",
   "possible", "convert", "conversion", "best", "good", "quick", "quickly", "simple", "easy", "easiest", "correct", "correctly", "proper", "properly",
-  "right", "now", "currently", "current", "moment", "present", "presently", "live", "real", "actual", "actually", "exact",
+  "right", "now", "currently", "current", "moment", "present", "presently", "actually", "exact",
   "exactly", "approximately", "roughly", "number", "amount", "value", "total", "make", "made", "making",
-  "query", "question", "answer", "status", "expected", "expect", "likely", "chance", "anything",
+  "query", "question", "answer", "expected", "expect", "likely", "chance", "anything",
   "something", "someone", "anyone", "stuff", "kind", "type", "sort", "lot", "lots", "bit", "code", "command", "commands",
   "near", "me", "nearby", "available", "official", "specific", "particular", "certain", "general", "common"
 ])

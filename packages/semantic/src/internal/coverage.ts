@@ -44,7 +44,7 @@ export interface ContentWord {
 }
 
 /** A typo of a short word: two neighbouring letters swapped, four letters or more ("raed" / "read", "nwes" / "news"). */
-const isSwapOf = (a: string, b: string) => {
+export const isSwapOf = (a: string, b: string) => {
   if (a.length !== b.length || a.length < 4 || a === b || a[0] !== b[0] || !lettersOnly.test(a) || !lettersOnly.test(b)) return false
   let i = 0
   while (a[i] === b[i]) i++
