@@ -377,7 +377,7 @@ export const make = (options: TasksOptions = {}) =>
         if (entry === undefined || input === undefined || entry.inputRequests === undefined) return entry
         const pending = entry.inputRequests
         for (const key of Object.keys(responses)) {
-          if (!(key in pending)) continue
+          if (!Object.hasOwn(pending, key)) continue
           input.answers[key] = responses[key]
           delete pending[key]
         }

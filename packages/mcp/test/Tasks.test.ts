@@ -150,7 +150,7 @@ describe("Tasks", () => {
       yield* untilStatus(tasks, "o", task.taskId, "input_required")
       assert.strictEqual(tasks.get("o", task.taskId)?.status, "input_required")
       assert.deepStrictEqual(Object.keys(tasks.get("o", task.taskId)?.inputRequests ?? {}), ["a", "b"])
-      yield* tasks.update("o", task.taskId, { a: 1, unknown: 2 })
+      yield* tasks.update("o", task.taskId, JSON.parse("{\"a\":1,\"unknown\":2,\"__proto__\":{\"b\":0},\"toString\":3}"))
       assert.strictEqual(tasks.get("o", task.taskId)?.status, "input_required")
       assert.deepStrictEqual(Object.keys(tasks.get("o", task.taskId)?.inputRequests ?? {}), ["b"])
       yield* tasks.update("o", task.taskId, { b: 3 })
