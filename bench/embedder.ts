@@ -1,26 +1,35 @@
 /**
  * `npm run bench:embedder`: the use-lite embedder's cost, in one run.
  *
- * 1. Throughput (texts/s) at batch sizes 1, 8 and 32 through `UseLiteEmbedder` (worker thread),
+ * 1. Single-text latency p50/p99 (what a semantic lookup pays before its index search), texts
+ *    never embedded before, interleaved so that noise hits every row alike: the model alone on
+ *    this thread (tokenise + run, the floor), through `UseLiteEmbedder` (queue + worker round
+ *    trip + model), the same path with a model that does nothing (the plumbing alone), and a text
+ *    embedded before (answered from the embedder's cache). Also by token count, the model alone.
+ * 2. Throughput (texts/s) at batch sizes 1, 8 and 32 through `UseLiteEmbedder` (worker thread),
  *    for each TF.js backend that @energetic-ai/core ships: wasm with SIMD (what the worker picks
  *    when the CPU has it) and wasm without (SIMD detection answered "no"). @energetic-ai/core ships
  *    no CPU (pure JS) backend, and TF.js turns wasm threads off in Node, so those two are the field.
  *    Also the first embed's latency (worker start + model load).
- * 2. Event-loop delay p99 of this (main) thread while BENCH_CLIENTS clients embed batches of 8
+ * 3. Event-loop delay p99 of this (main) thread while BENCH_CLIENTS clients embed batches of 8
  *    back to back for BENCH_SECONDS: idle, with the worker, and with the same model on the main thread.
  *
- * Env: BENCH_TEXTS (texts per throughput cell, 256), BENCH_SECONDS (4), BENCH_CLIENTS (4).
- * Writes bench/results/embedder.json.
+ * Env: BENCH_SINGLE (texts per single-text row, 300), BENCH_TEXTS (texts per throughput cell, 256),
+ * BENCH_SECONDS (4), BENCH_CLIENTS (4). Writes bench/results/embedder.json.
  */
 import { Effect } from "effect"
 import { createRequire } from "node:module"
 import { monitorEventLoopDelay } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import { starter } from "../packages/semantic/src/internal/embeddingWorker.ts"
+import { loadUseLite } from "../packages/semantic/src/internal/UseLiteWorker.ts"
 import * as WorkerEmbedder from "../packages/semantic/src/internal/WorkerEmbedder.ts"
+import type { LoadModel } from "../packages/semantic/src/internal/workerProtocol.ts"
 import * as UseLiteEmbedder from "../packages/semantic/src/UseLiteEmbedder.ts"
-import { formatTable, machine, writeResults } from "./support.ts"
+import { formatTable, machine, percentile, writeResults } from "./support.ts"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
-const knobs = { texts: env("BENCH_TEXTS", 256), seconds: env("BENCH_SECONDS", 4), clients: env("BENCH_CLIENTS", 4) }
+const knobs = { single: env("BENCH_SINGLE", 300), texts: env("BENCH_TEXTS", 256), seconds: env("BENCH_SECONDS", 4), clients: env("BENCH_CLIENTS", 4) }
 const print = (line: string) => process.stdout.write(line + "\n")
 
 const subjects = ["the weather", "flights", "my order", "open issues", "the share price", "a recipe", "the docs"]
@@ -38,6 +47,80 @@ const backends = [
   { name: "wasm + SIMD", startWorker: UseLiteEmbedder.workerStarter() },
   { name: "wasm, no SIMD", startWorker: UseLiteEmbedder.workerStarter(undefined, withoutSimd) }
 ]
+
+/** A model that answers at once (constant vectors): the worker program and the queue without any model cost. */
+const noModel: LoadModel<null> = async () => async (texts) => new Float32Array(texts.length * 512).fill(1)
+
+const summary = (ms: Array<number>) => {
+  const sorted = ms.sort((a, b) => a - b)
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+}
+
+const singleText = Effect.gen(function*() {
+  const here = createRequire(import.meta.url)
+  const modelHere = yield* Effect.promise(() => loadUseLite(null, { require: here, import: (id) => import(here.resolve(id)) }))
+  const { embedder } = yield* UseLiteEmbedder.make()
+  const plumbing = (yield* WorkerEmbedder.make({
+    model: "none",
+    dimensions: 512,
+    startWorker: starter(noModel, { resolveFrom: fileURLToPath(import.meta.url), dimensions: 512, settings: null })
+  })).embedder
+  yield* embedder.embed(["warm up"])
+  yield* plumbing.embed(["warm up"])
+  for (let i = 0; i < 30; i++) {
+    yield* embedder.embed([text(50_000 + i)])
+    yield* Effect.promise(() => modelHere([text(60_000 + i)]))
+    yield* plumbing.embed([text(70_000 + i)])
+  }
+  const rows = { model: [] as Array<number>, embedder: [] as Array<number>, plumbing: [] as Array<number>, cached: [] as Array<number> }
+  const timed = function*<A, E>(into: Array<number>, effect: Effect.Effect<A, E>) {
+    const start = performance.now()
+    yield* effect
+    into.push(performance.now() - start)
+  }
+  for (let i = 0; i < knobs.single; i++) {
+    yield* timed(rows.model, Effect.promise(() => modelHere([text(100_000 + i)])))
+    yield* timed(rows.embedder, embedder.embed([text(200_000 + i)]))
+    yield* timed(rows.plumbing, plumbing.embed([text(300_000 + i)]))
+    yield* timed(rows.cached, embedder.embed([text(200_000 + i)]))
+  }
+  const byTokens: Record<string, { p50: number; p99: number }> = {}
+  for (const words of [1, 4, 8, 16, 32]) {
+    const ms: Array<number> = []
+    for (let i = 0; i < 60; i++) {
+      const sentence = Array.from({ length: words }, (_, w) => subjects[(i + w) % 7]!.split(" ").at(-1)).join(" ")
+      const start = performance.now()
+      yield* Effect.promise(() => modelHere([sentence]))
+      ms.push(performance.now() - start)
+    }
+    byTokens[`${words} words`] = summary(ms)
+  }
+  const result = {
+    modelOnThisThread: summary(rows.model),
+    throughEmbedder: summary(rows.embedder),
+    plumbingOnly: summary(rows.plumbing),
+    cachedText: summary(rows.cached),
+    modelByWords: byTokens
+  }
+  const names = {
+    modelOnThisThread: "model alone, this thread (floor)",
+    throughEmbedder: "UseLiteEmbedder.embed (worker)",
+    plumbingOnly: "queue + worker round trip, no model",
+    cachedText: "a text embedded before (cache)"
+  } as const
+  print(formatTable(
+    ["single text", "p50 ms", "p99 ms"],
+    [
+      ...Object.entries(names).map(([key, name]) => {
+        const r = result[key as keyof typeof names]
+        return [name, r.p50.toFixed(3), r.p99.toFixed(3)]
+      }),
+      ...Object.entries(byTokens).map(([words, r]) => [`model alone, ${words}`, r.p50.toFixed(3), r.p99.toFixed(3)])
+    ],
+    1
+  ))
+  return result
+}).pipe(Effect.scoped)
 
 const throughput = Effect.gen(function*() {
   const rows: Array<Array<string>> = []
@@ -116,11 +199,13 @@ const eventLoop = Effect.gen(function*() {
 }).pipe(Effect.scoped)
 
 const main = Effect.gen(function*() {
-  print(`use-lite embedder — ${knobs.texts} texts per cell, ${knobs.clients} clients × ${knobs.seconds} s for the event loop\n`)
+  print(`use-lite embedder — ${knobs.single} single texts per row, ${knobs.texts} texts per throughput cell, ${knobs.clients} clients × ${knobs.seconds} s for the event loop\n`)
+  const singleResult = yield* singleText
+  print("")
   const backendsResult = yield* throughput
   print("")
   const eventLoopResult = yield* eventLoop
-  const file = writeResults("embedder.json", { machine: machine(), knobs, throughput: backendsResult, eventLoopMs: eventLoopResult })
+  const file = writeResults("embedder.json", { machine: machine(), knobs, singleTextMs: singleResult, throughput: backendsResult, eventLoopMs: eventLoopResult })
   print(`\nwrote ${file}`)
 })
 

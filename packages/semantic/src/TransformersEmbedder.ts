@@ -38,6 +38,8 @@ export interface TransformersEmbedderOptions {
   readonly maxBatch?: number
   /** Most texts waiting or being embedded before `embed` fails with `Overloaded` (default 1024). */
   readonly maxQueue?: number
+  /** How many of the texts embedded last are answered again without the model (default 1024; 0 keeps none). */
+  readonly cacheSize?: number
 }
 
 /** The directory the model's files are read from. */
@@ -87,7 +89,8 @@ export const make = (
       startWorker: starter(loadTransformers, { resolveFrom, dimensions, settings }),
       maxBatch: options.maxBatch,
       maxQueue: options.maxQueue,
-      maxTextLength: options.maxTextLength
+      maxTextLength: options.maxTextLength,
+      cacheSize: options.cacheSize
     })
   })
 

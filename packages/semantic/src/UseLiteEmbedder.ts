@@ -22,6 +22,8 @@ export interface UseLiteOptions {
   readonly maxQueue?: number
   /** Longer texts are cut to this many characters (default 1000, the Guard's `maxTextLength`; USE reads sentences, not documents). */
   readonly maxTextLength?: number
+  /** How many of the texts embedded last are answered again without the model (default 1024; 0 keeps none). */
+  readonly cacheSize?: number
 }
 
 /** The model name reported by this backend. */

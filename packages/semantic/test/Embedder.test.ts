@@ -77,7 +77,7 @@ describe("use-lite Embedder", () => {
         assert.isBelow(maxDifference(batch[i]!, oneByOne[i]!), 1e-5)
         assert.isBelow(maxDifference(concurrent[i]!, oneByOne[i]!), 1e-5)
       })
-    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxBatch: 3 }))))
+    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxBatch: 3, cacheSize: 0 }))))
 
   it.effect("starts no worker before the first embed", () =>
     Effect.gen(function*() {
@@ -143,18 +143,20 @@ describe("use-lite Embedder", () => {
     Effect.gen(function*() {
       const embedder = yield* Embedder
       const prefix = "word ".repeat(40)
-      const [long, cut] = yield* embedder.embed([prefix + "x".repeat(1_000_000), prefix.trimEnd()])
+      const [long] = yield* embedder.embed([prefix + "x".repeat(1_000_000)])
+      const [cut] = yield* embedder.embed([prefix.trimEnd()])
       assert.isBelow(maxDifference(long!, cut!), 1e-5)
-    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxTextLength: 200 }))))
+    }).pipe(Effect.provide(UseLiteEmbedder.layer({ maxTextLength: 200, cacheSize: 0 }))))
 
   it.effect("cuts texts at the Guard's maxTextLength by default (the semantic tier never reads past it)", () =>
     Effect.gen(function*() {
       const embedder = yield* Embedder
       assert.strictEqual(embedder.maxTextLength, Guard.maxTextLength)
       const kept = "word ".repeat(Guard.maxTextLength / 5)
-      const [long, cut] = yield* embedder.embed([kept + "tail ".repeat(1000), kept.trimEnd()])
+      const [long] = yield* embedder.embed([kept + "tail ".repeat(1000)])
+      const [cut] = yield* embedder.embed([kept.trimEnd()])
       assert.isBelow(maxDifference(long!, cut!), 1e-5)
-    }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+    }).pipe(Effect.provide(UseLiteEmbedder.layer({ cacheSize: 0 }))))
 
   it.effect("gives a unit vector for any text (fuzz)", () =>
     Effect.gen(function*() {
@@ -167,6 +169,49 @@ describe("use-lite Embedder", () => {
       assert.strictEqual(vectors.length, texts.length)
       for (const v of vectors) assert.closeTo(cosine(v, v), 1, 1e-4)
     }).pipe(Effect.provide(UseLiteEmbedder.layer())))
+})
+
+/** Answers each batch with rows filled with 100 × its batch number + its number of texts: shows which run a vector came from. */
+const countingWorker = `const { parentPort } = require("node:worker_threads")
+let batches = 0
+parentPort.on("message", ({ texts }) => {
+  batches++
+  parentPort.postMessage({ _tag: "Vectors", data: new Float32Array(texts.length * 512).fill(batches * 100 + texts.length) })
+})`
+
+describe("recently embedded texts", () => {
+  it.effect("are answered without the model, as is a text asked twice at once; the least recently used goes first", () =>
+    Effect.gen(function*() {
+      const { embedder } = yield* WorkerEmbedder.make({
+        model: "counting",
+        dimensions: 512,
+        startWorker: () => new Worker(countingWorker, { eval: true }),
+        cacheSize: 2
+      })
+      const run = (texts: ReadonlyArray<string>) => Effect.map(embedder.embed(texts), (vectors) => vectors.map((v) => v[0]))
+      assert.deepStrictEqual(yield* run(["a", "a"]), [101, 101])
+      const [kept] = yield* embedder.embed(["a"])
+      assert.strictEqual(kept![0], 101)
+      kept!.fill(-1)
+      assert.deepStrictEqual(yield* run(["a"]), [101])
+      assert.deepStrictEqual(yield* run(["b", "c"]), [202, 202])
+      assert.deepStrictEqual(yield* run(["a"]), [301])
+      const together = yield* Effect.all([run(["d"]), run(["d"]), run(["a", "d"])], { concurrency: "unbounded" })
+      assert.deepStrictEqual(together, [[401], [401], [301, 401]])
+      assert.deepStrictEqual(yield* run(["e"]), [501])
+    }))
+
+  it.effect("are compared after cutting and normalising: texts that only differ past maxTextLength share one run", () =>
+    Effect.gen(function*() {
+      const { embedder } = yield* WorkerEmbedder.make({
+        model: "counting",
+        dimensions: 512,
+        startWorker: () => new Worker(countingWorker, { eval: true }),
+        maxTextLength: 10
+      })
+      const vectors = yield* embedder.embed(["ﬁne words and more", "fine words", "other"])
+      assert.deepStrictEqual(vectors.map((v) => v[0]), [102, 102, 102])
+    }))
 })
 
 describe("prepare", () => {

@@ -49,7 +49,7 @@ describe("tiny model fixture", () => {
     }))
 })
 
-layer(TransformersEmbedder.layer({ localModelPath: root, model, maxBatch: 4, maxTextLength: 200 }))("TransformersEmbedder", (it) => {
+layer(TransformersEmbedder.layer({ localModelPath: root, model, maxBatch: 4, maxTextLength: 200, cacheSize: 0 }))("TransformersEmbedder", (it) => {
   it.effect("reads its dimensions from config.json and names the model", () =>
     Effect.gen(function*() {
       const embedder = yield* Embedder

@@ -2,8 +2,9 @@
  * An `Embedder` whose model runs in a worker thread, shared by the backends: texts wait in a
  * bounded queue, one actor fiber takes up to `maxBatch` of them at a time and sends them to the
  * worker as one batch (so requests arriving together are embedded together), and the event loop
- * only ever copies texts and vectors. The worker starts on the first request, not before; a worker
- * that dies fails the batch it held with `WorkerCrashed` and the next batch starts a new one.
+ * only ever copies texts and vectors. A text embedded lately, or already waiting, is not embedded
+ * again (`RecentVectors`). The worker starts on the first request, not before; a worker that dies
+ * fails the batch it held with `WorkerCrashed` and the next batch starts a new one.
  */
 import { Deferred, Effect, Exit, Queue } from "effect"
 import type { Scope } from "effect"
@@ -11,6 +12,7 @@ import type { Worker } from "node:worker_threads"
 import { EmbedError, Embedder } from "../Embedder.ts"
 import type { EmbedFailure } from "../Embedder.ts"
 import * as Guard from "../Guard.ts"
+import { RecentVectors } from "./RecentVectors.ts"
 import type { BatchReply, BatchRequest } from "./workerProtocol.ts"
 
 /** How a backend runs in a worker: the model it names, its vector length, how to start its worker, and the bounds. */
@@ -28,6 +30,11 @@ export interface WorkerEmbedderOptions {
    * (default: the Guard's `maxTextLength`, 1000 — the semantic tier never looks past it).
    */
   readonly maxTextLength?: number | undefined
+  /**
+   * How many of the texts embedded last are kept with their vectors and answered without the
+   * model (default 1024, ≤ 4 MB at 512 dimensions and 1000 characters; 0 keeps none).
+   */
+  readonly cacheSize?: number | undefined
 }
 
 /** A worker-backed embedder and how many workers it has started (0 until the first request). */
@@ -61,9 +68,12 @@ export const prepare = (text: string, max: number): string => truncate(truncate(
 /** Builds the embedder in the current scope; closing the scope stops the worker and fails what waits with `Closed`. */
 export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedder, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { maxBatch = 32, maxQueue = 1024, maxTextLength = Guard.maxTextLength } = options
+    const { maxBatch = 32, maxQueue = 1024, maxTextLength = Guard.maxTextLength, cacheSize = 1024 } = options
     const error = (reason: EmbedFailure, detail: string) => new EmbedError({ reason, model: options.model, detail })
     const queue = yield* Queue.unbounded<Pending>()
+    const recent = new RecentVectors(cacheSize)
+    /** Texts queued or being embedded, by text: a text asked again while it waits shares the wait. */
+    const waiting = new Map<string, Pending>()
     let accepted = 0
     let inFlight: ReadonlyArray<Pending> = []
     let worker: Worker | undefined
@@ -79,6 +89,8 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
       Effect.gen(function*() {
         closed = true
         failAll([...(yield* Queue.clear(queue)), ...inFlight], closedError())
+        waiting.clear()
+        recent.clear()
         const stopping = worker
         worker = undefined
         if (stopping !== undefined) yield* Effect.promise(() => stopping.terminate())
@@ -144,30 +156,44 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
       const result = yield* Effect.exit(runBatch(batch.map((p) => p.text)))
       inFlight = []
       accepted -= batch.length
+      for (const p of batch) waiting.delete(p.text)
       if (Exit.isFailure(result)) {
         for (const p of batch) Deferred.doneUnsafe(p.reply, result)
         return
       }
       const { dimensions } = options
-      batch.forEach((p, i) =>
-        Deferred.doneUnsafe(p.reply, Exit.succeed(result.value.slice(i * dimensions, (i + 1) * dimensions)))
-      )
+      batch.forEach((p, i) => {
+        const vector = result.value.slice(i * dimensions, (i + 1) * dimensions)
+        recent.set(p.text, vector)
+        Deferred.doneUnsafe(p.reply, Exit.succeed(vector))
+      })
     })
     yield* Effect.forkScoped(Effect.forever(serveOneBatch))
 
+    /** Each caller gets its own copy: a vector kept in `recent` or shared by several waiters must not change under them. */
+    const copy = (vector: Float32Array) => vector.slice()
+
+    /** Queues the texts that are neither kept nor already waiting (once each), bounded by `maxQueue`; answers in order. */
     const enqueue = (texts: ReadonlyArray<string>) =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(closedError())
-        if (accepted + texts.length > maxQueue) {
-          return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${texts.length} more; at most ${maxQueue}`))
+        const fresh = new Map<string, Pending>()
+        const answers = texts.map((raw) => {
+          const text = prepare(raw, maxTextLength)
+          const known = recent.get(text) ?? (waiting.get(text) ?? fresh.get(text))?.reply
+          if (known !== undefined) return known
+          const pending: Pending = { text, reply: Deferred.makeUnsafe() }
+          fresh.set(text, pending)
+          return pending.reply
+        })
+        if (accepted + fresh.size > maxQueue) {
+          return Effect.fail(error("Overloaded", `${accepted} texts waiting and ${fresh.size} more; at most ${maxQueue}`))
         }
-        const pending = texts.map((text): Pending => ({
-          text: prepare(text, maxTextLength),
-          reply: Deferred.makeUnsafe()
-        }))
-        Queue.offerAllUnsafe(queue, pending)
-        accepted += texts.length
-        return Effect.forEach(pending, (p) => Deferred.await(p.reply))
+        for (const pending of fresh.values()) waiting.set(pending.text, pending)
+        Queue.offerAllUnsafe(queue, fresh.values())
+        accepted += fresh.size
+        return Effect.forEach(answers, (answer) =>
+          answer instanceof Float32Array ? Effect.succeed(copy(answer)) : Effect.map(Deferred.await(answer), copy))
       })
 
     const embedder = Embedder.of({
