@@ -105,6 +105,8 @@ export const make = (options: SemanticTierOptions = {}) =>
     /** partition → how many entries it holds: a lookup in an empty partition embeds nothing */
     const partitions = new Map<string, number>()
     let store: Store.SemanticStore | undefined
+    /** The index once `ready` has built it. */
+    let built: VectorIndex["Service"] | undefined
     let lastRead = "0"
     let dropped = 0
     let refused = 0
@@ -212,6 +214,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         // oldest first, so the longest-lived are the most recent for eviction
         for (let i = rows.length - 1; i >= 0; i--) yield* insert(index, rows[i]!, undefined, false, false)
       }
+      built = index
       return index
     }))
 
@@ -304,7 +307,9 @@ export const make = (options: SemanticTierOptions = {}) =>
     yield* Effect.forkScoped(Effect.forever(embedBatch))
 
     const sweep = Effect.gen(function*() {
-      const index = yield* ready
+      // before the first semantic use there is nothing to sweep, and nothing is built for it
+      if (built === undefined) return
+      const index = built
       const t = now()
       for (const stored of Array.from(entries.values())) {
         if (t >= stored.staleUntil) yield* forget(stored.digest, index)

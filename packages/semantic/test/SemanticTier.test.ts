@@ -128,6 +128,33 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.strictEqual(runs(), 5)
     }).pipe(Effect.scoped))
 
+  it.effect("neither fails nor grows past its bounds on arbitrary arguments (fuzz)", () =>
+    Effect.gen(function*() {
+      const { cache, tier } = yield* instance({ tier: { maxEntries: 20, maxPending: 8 } })
+      let seed = 7
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return seed / 2147483648
+      }
+      const text = () =>
+        Array.from({ length: Math.floor(random() ** 3 * 1500) }, () => String.fromCharCode(Math.floor(random() ** 4 * 0xffff))).join("")
+      const values: ReadonlyArray<() => unknown> = [
+        text, text, () => "", () => "   ", () => random() * 1e9, () => null, () => [text(), 1],
+        () => ({ nested: { deeper: text() } }), () => true, () => `weather in city ${Math.floor(random() * 1000)}`
+      ]
+      const pick = () => values[Math.floor(random() * values.length)]!()
+      const policy = semanticPolicy()
+      for (let i = 0; i < 150; i++) {
+        const args = random() < 0.1 ? pick() : { query: pick(), other: pick() }
+        const key = Policy.key("weather", policy, undefined, args)
+        if (key === undefined) continue
+        const served = cache.serve(key, policy, Effect.succeed({ value: JSON.stringify({ content: [] }), cacheable: true }))
+        if (Effect.isEffect(served)) yield* served
+      }
+      yield* tier.idle
+      assert.isAtMost(tier.stats().entries, 20)
+    }).pipe(Effect.scoped))
+
   it.effect("never serves an entry past its stale time", () =>
     Effect.gen(function*() {
       const { call, runs, tier } = yield* instance({})
@@ -221,6 +248,17 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       const redis = yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (server) => Effect.promise(() => server.close()))
       const a = yield* instance({ redisUrl: redis.url })
       const b = yield* instance({ redisUrl: redis.url })
+      // what else may sit in the stream is skipped: missing fields, wrong lengths, NaN, oversized texts
+      const stream = "tenfold:semantic-test:semantic"
+      const digest = "d".repeat(43)
+      const nan = Buffer.alloc(512 * 4, 0xff)
+      yield* Effect.promise(async () => {
+        const client = redis.client()
+        await client.xadd(stream, "*", "d", "short")
+        await client.xadd(stream, "*", "d", digest, "p", digest, "t", "weather in Paris today", "m", "use-lite", "f", "1e15", "s", "1e15", "v", Buffer.alloc(12))
+        await client.xadd(stream, "*", "d", digest, "p", digest, "t", "weather in Paris today", "m", "use-lite", "f", "1e15", "s", "1e15", "v", nan)
+        await client.xadd(stream, "*", "d", digest, "p", digest, "t", "x".repeat(5000), "m", "use-lite", "f", "1e15", "s", "1e15", "v", Buffer.alloc(2048))
+      })
       yield* a.call("weather in Paris today")
       const answer = yield* b.call("today's weather in Paris")
       assert.strictEqual(answer.source, "semantic")
