@@ -176,6 +176,32 @@ describe("Cli.parse", () => {
         assert.match(bad.message, /fetchMaxBytes/)
       }))
 
+    it.effect("parses the semantic cache and embedder flags and environment", () =>
+      Effect.gen(function*() {
+        const defaults = yield* serve([])
+        assert.deepStrictEqual(
+          [defaults.semantic, defaults.semanticMaxEntries, defaults.embedder, defaults.embedderModelPath, defaults.embedderModel, defaults.embedderAllowRemote],
+          [false, 10_000, "use-lite", undefined, undefined, false]
+        )
+        const flags = yield* serve([
+          "--semantic", "--semantic-max-entries", "500", "--embedder", "transformers",
+          "--embedder-model-path", "/srv/models", "--embedder-model", "Xenova/all-MiniLM-L6-v2", "--embedder-allow-remote"
+        ])
+        assert.deepStrictEqual(
+          [flags.semantic, flags.semanticMaxEntries, flags.embedder, flags.embedderModelPath, flags.embedderModel, flags.embedderAllowRemote],
+          [true, 500, "transformers", "/srv/models", "Xenova/all-MiniLM-L6-v2", true]
+        )
+        const env = yield* serve([], { TENFOLD_SEMANTIC: "1", TENFOLD_EMBEDDER: "transformers", TENFOLD_EMBEDDER_MODEL: "m" })
+        assert.deepStrictEqual([env.semantic, env.embedder, env.embedderModel], [true, "transformers", "m"])
+        assert.match((yield* Effect.flip(serve(["--embedder", "word2vec"]))).message, /embedder/)
+        assert.match((yield* Effect.flip(serve(["--semantic-max-entries", "0"]))).message, /semanticMaxEntries/)
+        const file = yield* configFile({ cacheTools: { search: { semantic: { argument: "query", threshold: 0.9 } }, other: { semantic: false } } })
+        const fromFile = yield* serve(["--config", file])
+        assert.deepStrictEqual(fromFile.cacheTools, { search: { semantic: { argument: "query", threshold: 0.9 } }, other: { semantic: false } })
+        const badFile = yield* configFile({ cacheTools: { search: { semantic: { argument: "query", threshold: 2 } } } })
+        assert.match((yield* Effect.flip(serve(["--config", badFile]))).message, /threshold/)
+      }))
+
     it.effect("parses the search_documents flags and environment: directory, index at start, bounds, extensions", () =>
       Effect.gen(function*() {
         const defaults = yield* serve([])
