@@ -44,6 +44,9 @@ export interface Decision {
   readonly allocation: Allocation
 }
 
+/** One profiled run in this many has its CPU measured. */
+const CPU_SAMPLE_EVERY = 64
+
 export const make = (options: ResourceManagerOptions = {}) =>
   Effect.gen(function*() {
     const pools = yield* ResourcePools
@@ -74,21 +77,27 @@ export const make = (options: ResourceManagerOptions = {}) =>
       return { request, predicted, allocation }
     }
 
-    /** `effect` tracked as a running allocation, the predictor trained on its duration and (estimated) CPU when it succeeds. */
+    /** Runs since start: the CPU of one run in {@link CPU_SAMPLE_EVERY} is measured (two `process.cpuUsage` calls cost more than the rest of a profiled admission). */
+    let runs = 0
+    /**
+     * `effect` tracked as a running allocation; when it succeeds, the predictor learns its
+     * duration and, for one run in {@link CPU_SAMPLE_EVERY}, its CPU: the process's CPU over the
+     * run shared among the runs in flight at its end (an estimate: runs share one process).
+     */
     const tracked = <A, E, R>(job: Job.Job, decision: Decision, effect: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         const entry: Tracked = { job: job.name, allocation: decision.allocation, predicted: decision.predicted, since: performance.now() }
-        const cpuAtStart = process.cpuUsage()
+        const cpuAtStart = runs++ % CPU_SAMPLE_EVERY === 0 ? process.cpuUsage() : undefined
         running.add(entry)
         return Effect.onExit(effect, (exit) =>
           Effect.sync(() => {
             running.delete(entry)
             if (Exit.isFailure(exit)) return
             const durationMs = performance.now() - entry.since
-            const cpu = process.cpuUsage(cpuAtStart)
-            // the process's CPU over the run, shared among the runs in flight at its end
-            const shared = (cpu.user + cpu.system) / 1000 / Math.max(durationMs, 0.001) / Math.max(1, running.size + 1)
-            predictor.observe(job.name, decision.request.features, { durationMs, cpu: shared })
+            if (cpuAtStart === undefined) return predictor.observe(job.name, decision.request.features, { durationMs })
+            const used = process.cpuUsage(cpuAtStart)
+            const cpu = (used.user + used.system) / 1000 / Math.max(durationMs, 0.001) / (running.size + 1)
+            predictor.observe(job.name, decision.request.features, { durationMs, cpu })
           }))
       })
 
