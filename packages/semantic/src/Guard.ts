@@ -433,8 +433,9 @@ const oneSlotDiffers = (a: Facts, b: Facts) => {
   const [x, y] = [a.words[differing] ?? "", b.words[differing] ?? ""]
   const [fx, fy] = [a.forms[differing] ?? "", b.forms[differing] ?? ""]
   if (isTypoOf(fx, fy) || isSwapOf(fx, fy)) return false
-  const concept = conceptOf(x, x)
-  const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y) || concept !== undefined && concept === conceptOf(y, y)
+  const [cx, cy] = [conceptOf(fx, x), conceptOf(fy, y)]
+  const synonyms = W.polarity.has(x) && W.polarity.get(x) === W.polarity.get(y) ||
+    cx !== undefined && cy !== undefined && covered({ concept: cx, form: fx }, [{ concept: cy, form: fy }])
   return differing >= 0 && !synonyms && !(x[0] === y[0] && x.length >= 3 && withinOneEdit(x, y))
 }
 
