@@ -126,6 +126,12 @@ export const ConfigInput = Schema.Struct({
   resourceTools: Schema.optionalKey(Schema.Record(Schema.String, ResourceHintsConfig)),
   /** `resources/subscribe` URIs one session may hold, and resource URIs one `subscriptions/listen` filter may name (default 1000). */
   maxSubscriptionsPerSession: Schema.optionalKey(PositiveInt),
+  /** MCP tasks kept at once on this instance, running or finished (default 10000); past it -32000. */
+  maxTasks: Schema.optionalKey(PositiveInt),
+  /** MCP tasks one principal (2026-07-28) or session (2025-11-25) may hold at once (default 256); past it -32000 with retryAfterMs. */
+  maxTasksPerPrincipal: Schema.optionalKey(PositiveInt),
+  /** Longest an MCP task is kept, whatever TTL its client asks for (default 3600000 ms; the default TTL is 10 minutes or this, if lower). */
+  taskMaxTtlMs: Schema.optionalKey(PositiveInt),
   /** Deepest nesting of arrays and objects in one message (HTTP body or stdio line), checked before parsing; 400 / -32600 past it (default 512). */
   maxJsonDepth: Schema.optionalKey(PositiveInt),
   /** Largest `capabilities` of `initialize` a session keeps, in characters of JSON; -32602 past it (default 16384). */
@@ -243,6 +249,9 @@ export interface Config {
   readonly resourceMonitorIntervalMs: number
   readonly resourceTools: Readonly<Record<string, typeof ResourceHintsConfig.Type>>
   readonly maxSubscriptionsPerSession: number
+  readonly maxTasks: number
+  readonly maxTasksPerPrincipal: number
+  readonly taskMaxTtlMs: number
   readonly maxJsonDepth: number
   readonly maxClientCapabilitiesBytes: number
   readonly maxListenFilterBytes: number
@@ -332,6 +341,9 @@ export const defaults: Config = {
   resourceMonitorIntervalMs: 10_000,
   resourceTools: {},
   maxSubscriptionsPerSession: 1000,
+  maxTasks: 10_000,
+  maxTasksPerPrincipal: 256,
+  taskMaxTtlMs: 3_600_000,
   maxJsonDepth: 512,
   maxClientCapabilitiesBytes: 16_384,
   maxListenFilterBytes: 65_536,
@@ -418,6 +430,9 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_MAX_QUEUED_PER_POOL", "maxQueuedPerPool", "number"],
   ["TENFOLD_RESOURCE_MONITOR_INTERVAL_MS", "resourceMonitorIntervalMs", "number"],
   ["TENFOLD_MAX_SUBSCRIPTIONS_PER_SESSION", "maxSubscriptionsPerSession", "number"],
+  ["TENFOLD_MAX_TASKS", "maxTasks", "number"],
+  ["TENFOLD_MAX_TASKS_PER_PRINCIPAL", "maxTasksPerPrincipal", "number"],
+  ["TENFOLD_TASK_MAX_TTL_MS", "taskMaxTtlMs", "number"],
   ["TENFOLD_MAX_JSON_DEPTH", "maxJsonDepth", "number"],
   ["TENFOLD_MAX_CLIENT_CAPABILITIES_BYTES", "maxClientCapabilitiesBytes", "number"],
   ["TENFOLD_MAX_LISTEN_FILTER_BYTES", "maxListenFilterBytes", "number"],

@@ -251,6 +251,10 @@ export const layer = (config: Config, registrations: Registrations = {}) => {
   }).pipe(
     Layer.provideMerge(registries),
     Layer.provideMerge(Tasks.layer({
+      maxTasks: config.maxTasks,
+      maxTasksPerOwner: config.maxTasksPerPrincipal,
+      maxTtlMs: config.taskMaxTtlMs,
+      defaultTtlMs: Math.min(600_000, config.taskMaxTtlMs),
       onDefect: (cause) => process.stderr.write(Logging.operatorLine(config.logFormat, `[tenfold] a task failed with a defect:\n${Cause.pretty(cause)}`, "ERROR"))
     })),
     Layer.provideMerge(cacheLayer(config, registrations.tools)),

@@ -38,6 +38,9 @@ const NUMBER_FLAGS = [
   "max-queued-per-pool",
   "resource-monitor-interval-ms",
   "max-subscriptions-per-session",
+  "max-tasks",
+  "max-tasks-per-principal",
+  "task-max-ttl-ms",
   "max-json-depth",
   "max-client-capabilities-bytes",
   "max-listen-filter-bytes",
@@ -140,6 +143,13 @@ Options:
   --max-subscriptions-per-session <n>
                             resources/subscribe URIs one session may hold, and resource URIs
                             one subscriptions/listen filter may name (default 1000)
+  --max-tasks <n>           MCP tasks kept at once, running or finished (default 10000); past
+                            it -32000
+  --max-tasks-per-principal <n>
+                            MCP tasks one principal or session may hold at once (default 256);
+                            past it -32000 with retryAfterMs
+  --task-max-ttl-ms <n>     Longest an MCP task is kept, whatever TTL its client asks for
+                            (default 3600000; tasks without a TTL are kept 10 minutes)
   --max-json-depth <n>      Deepest nesting of one message (HTTP body or stdio line), checked
                             before parsing; past it 400 / -32600 (default 512)
   --max-client-capabilities-bytes <n>

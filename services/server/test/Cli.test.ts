@@ -130,6 +130,9 @@ describe("Cli.parse", () => {
           "max-running-tools": "maxRunningTools",
           "max-queued-tools": "maxQueuedTools",
           "max-subscriptions-per-session": "maxSubscriptionsPerSession",
+          "max-tasks": "maxTasks",
+          "max-tasks-per-principal": "maxTasksPerPrincipal",
+          "task-max-ttl-ms": "taskMaxTtlMs",
           "max-json-depth": "maxJsonDepth",
           "max-client-capabilities-bytes": "maxClientCapabilitiesBytes",
           "max-listen-filter-bytes": "maxListenFilterBytes"
