@@ -15,13 +15,15 @@
  *    resource manager leaves unprofiled tools to the counting bound), the server's peak RSS, and
  *    the first call after the load (the server stays up and serves at once).
  *
- * `npm run bench:scheduler-overload`, or `runOverload()` / `runAdmissionCost()` from another
- * bench. Env: BENCH_DURATION (s of overload, default 10), BENCH_ROUNDS (default 2), BENCH_RUNS
+ * Each admission-cost figure comes from a process of its own (in one process, the second executor
+ * measured pays for the first one's inline caches). `npm run bench:scheduler-overload`, or
+ * `runOverload()` / `runAdmissionCost()` from another bench. Env: BENCH_DURATION (s of overload, default 10), BENCH_ROUNDS (default 2), BENCH_RUNS
  * (runs per admission-cost round, default 200000). Writes bench/results/scheduler-overload.json.
  */
 import { Placement, ToolExecutor } from "@tenfold/executor"
 import { ResourceManager } from "@tenfold/resources"
 import { Effect, Layer, Semaphore } from "effect"
+import { execFile } from "node:child_process"
 import { Agent, request } from "node:http"
 import { fileURLToPath } from "node:url"
 import { formatTable, machine, mcpRequest, percentile, startServer, stopServers, writeResults } from "./support.ts"
@@ -67,14 +69,24 @@ const costVariants = [
   { variant: "(d) counting + 3 Effect Semaphores", run: () => timeRuns(counting, plainJob, withSemaphores) }
 ]
 
-/** Best µs per run of each admission over interleaved rounds (noise only slows a round down). */
+/** µs per run of one variant, measured in a process of its own (the JIT's view of one executor, as in a server). */
+const costInChild = (index: number) =>
+  new Promise<number>((resolve, reject) => {
+    execFile(process.execPath, [fileURLToPath(import.meta.url), "--cost", String(index)], { env: process.env }, (error, stdout) =>
+      error === null ? resolve(Number(stdout.trim().split("\n").at(-1))) : reject(error))
+  })
+
+/**
+ * Best µs per run of each admission: each round runs every variant in a fresh process (a warm-up
+ * pass, then the timed one), rounds interleaved with the order reversed; noise only slows a round down.
+ */
 export const runAdmissionCost = async (): Promise<Array<Row>> => {
   const best = new Map<string, number>()
-  for (let round = 0; round <= rounds; round++) {
-    const order = round % 2 === 0 ? costVariants : [...costVariants].reverse()
-    for (const { variant, run } of order) {
-      const us = await run()
-      if (round > 0) best.set(variant, Math.min(best.get(variant) ?? Infinity, us)) // round 0 warms up
+  for (let round = 0; round < rounds; round++) {
+    const order = costVariants.map((_, i) => i)
+    for (const index of round % 2 === 0 ? order : order.reverse()) {
+      const us = await costInChild(index)
+      best.set(costVariants[index]!.variant, Math.min(best.get(costVariants[index]!.variant) ?? Infinity, us))
     }
   }
   const base = best.get(costVariants[0]!.variant)!
@@ -202,9 +214,13 @@ export const runOverload = async (): Promise<Array<Row>> => {
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]
-if (isMain) {
+if (isMain && process.argv[2] === "--cost") {
+  const { run } = costVariants[Number(process.argv[3])]!
+  await run() // warm-up
+  console.log(await run())
+} else if (isMain) {
   const cost = await runAdmissionCost()
-  console.log(`\nAdmission cost (${runsPerRound} sequential runs per round, best of ${rounds} rounds after a warm-up), node ${process.version}\n`)
+  console.log(`\nAdmission cost (${runsPerRound} sequential runs after as many to warm up, one process per variant and round, best of ${rounds} rounds), node ${process.version}\n`)
   console.log(formatTable(["variant", "µs/run", "× (a)"], cost.map((r) => [r.variant, String(r.usPerRun), String(r.vsCounting)]), 1) + "\n")
   const load = await runOverload()
   const columns = ["variant", "admitted", "adm/s", "p50 ms", "p99 ms", "shed", "w/ hint", "shed p99", "errors", "probe ok", "probe shed", "probe p99", "RSS MiB", "after", "after ms"]

@@ -56,6 +56,7 @@ const readArguments = (args: unknown): Arguments => {
   const read: Record<string, unknown> = {}
   try {
     for (const name of ARGUMENT_NAMES) {
+      if (!Object.hasOwn(args, name)) continue
       const descriptor = Object.getOwnPropertyDescriptor(args, name)
       if (descriptor !== undefined && "value" in descriptor) read[name] = descriptor.value
     }

@@ -69,19 +69,19 @@ export const make = (options: ResourcePoolsOptions = {}) => {
    * wait for each other's pools in opposite orders); a refusal or interruption at a later pool
    * gives back what the earlier ones granted. Waits are interruptible through `restore`.
    */
-  const takeAll = (want: Held, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Held, PoolFull> => {
-    if (cpu.tryTake(want.cpu)) {
-      if (memory.tryTake(want.memory)) {
-        if (network.tryTake(want.network)) return Effect.succeed(want)
-        return Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: want.cpu, memory: want.memory, network: 0 }))), (n) => ({ ...want, network: n }))
-      }
-      cpu.release(want.cpu)
-    }
-    return Effect.flatMap(restore(cpu.take(want.cpu)), (c) =>
+  const takeAll = (want: Held, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Held, PoolFull> =>
+    Effect.flatMap(restore(cpu.take(want.cpu)), (c) =>
       Effect.flatMap(
         Effect.onError(restore(memory.take(want.memory)), () => Effect.sync(() => cpu.release(c))),
         (m) => Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: c, memory: m, network: 0 }))), (n) => ({ cpu: c, memory: m, network: n }))
       ))
+
+  /** Takes all of `want` at once if every pool has it free and nobody waits; else takes nothing. */
+  const tryTakeAll = (want: Held): boolean => {
+    if (!cpu.tryTake(want.cpu)) return false
+    if (!memory.tryTake(want.memory)) return (cpu.release(want.cpu), false)
+    if (!network.tryTake(want.network)) return (cpu.release(want.cpu), memory.release(want.memory), false)
+    return true
   }
 
   return {
@@ -100,18 +100,24 @@ export const make = (options: ResourcePoolsOptions = {}) => {
       effect: Effect.Effect<A, E, R>,
       refused: (full: PoolFull) => X = (full) => full as X
     ): Effect.Effect<A, E | X, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Effect.mapError(takeAll(permitsOf(allocation), restore), refused), (held) => {
-          const since = performance.now()
-          return Effect.ensuring(restore(effect), giveBack(held, since))
-        })
-      ),
+      Effect.suspend(() => {
+        const want = permitsOf(allocation)
+        // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
+        if (tryTakeAll(want)) return Effect.ensuring(effect, giveBack(want, performance.now()))
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(Effect.mapError(takeAll(want, restore), refused), (held) => Effect.ensuring(restore(effect), giveBack(held, performance.now())))
+        )
+      }),
     /** Takes the permits of `allocation` until the scope closes. */
     acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.tap(takeAll(permitsOf(allocation), restore), (held) => {
-          const since = performance.now()
-          return Effect.addFinalizer(() => giveBack(held, since))
+        Effect.suspend(() => {
+          const want = permitsOf(allocation)
+          const taken = tryTakeAll(want) ? Effect.succeed(want) : takeAll(want, restore)
+          return Effect.tap(taken, (held) => {
+            const since = performance.now()
+            return Effect.addFinalizer(() => giveBack(held, since))
+          })
         })
       ),
     /** What each pool has free now, in cores, MiB and permits. */
