@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs"
 import { helpText, parse } from "./Cli.ts"
 import { fetchUrlLayer, fetchUrlOptions } from "./tools/fetchUrl/index.ts"
 import { builtinTools } from "./tools/index.ts"
+import { runWorkflowLayer } from "./tools/runWorkflow/index.ts"
 import { searchDocumentsLayer, searchDocumentsOptions } from "./tools/searchDocuments/index.ts"
 import { statsLayer } from "./tools/stats.ts"
 
@@ -30,7 +31,8 @@ const program = Effect.gen(function*() {
   const runtime = Layer.mergeAll(
     config.telemetry ? statsLayer : Layer.empty,
     fetchUrlLayer(fetchUrlOptions(config, version)),
-    searchDocumentsLayer(searchDocumentsOptions(config))
+    searchDocumentsLayer(searchDocumentsOptions(config)),
+    runWorkflowLayer
   ).pipe(
     Layer.provideMerge(Tenfold.layer(config, { serverInfo, tools: builtinTools }))
   )
