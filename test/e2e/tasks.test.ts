@@ -117,4 +117,30 @@ describe("MCP tasks through the SDK client", () => {
     const list = await raw(url, { headers: modernHeaders("tasks/list"), body: body(3, "tasks/list", {}) })
     expect(JSON.parse(list.body).error.code).toBe(-32601)
   })
+
+  it("2026-07-28: a subscriptions/listen stream naming the task in tasksStatus receives its status changes", async () => {
+    const meta = { ...modernMeta, "io.modelcontextprotocol/clientCapabilities": { extensions: { "io.modelcontextprotocol/tasks": {} } } }
+    const body = (id: number, method: string, params: Record<string, unknown>) => JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: meta } })
+    const created = JSON.parse((await raw(url, { headers: modernHeaders("tools/call", "slow_compute"), body: body(1, "tools/call", { name: "slow_compute", arguments: { seconds: 0.5 } }) })).body).result
+    const abort = new AbortController()
+    const response = await fetch(url, {
+      method: "POST",
+      headers: modernHeaders("subscriptions/listen"),
+      body: body(7, "subscriptions/listen", { notifications: { tasksStatus: [created.taskId] } }),
+      signal: abort.signal
+    })
+    const reader = response.body!.getReader()
+    let text = ""
+    while (!text.includes("\"status\":\"completed\"")) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    abort.abort()
+    const messages = text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)))
+    expect(messages[0].params.notifications).toEqual({ tasksStatus: [created.taskId] })
+    const status = messages.find((m) => m.method === "notifications/tasks/status")
+    expect(status.params).toMatchObject({ taskId: created.taskId, status: "completed", result: { content: [{ type: "text", text: "Computed result in 0.5s" }] } })
+    expect(status.params._meta["io.modelcontextprotocol/subscriptionId"]).toBe(7)
+  })
 })

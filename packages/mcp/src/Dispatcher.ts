@@ -399,9 +399,6 @@ export const make = (options: DispatcherOptions) =>
 
     // ---- tools/call as a task ----------------------------------------------------------------
 
-    /** Whose tasks a caller sees: its session's, else its principal's. */
-    const ownerOf = (peer: Peer): string => (peer.session !== undefined ? `session:${peer.session.id}` : `principal:${peer.principal ?? ""}`)
-
     /**
      * A tools/call that runs as a task: the arguments are checked first (-32602 at once), then
      * the task is created and its CreateTaskResult answered while the tool runs in the background.
@@ -416,7 +413,7 @@ export const make = (options: DispatcherOptions) =>
       const onStatus = send === undefined ? undefined : (task: Task) => send(notification("notifications/tasks/status", TaskWire.sessionTask(task)))
       const taskOut: Outbound = { notify: send === undefined ? () => {} : (method, p) => send(notification(method, p)), request: undefined }
       return tasks!.create({
-        owner: ownerOf(peer),
+        owner: TaskWire.ownerOf(peer),
         ttlMs: mode.ttlMs,
         onStatus,
         work: (control) => taskWork(tool, decoded.value, id, params, peer, taskOut, control)
@@ -482,7 +479,7 @@ export const make = (options: DispatcherOptions) =>
         if (method === "tasks/result" || method === "tasks/list") return errorAnswer(id, methodNotFound(method), true)
         if (!TaskWire.declaresExtension(peer.clientCapabilities)) return errorAnswer(id, TaskWire.missingExtension(method), true)
       } else if (method === "tasks/update") return errorAnswer(id, methodNotFound(method), false)
-      const owner = ownerOf(peer)
+      const owner = TaskWire.ownerOf(peer)
       if (method === "tasks/list") {
         const cursor = params?.cursor
         if (cursor !== undefined && typeof cursor !== "string") return errorAnswer(id, invalidParams("cursor must be a string"), false)

@@ -27,6 +27,7 @@ import { classify, ErrorCode, isObject, isRequestId } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
 import { STATELESS_REVISION } from "./Protocol.ts"
 import { Sessions } from "./Sessions.ts"
+import { Tasks } from "./Tasks.ts"
 import { ToolRegistry } from "./ToolRegistry.ts"
 
 /** The gate's options (Host/Origin checks, bearer tokens), the message bounds, and the transport's own. */
@@ -126,6 +127,9 @@ export const make = (options: HttpTransportOptions = {}) =>
       stateless.deliver(n)
       session.deliver(n)
     })
+    // 2026-07-28 task status changes reach the owner's listen streams that name the task (tasksStatus)
+    const tasks = yield* Effect.serviceOption(Tasks)
+    if (Option.isSome(tasks)) yield* Effect.acquireRelease(Effect.sync(() => tasks.value.watch(stateless.deliverTask)), (stop) => Effect.sync(stop))
     const keepAlive = Effect.sync(() => {
       stateless.keepAlive()
       session.keepAlive()

@@ -18,11 +18,13 @@ import * as ListenFilter from "./internal/ListenFilter.ts"
 import { busyData } from "./internal/Reply.ts"
 import * as Shutdown from "./internal/Shutdown.ts"
 import * as StreamedResult from "./internal/StreamedResult.ts"
+import { declaresExtension, ownerOf } from "./internal/TaskWire.ts"
 import { SHUTDOWN_MESSAGE } from "./internal/Shutdown.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, notification, ProtocolError, type RequestId, resultBytes } from "./JsonRpc.ts"
 import * as Notifications from "./Notifications.ts"
 import { type Answer, bodyText, type Outbound, type Peer, type SessionState, type StreamedBody } from "./Peer.ts"
 import { MetaKey } from "./Protocol.ts"
+import { Tasks } from "./Tasks.ts"
 
 export interface StdioOptions extends MessageLimits {
   /** Time calls in flight get when the connection ends or the server stops (default 10000 ms). */
@@ -45,6 +47,7 @@ export class StdioTransport extends Context.Service<StdioTransport, {
   static layer = Layer.effect(StdioTransport, Effect.gen(function*() {
     const dispatcher = yield* Dispatcher
     const notifications = yield* Notifications.Notifications
+    const tasks = Option.getOrUndefined(yield* Effect.serviceOption(Tasks))
     const context = yield* Effect.context<never>()
     const runFork = Effect.runForkWith(context)
     const holdBytes = Option.getOrElse(yield* Effect.serviceOption(Streamer), () => defaultStreamer).bufferBytes
@@ -123,13 +126,14 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const stateless = (id: RequestId, method: string, params: Record<string, unknown>, meta: Record<string, unknown>) => {
           const invalid = incomplete(meta) ?? unsupportedVersion(meta[MetaKey.protocolVersion] as string)
           if (invalid !== undefined) return write(errorBytes(id, invalid.code, invalid.message, invalid.data))
-          if (method === "subscriptions/listen") return listen(id, params)
-          answer(id, dispatcher.handle(id, method, params, peerOf(meta, undefined), statelessOutbound))
+          const peer = peerOf(meta, undefined)
+          if (method === "subscriptions/listen") return listen(id, params, peer)
+          answer(id, dispatcher.handle(id, method, params, peer, statelessOutbound))
         }
 
         /** Opens a listen stream on this connection (at most `maxListens`; reusing an id replaces its stream). */
-        const listen = (id: RequestId, params: Record<string, unknown>) => {
-          const filter = ListenFilter.parse(params.notifications, limits.listenFilter)
+        const listen = (id: RequestId, params: Record<string, unknown>, peer: Peer) => {
+          const filter = ListenFilter.parse(params.notifications, limits.listenFilter, declaresExtension(peer.clientCapabilities))
           if (filter instanceof ProtocolError) return write(errorBytes(id, filter.code, filter.message, filter.data))
           if (listens.size >= maxListens && !listens.has(id)) {
             return write(errorBytes(id, ErrorCode.ServerBusy, `Server busy: this connection already holds ${maxListens} subscriptions/listen streams; cancel one first`, busyData("maxListenStreamsPerPrincipal")))
@@ -204,6 +208,22 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           }
         }
         yield* Notifications.forEach(notifications, deliver)
+        // the stateless tasks of this connection (no principal on stdio) reach its listen streams that name them
+        const statelessOwner = ownerOf({ session: undefined, principal: undefined })
+        if (tasks !== undefined) {
+          yield* Effect.acquireRelease(
+            Effect.sync(() =>
+              tasks.watch((owner, task) => {
+                if (owner !== statelessOwner) return
+                for (const [id, filter] of listens) {
+                  const message = ListenFilter.taskMessageFor(filter, task, id)
+                  if (message !== undefined) write(message)
+                }
+              })
+            ),
+            (stop) => Effect.sync(stop)
+          )
+        }
 
         const tooLong = () => write(errorBytes(null, ErrorCode.InvalidRequest, `Invalid Request: the line is longer than ${maxLineBytes} bytes`))
         yield* Effect.callback<void>((resume) => {

@@ -160,6 +160,8 @@ export class Tasks extends Context.Service<Tasks, {
   readonly awaitTerminal: (owner: string, taskId: string) => Effect.Effect<Task | undefined>
   /** Removes the expired tasks (interrupting their work); returns how many. */
   readonly sweep: Effect.Effect<number>
+  /** Calls `listener` with the owner and the task on every status change of any task (status notifications); returns the unsubscribe. */
+  readonly watch: (listener: (owner: string, task: Task) => void) => () => void
   /** Tasks held now. */
   readonly size: () => number
   /** Bytes of results held now. */
@@ -202,6 +204,7 @@ export const make = (options: TasksOptions = {}) =>
     const fibers = yield* FiberSet.make<unknown>()
     const entries = new Map<string, Entry>()
     const byOwner = new Map<string, Set<Entry>>()
+    const watchers = new Set<(owner: string, task: Task) => void>()
     let heldBytes = 0
     let nextSeq = 0
 
@@ -217,7 +220,9 @@ export const make = (options: TasksOptions = {}) =>
       entry.lastUpdatedAt = now()
       if (entry.status === status) return
       entry.status = status
-      if (entry.created) entry.onStatus?.(entry)
+      if (!entry.created) return
+      entry.onStatus?.(entry)
+      for (const watcher of watchers) watcher(entry.owner, entry)
     }
 
     /** Ends the task with `outcome`, unless it already ended (cancelled while the work finished). */
@@ -413,6 +418,10 @@ export const make = (options: TasksOptions = {}) =>
       update,
       awaitTerminal,
       sweep,
+      watch: (listener) => {
+        watchers.add(listener)
+        return () => void watchers.delete(listener)
+      },
       size: () => entries.size,
       resultBytes: () => heldBytes,
       pollIntervalMs

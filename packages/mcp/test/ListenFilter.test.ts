@@ -40,4 +40,33 @@ describe("ListenFilter", () => {
     assert.isUndefined(ListenFilter.messageFor(filter, { _tag: "ListChanged", method: "notifications/prompts/list_changed" }, "s"))
     assert.isUndefined(ListenFilter.messageFor(filter, { _tag: "Log", level: "error", data: "x" }, "s"))
   })
+
+  it("tasksStatus (the tasks extension): -32021 without the extension; else the ids kept (bounded) and acknowledged; a status change of one of them is sent as its DetailedTask", () => {
+    assert.strictEqual(refusal({ tasksStatus: ["t1"] }), -32021)
+    const refused = ListenFilter.parse({ tasksStatus: ["a", "b", "c", "d"] }, limits, true)
+    assert.strictEqual(refused instanceof ProtocolError ? refused.code : undefined, -32602)
+    const filter = ListenFilter.parse({ tasksStatus: ["t1", 5, "x".repeat(300)] }, limits, true)
+    if (filter instanceof ProtocolError) return assert.fail(filter.message)
+    assert.deepStrictEqual(filter.acknowledged, { tasksStatus: ["t1"] })
+    const task = {
+      taskId: "t1",
+      status: "completed" as const,
+      statusMessage: undefined,
+      createdAt: 0,
+      lastUpdatedAt: 1000,
+      ttlMs: 60_000,
+      pollIntervalMs: 1000,
+      result: { content: [] },
+      error: undefined,
+      inputRequests: undefined
+    }
+    const message = JSON.parse(ListenFilter.taskMessageFor(filter, task, 9)!)
+    assert.strictEqual(message.method, "notifications/tasks/status")
+    assert.deepStrictEqual(
+      { taskId: message.params.taskId, status: message.params.status, result: message.params.result, id: message.params._meta[MetaKey.subscriptionId] },
+      { taskId: "t1", status: "completed", result: { content: [] }, id: 9 }
+    )
+    assert.isUndefined(ListenFilter.taskMessageFor(filter, { ...task, taskId: "t2" }, 9))
+    assert.isUndefined(ListenFilter.taskMessageFor(parsed({ toolsListChanged: true }), task, 9))
+  })
 })

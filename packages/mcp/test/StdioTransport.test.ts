@@ -1,12 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import { PassThrough } from "node:stream"
 import { Dispatcher } from "../src/Dispatcher.ts"
 import { Notifications } from "../src/Notifications.ts"
-import { MetaKey } from "../src/Protocol.ts"
+import { MetaKey, TASKS_EXTENSION } from "../src/Protocol.ts"
 import { PromptRegistry } from "../src/PromptRegistry.ts"
 import { ResourceRegistry } from "../src/ResourceRegistry.ts"
 import { type StdioOptions, StdioTransport } from "../src/StdioTransport.ts"
+import { Tasks } from "../src/Tasks.ts"
+import * as Tool from "../src/Tool.ts"
 import { ToolRegistry } from "../src/ToolRegistry.ts"
 import { below, THROWING_METHOD, tools } from "./support/Fixtures.ts"
 
@@ -14,6 +17,20 @@ const TestLayer = StdioTransport.layer.pipe(
   Layer.provideMerge(Notifications.layer()),
   Layer.provideMerge(Dispatcher.layer({ serverInfo: { name: "t", version: "1" } })),
   Layer.provideMerge(Layer.mergeAll(ToolRegistry.layer(tools), ResourceRegistry.layer(), PromptRegistry.layer()))
+)
+
+/** With a task store and a tool that runs as a task for clients that support tasks. */
+const TasksLayer = StdioTransport.layer.pipe(
+  Layer.provideMerge(Notifications.layer()),
+  Layer.provideMerge(Dispatcher.layer({ serverInfo: { name: "t", version: "1" } })),
+  Layer.provideMerge(Tasks.layer()),
+  Layer.provideMerge(Layer.mergeAll(
+    ToolRegistry.layer([
+      Tool.make({ name: "later", description: "Answers after a second", input: Schema.Struct({}), taskSupport: "optional", handler: () => Effect.as(Effect.sleep(1000), "done") })
+    ]),
+    ResourceRegistry.layer(),
+    PromptRegistry.layer()
+  ))
 )
 
 /** Over the fixture dispatcher that throws for `test/throw`. */
@@ -278,4 +295,22 @@ describe("StdioTransport bounds", () => {
       assert.deepStrictEqual(answers.map((l) => [l.id, l.error?.code]), [[1, -32602], [2, -32602], [3, -32602], [4, undefined]])
       assert.strictEqual(answers[0].error.message, "Invalid params: _meta.progressToken must be a string of at most 256 characters or a number")
     }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("tasks: a stateless listen stream naming a task (tasksStatus) receives its status change; without the extension it is refused with -32021", () =>
+    Effect.gen(function*() {
+      const c = yield* connect()
+      const withTasks = { ...meta, [MetaKey.clientCapabilities]: { extensions: { [TASKS_EXTENSION]: {} } } }
+      yield* c.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "later", arguments: {}, _meta: withTasks } })
+      const [created] = yield* c.answers(1)
+      assert.strictEqual(created.result.resultType, "task")
+      yield* c.send({ jsonrpc: "2.0", id: 2, method: "subscriptions/listen", params: { notifications: { tasksStatus: [created.result.taskId] }, _meta: meta } })
+      yield* c.send({ jsonrpc: "2.0", id: 3, method: "subscriptions/listen", params: { notifications: { tasksStatus: [created.result.taskId] }, _meta: withTasks } })
+      const [, refused] = yield* c.answers(2)
+      assert.strictEqual(refused.error.code, -32021)
+      yield* TestClock.adjust(1000)
+      const lines = yield* c.until(4)
+      const status = lines.find((l) => l.method === "notifications/tasks/status")
+      assert.deepStrictEqual([status.params.taskId, status.params.status, status.params._meta[MetaKey.subscriptionId]], [created.result.taskId, "completed", 3])
+      yield* c.end
+    }).pipe(Effect.provide(TasksLayer)))
 })

@@ -7,6 +7,8 @@ import { MAX_SUBSCRIPTION_URI_LENGTH } from "../Dispatcher.ts"
 import { invalidParams, isObject, notification, type ProtocolError, type RequestId } from "../JsonRpc.ts"
 import type { Notification } from "../Notifications.ts"
 import { LIST_CHANGED_FILTER, MetaKey } from "../Protocol.ts"
+import type { Task } from "../Tasks.ts"
+import { detailedTask, missingExtension } from "./TaskWire.ts"
 
 /** How much of a filter one listen stream may hold. */
 export interface ListenFilterLimits {
@@ -24,12 +26,21 @@ export interface ListenFilter {
   readonly acknowledged: Readonly<Record<string, unknown>>
   readonly listChanged: ReadonlySet<string>
   readonly uris: ReadonlySet<string>
+  /** Task ids whose status changes the stream receives (`tasksStatus`, the tasks extension). */
+  readonly tasks: ReadonlySet<string>
 }
+
+/** Longest task id a `tasksStatus` filter may name (the server's are 24 characters). */
+const MAX_TASK_ID_LENGTH = 256
 
 const LIST_KEYS = ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const
 
-/** The filter `requested` asks for, or the -32602 that refuses it (missing, or past a bound). */
-export const parse = (requested: unknown, limits: ListenFilterLimits): ListenFilter | ProtocolError => {
+/**
+ * The filter `requested` asks for, or the error that refuses it: -32602 (missing, or past a
+ * bound), -32021 for `tasksStatus` from a client that did not declare the tasks extension
+ * (`tasksAllowed`).
+ */
+export const parse = (requested: unknown, limits: ListenFilterLimits, tasksAllowed = false): ListenFilter | ProtocolError => {
   if (!isObject(requested)) return invalidParams("Invalid params: 'notifications' is required and must be a valid SubscriptionFilter")
   const acknowledged: Record<string, unknown> = {}
   const listChanged = new Set<string>()
@@ -59,8 +70,24 @@ export const parse = (requested: unknown, limits: ListenFilterLimits): ListenFil
     }
     acknowledged.resourceSubscriptions = [...uris]
   }
-  return { acknowledged, listChanged, uris }
+  const taskIds = requested.tasksStatus
+  const tasks = new Set<string>()
+  if (Array.isArray(taskIds) && taskIds.length > 0) {
+    if (!tasksAllowed) return missingExtension("Task status notifications (tasksStatus)")
+    if (taskIds.length > limits.maxUris) {
+      return invalidParams(`Invalid params: a subscriptions/listen filter may name at most ${limits.maxUris} tasksStatus ids`, { maxUris: limits.maxUris })
+    }
+    for (const id of taskIds) if (typeof id === "string" && id.length > 0 && id.length <= MAX_TASK_ID_LENGTH) tasks.add(id)
+    acknowledged.tasksStatus = [...tasks]
+  }
+  return { acknowledged, listChanged, uris, tasks }
 }
+
+/** What a stream with `filter` sends when `task` changes status (its DetailedTask), tagged with the stream's id; undefined when it does not ask for it. */
+export const taskMessageFor = (filter: ListenFilter, task: Task, subscriptionId: RequestId): string | undefined =>
+  filter.tasks.has(task.taskId)
+    ? notification("notifications/tasks/status", { ...detailedTask(task), _meta: { [MetaKey.subscriptionId]: subscriptionId } })
+    : undefined
 
 /** What a stream with `filter` sends for `n`, tagged with the stream's id; undefined when it does not ask for it. */
 export const messageFor = (filter: ListenFilter, n: Notification, subscriptionId: RequestId): string | undefined => {

@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Dispatcher } from "../Dispatcher.ts"
 import { ErrorCode, isObject, isRequestId, ProtocolError, type RequestId } from "../JsonRpc.ts"
 import type { Notification } from "../Notifications.ts"
+import type { Peer } from "../Peer.ts"
+import type { Task } from "../Tasks.ts"
 import { McpErrorCode, MetaKey } from "../Protocol.ts"
 import type { ToolRegistry } from "../ToolRegistry.ts"
 import { hasEnvelope, incomplete, invalidProgressToken, peerOf, unsupportedVersion } from "./Envelope.ts"
@@ -16,6 +18,7 @@ import * as ListenFilter from "./ListenFilter.ts"
 import type { Quota } from "./Quota.ts"
 import { replyBusy, replyError, replyProtocolError } from "./Reply.ts"
 import { SSE_HEADERS, SseStream } from "./Sse.ts"
+import { declaresExtension, ownerOf } from "./TaskWire.ts"
 
 const NAME_FIELD: Readonly<Record<string, string>> = {
   "tools/call": "name",
@@ -30,6 +33,8 @@ interface ListenStream {
   readonly id: RequestId
   readonly sse: SseStream
   readonly filter: ListenFilter.ListenFilter
+  /** Whose task status changes it may receive (see `TaskWire.ownerOf`). */
+  readonly owner: string
 }
 
 export interface StatelessDeps {
@@ -72,14 +77,14 @@ export const make = (deps: StatelessDeps) => {
     return undefined
   }
 
-  const listen = (res: ServerResponse, id: RequestId, params: Record<string, unknown> | undefined, quotaKey: string) => {
-    const filter = ListenFilter.parse(params?.notifications, deps.listenFilter)
+  const listen = (res: ServerResponse, id: RequestId, params: Record<string, unknown> | undefined, quotaKey: string, peer: Peer) => {
+    const filter = ListenFilter.parse(params?.notifications, deps.listenFilter, declaresExtension(peer.clientCapabilities))
     if (filter instanceof ProtocolError) return replyProtocolError(res, 200, id, filter)
     const refused = listenQuota.take(quotaKey)
     if (refused === "perKey") return replyBusy(res, 429, id, `this client already holds ${listenQuota.maxPerKey} subscriptions/listen streams`, "maxListenStreamsPerPrincipal")
     if (refused === "total") return replyBusy(res, 503, id, `${listenQuota.max} subscriptions/listen streams are open on this instance`, "maxListenStreams")
     res.writeHead(200, SSE_HEADERS)
-    const stream: ListenStream = { id, sse: new SseStream(`listen/${String(id)}`, res, undefined, support.onError), filter }
+    const stream: ListenStream = { id, sse: new SseStream(`listen/${String(id)}`, res, undefined, support.onError), filter, owner: ownerOf(peer) }
     stream.sse.send(ListenFilter.acknowledgement(filter, id))
     listeners.add(stream)
     res.on("close", () => {
@@ -137,15 +142,25 @@ export const make = (deps: StatelessDeps) => {
     }
     const badToken = invalidProgressToken(params)
     if (badToken !== undefined) return replyProtocolError(res, 400, id, badToken)
-    if (method === "subscriptions/listen") return listen(res, id, params, quotaKey)
+    const peer = peerOf(meta, principal)
+    if (method === "subscriptions/listen") return listen(res, id, params, quotaKey, peer)
     const exchange = new Exchange(res, undefined, support)
-    calls.run(dispatcher.handle(id, method, params, peerOf(meta, principal), outboundOf(exchange, deps.clientRequestTimeoutMs)), exchange, id)
+    calls.run(dispatcher.handle(id, method, params, peer, outboundOf(exchange, deps.clientRequestTimeoutMs)), exchange, id)
   }
 
   /** Sends a notification to every listen stream whose filter asks for it. */
   const deliver = (n: Notification) => {
     for (const stream of listeners) {
       const message = ListenFilter.messageFor(stream.filter, n, stream.id)
+      if (message !== undefined) stream.sse.send(message)
+    }
+  }
+
+  /** Sends a task's status change to the listen streams of its owner that ask for that task. */
+  const deliverTask = (owner: string, task: Task) => {
+    for (const stream of listeners) {
+      if (stream.owner !== owner) continue
+      const message = ListenFilter.taskMessageFor(stream.filter, task, stream.id)
       if (message !== undefined) stream.sse.send(message)
     }
   }
@@ -159,5 +174,5 @@ export const make = (deps: StatelessDeps) => {
     listeners.clear()
   }
 
-  return { handle, deliver, keepAlive, close, listening: () => listeners.size }
+  return { handle, deliver, deliverTask, keepAlive, close, listening: () => listeners.size }
 }

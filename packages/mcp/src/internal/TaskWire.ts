@@ -69,6 +69,10 @@ export const modeOf = (name: string, support: TaskSupport | undefined, params: R
   return { ttlMs: ttl }
 }
 
+/** Whose tasks a caller sees: its session's (2025-11-25), else its principal's. */
+export const ownerOf = (peer: Pick<Peer, "session" | "principal">): string =>
+  peer.session !== undefined ? `session:${peer.session.id}` : `principal:${peer.principal ?? ""}`
+
 /** The `taskId` of a `tasks/*` request, or -32602. */
 export const taskIdOf = (method: string, params: Record<string, unknown> | undefined): string | ProtocolError => {
   const taskId = params?.taskId
