@@ -7,8 +7,9 @@
  * The worker is started from source text (`new Worker(source, { eval: true })`), so no worker file
  * has to lie beside the caller's `import.meta.url`: the server ships as one bundled file. The
  * source is built from the functions' own text (`Function.prototype.toString`), which is why
- * `serve` and every `LoadModel` are self-contained; packages are resolved from the backend's
- * module (`WorkerStart.resolveFrom`), not from the eval'd code's working directory.
+ * `serve` and every `LoadModel` are self-contained (a coverage tool that instruments their bodies
+ * would break them; V8's coverage does not); packages are resolved from the backend's module
+ * (`WorkerStart.resolveFrom`), not from the eval'd code's working directory.
  */
 import type { MessagePort } from "node:worker_threads"
 import { Worker } from "node:worker_threads"
