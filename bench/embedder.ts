@@ -5,7 +5,9 @@
  *    never embedded before, interleaved so that noise hits every row alike: the model alone on
  *    this thread (tokenise + run, the floor), through `UseLiteEmbedder` (queue + worker round
  *    trip + model), the same path with a model that does nothing (the plumbing alone), and a text
- *    embedded before (answered from the embedder's cache). Also by token count, the model alone.
+ *    embedded before (answered from the embedder's cache); wall time, and the process's CPU time
+ *    per text (all threads), which other jobs on the machine disturb far less. Also the model alone
+ *    by text length.
  * 2. Throughput (texts/s) at batch sizes 1, 8 and 32 through `UseLiteEmbedder` (worker thread),
  *    for each TF.js backend that @energetic-ai/core ships: wasm with SIMD (what the worker picks
  *    when the CPU has it) and wasm without (SIMD detection answered "no"). @energetic-ai/core ships
@@ -51,9 +53,16 @@ const backends = [
 /** A model that answers at once (constant vectors): the worker program and the queue without any model cost. */
 const noModel: LoadModel<null> = async () => async (texts) => new Float32Array(texts.length * 512).fill(1)
 
-const summary = (ms: Array<number>) => {
+const summary = (ms: Array<number>, cpuMs: Array<number> = []) => {
   const sorted = ms.sort((a, b) => a - b)
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+  const cpu = cpuMs.length === 0 ? {} : { cpuMean: cpuMs.reduce((sum, x) => sum + x, 0) / cpuMs.length }
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), ...cpu }
+}
+
+/** CPU time of the whole process (every thread), in ms: on a machine other jobs share, it moves far less than wall time. */
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
 }
 
 const singleText = Effect.gen(function*() {
@@ -72,11 +81,14 @@ const singleText = Effect.gen(function*() {
     yield* Effect.promise(() => modelHere([text(60_000 + i)]))
     yield* plumbing.embed([text(70_000 + i)])
   }
-  const rows = { model: [] as Array<number>, embedder: [] as Array<number>, plumbing: [] as Array<number>, cached: [] as Array<number> }
-  const timed = function*<A, E>(into: Array<number>, effect: Effect.Effect<A, E>) {
+  const row = () => ({ ms: [] as Array<number>, cpuMs: [] as Array<number> })
+  const rows = { model: row(), embedder: row(), plumbing: row(), cached: row() }
+  const timed = function*<A, E>(into: ReturnType<typeof row>, effect: Effect.Effect<A, E>) {
+    const cpu = cpuNow()
     const start = performance.now()
     yield* effect
-    into.push(performance.now() - start)
+    into.ms.push(performance.now() - start)
+    into.cpuMs.push(cpuNow() - cpu)
   }
   for (let i = 0; i < knobs.single; i++) {
     yield* timed(rows.model, Effect.promise(() => modelHere([text(100_000 + i)])))
@@ -84,22 +96,20 @@ const singleText = Effect.gen(function*() {
     yield* timed(rows.plumbing, plumbing.embed([text(300_000 + i)]))
     yield* timed(rows.cached, embedder.embed([text(200_000 + i)]))
   }
-  const byTokens: Record<string, { p50: number; p99: number }> = {}
+  const byTokens: Record<string, ReturnType<typeof summary>> = {}
   for (const words of [1, 4, 8, 16, 32]) {
-    const ms: Array<number> = []
+    const measured = row()
     for (let i = 0; i < 60; i++) {
       const sentence = Array.from({ length: words }, (_, w) => subjects[(i + w) % 7]!.split(" ").at(-1)).join(" ")
-      const start = performance.now()
-      yield* Effect.promise(() => modelHere([sentence]))
-      ms.push(performance.now() - start)
+      yield* timed(measured, Effect.promise(() => modelHere([sentence])))
     }
-    byTokens[`${words} words`] = summary(ms)
+    byTokens[`${words} words`] = summary(measured.ms, measured.cpuMs)
   }
   const result = {
-    modelOnThisThread: summary(rows.model),
-    throughEmbedder: summary(rows.embedder),
-    plumbingOnly: summary(rows.plumbing),
-    cachedText: summary(rows.cached),
+    modelOnThisThread: summary(rows.model.ms, rows.model.cpuMs),
+    throughEmbedder: summary(rows.embedder.ms, rows.embedder.cpuMs),
+    plumbingOnly: summary(rows.plumbing.ms, rows.plumbing.cpuMs),
+    cachedText: summary(rows.cached.ms, rows.cached.cpuMs),
     modelByWords: byTokens
   }
   const names = {
@@ -108,14 +118,12 @@ const singleText = Effect.gen(function*() {
     plumbingOnly: "queue + worker round trip, no model",
     cachedText: "a text embedded before (cache)"
   } as const
+  const cells = (r: ReturnType<typeof summary>) => [r.p50.toFixed(3), r.p99.toFixed(3), (r.cpuMean ?? 0).toFixed(3)]
   print(formatTable(
-    ["single text", "p50 ms", "p99 ms"],
+    ["single text", "p50 ms", "p99 ms", "CPU ms (mean, all threads)"],
     [
-      ...Object.entries(names).map(([key, name]) => {
-        const r = result[key as keyof typeof names]
-        return [name, r.p50.toFixed(3), r.p99.toFixed(3)]
-      }),
-      ...Object.entries(byTokens).map(([words, r]) => [`model alone, ${words}`, r.p50.toFixed(3), r.p99.toFixed(3)])
+      ...Object.entries(names).map(([key, name]) => [name, ...cells(result[key as keyof typeof names])]),
+      ...Object.entries(byTokens).map(([words, r]) => [`model alone, ${words}`, ...cells(r)])
     ],
     1
   ))
