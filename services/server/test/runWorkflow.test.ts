@@ -290,3 +290,61 @@ describe("run_workflow as an MCP task (2025-11-25 session)", () => {
     await expect.poll(() => probes.interrupted, { timeout: 5000 }).toBe(before + 1)
   })
 })
+
+describe("run_workflow fuzz", () => {
+  let client: Client
+  beforeAll(async () => {
+    client = new Client({ name: "workflow-fuzz", version: "1.0.0" })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+  })
+  afterAll(() => client?.close())
+
+  it("answers random workflows with a report per step or a -32602, and stays up", async () => {
+    let seed = 77
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const pick = <A>(items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)]!
+    const ids = ["a", "b", "c", "d", "e", "f"]
+    const reference = () => `\${steps.${pick([...ids, "zz"])}${pick(["", ".words", ".topTerms[0].term", "[0]", "..x", "[\"k\"]", ".left"])}}`
+    const argument = (): unknown => pick([reference(), "plain text", 3, null, [reference(), 1], { nested: reference() }, "see ${steps.a}"])
+    const stepOf = () => {
+      const tool = pick(["shout", "text_stats", "pair", "broken", "sleepy", "run_workflow", "no_such_tool"])
+      const args: Record<string, unknown> = tool === "sleepy"
+        ? { ms: pick([0, 1, 3, reference()]) }
+        : tool === "run_workflow"
+        ? { steps: [{ id: "inner", tool: pick(["shout", "broken"]), arguments: { text: "in" } }] }
+        : tool === "pair"
+        ? { left: argument(), right: argument() }
+        : { text: argument() }
+      return {
+        id: pick(ids),
+        tool,
+        ...(next() < 0.9 ? { arguments: args } : {}),
+        ...(next() < 0.3 ? { dependsOn: [pick([...ids, "zz"])] } : {}),
+        ...(next() < 0.1 ? { timeoutMs: pick([1, 50, 0]) } : {})
+      }
+    }
+    const outcomes = { answered: 0, refused: 0 }
+    for (let n = 0; n < 150; n++) {
+      const steps = Array.from({ length: 1 + Math.floor(next() * 6) }, stepOf)
+      const args = { steps, ...(next() < 0.2 ? { failFast: true } : {}), ...(next() < 0.1 ? { timeoutMs: 100 } : {}) }
+      try {
+        const result = await client.callTool({ name: "run_workflow", arguments: args })
+        const answer = result.structuredContent as unknown as Answer
+        expect(answer.steps.map((s) => s.id)).toEqual(steps.map((s) => s.id))
+        expect(answer.ok + answer.error + answer.skipped).toBe(steps.length)
+        expect(result.isError === true).toBe(answer.ok < steps.length)
+        for (const report of answer.steps) {
+          if (report.status === "error") expect(report.error?.length).toBeGreaterThan(0)
+          if (report.status === "skipped") expect(report.reason?.length).toBeGreaterThan(0)
+        }
+        outcomes.answered++
+      } catch (error) {
+        expect((error as { code?: number }).code, String(error)).toBe(-32602)
+        outcomes.refused++
+      }
+    }
+    expect(outcomes.answered).toBeGreaterThan(10)
+    expect(outcomes.refused).toBeGreaterThan(10)
+    expect(await client.ping()).toBeDefined()
+  })
+})
