@@ -102,19 +102,21 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.isAbove(tier.stats().refused, 0)
     }).pipe(Effect.scoped))
 
-  it.effect("compares only calls whose other arguments, tool and scope are equal", () =>
-    Effect.gen(function*() {
-      const { call, runs } = yield* instance({})
-      const privatePolicy = semanticPolicy({ shared: false })
-      yield* call("weather in Paris today", { units: "metric" })
-      assert.strictEqual((yield* call("today's weather in Paris", { units: "imperial" })).source, "computed")
-      assert.strictEqual((yield* call("today's weather in Paris", {}, { tool: "forecast" })).source, "computed")
-      yield* call("weather in Rome today", {}, { policy: privatePolicy, principal: "alice" })
-      assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "bob" })).source, "computed")
-      assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "alice" })).source, "semantic")
-      assert.strictEqual((yield* call("today's weather in Paris", { units: "metric" })).source, "semantic")
-      assert.strictEqual(runs(), 5)
-    }).pipe(Effect.scoped))
+  for (const scanPartitionsUpTo of [512, 0]) {
+    it.effect(`compares only calls whose other arguments, tool and scope are equal (${scanPartitionsUpTo === 0 ? "HNSW with a filter" : "exact scan"})`, () =>
+      Effect.gen(function*() {
+        const { call, runs } = yield* instance({ tier: { scanPartitionsUpTo } })
+        const privatePolicy = semanticPolicy({ shared: false })
+        yield* call("weather in Paris today", { units: "metric" })
+        assert.strictEqual((yield* call("today's weather in Paris", { units: "imperial" })).source, "computed")
+        assert.strictEqual((yield* call("today's weather in Paris", {}, { tool: "forecast" })).source, "computed")
+        yield* call("weather in Rome today", {}, { policy: privatePolicy, principal: "alice" })
+        assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "bob" })).source, "computed")
+        assert.strictEqual((yield* call("today's weather in Rome", {}, { policy: privatePolicy, principal: "alice" })).source, "semantic")
+        assert.strictEqual((yield* call("today's weather in Paris", { units: "metric" })).source, "semantic")
+        assert.strictEqual(runs(), 5)
+      }).pipe(Effect.scoped))
+  }
 
   it.effect("stays out of tools that did not opt in, and of texts that are not short strings", () =>
     Effect.gen(function*() {

@@ -18,6 +18,8 @@ export interface Stored {
   readonly text: string
   /** `Guard.facts(text)`, computed once. */
   readonly facts: Guard.Facts
+  /** Its unit vector, for the exact scan of a small partition (2 kB at 512 dimensions). */
+  readonly vector: Float32Array
   freshUntil: number
   staleUntil: number
 }
