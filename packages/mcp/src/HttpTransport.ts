@@ -21,6 +21,7 @@ import * as Limits from "./internal/Limits.ts"
 import type { MessageLimits } from "./internal/Limits.ts"
 import { Quota } from "./internal/Quota.ts"
 import { replyDefect, replyError, TRANSPORT_ERROR } from "./internal/Reply.ts"
+import { ownerOf } from "./internal/TaskWire.ts"
 import * as SessionHttp from "./internal/SessionHttp.ts"
 import * as StatelessHttp from "./internal/StatelessHttp.ts"
 import { classify, ErrorCode, isObject, isRequestId } from "./JsonRpc.ts"
@@ -129,7 +130,12 @@ export const make = (options: HttpTransportOptions = {}) =>
     })
     // 2026-07-28 task status changes reach the owner's listen streams that name the task (tasksStatus)
     const tasks = yield* Effect.serviceOption(Tasks)
-    if (Option.isSome(tasks)) yield* Effect.acquireRelease(Effect.sync(() => tasks.value.watch(stateless.deliverTask)), (stop) => Effect.sync(stop))
+    if (Option.isSome(tasks)) {
+      yield* Effect.acquireRelease(Effect.sync(() => tasks.value.watch(stateless.deliverTask)), (stop) => Effect.sync(stop))
+      // a 2025-11-25 session's tasks cannot be reached once it is closed: they go with it
+      const dropTasks = (id: string) => Effect.asVoid(tasks.value.dropOwner(ownerOf({ session: { id }, principal: undefined })))
+      yield* Effect.acquireRelease(Effect.sync(() => sessions.onClose(dropTasks)), (stop) => Effect.sync(stop))
+    }
     const keepAlive = Effect.sync(() => {
       stateless.keepAlive()
       session.keepAlive()

@@ -65,6 +65,8 @@ export class Sessions extends Context.Service<Sessions, {
   readonly size: () => number
   /** Every live session (for broadcasting list changes). */
   readonly all: () => IterableIterator<Session>
+  /** Calls `listener` with the id of every session that closes (its tasks go with it); returns the unsubscribe. */
+  readonly onClose: (listener: (id: string) => Effect.Effect<void>) => () => void
 }>()("@tenfold/mcp/Sessions") {
   /** Sessions with an idle sweep running every quarter of the idle limit (at most once a minute). */
   static layer = (options: SessionsOptions = {}) =>
@@ -91,6 +93,7 @@ export const make = (options: SessionsOptions = {}) =>
     }
     const quota = new Quota(limits.maxSessions, limits.maxSessionsPerPrincipal)
     const live = new Map<string, Session>()
+    const closeListeners = new Set<(id: string) => Effect.Effect<void>>()
 
     const close = (id: string) =>
       Effect.gen(function*() {
@@ -104,6 +107,7 @@ export const make = (options: SessionsOptions = {}) =>
         for (const stream of session.streams.values()) yield* Effect.promise(() => stream.end())
         if (session.standalone !== undefined) yield* Effect.promise(() => session.standalone!.end())
         yield* events.dropStream(id)
+        for (const listener of closeListeners) yield* listener(id)
         return true
       })
 
@@ -142,6 +146,10 @@ export const make = (options: SessionsOptions = {}) =>
         return Effect.forEach(idle, (s) => close(s.id), { discard: true }).pipe(Effect.as(idle.length))
       }),
       size: () => live.size,
-      all: () => live.values()
+      all: () => live.values(),
+      onClose: (listener) => {
+        closeListeners.add(listener)
+        return () => void closeListeners.delete(listener)
+      }
     })
   })

@@ -208,9 +208,11 @@ export class StdioTransport extends Context.Service<StdioTransport, {
           }
         }
         yield* Notifications.forEach(notifications, deliver)
-        // the stateless tasks of this connection (no principal on stdio) reach its listen streams that name them
+        // the stateless tasks of this connection (no principal on stdio) reach its listen streams that name them;
+        // its session's tasks end with the connection
         const statelessOwner = ownerOf({ session: undefined, principal: undefined })
         if (tasks !== undefined) {
+          yield* Effect.addFinalizer(() => Effect.asVoid(tasks.dropOwner(ownerOf({ session, principal: undefined }))))
           yield* Effect.acquireRelease(
             Effect.sync(() =>
               tasks.watch((owner, task) => {

@@ -158,6 +158,8 @@ export class Tasks extends Context.Service<Tasks, {
   readonly update: (owner: string, taskId: string, responses: Readonly<Record<string, unknown>>) => Effect.Effect<Task | undefined>
   /** Waits until the owner's task is terminal; undefined when not found or once it expired. */
   readonly awaitTerminal: (owner: string, taskId: string) => Effect.Effect<Task | undefined>
+  /** Removes every task of `owner` (a closed session), interrupting running ones; returns how many. */
+  readonly dropOwner: (owner: string) => Effect.Effect<number>
   /** Removes the expired tasks (interrupting their work); returns how many. */
   readonly sweep: Effect.Effect<number>
   /** Calls `listener` with the owner and the task on every status change of any task (status notifications); returns the unsubscribe. */
@@ -410,8 +412,15 @@ export const make = (options: TasksOptions = {}) =>
       return Effect.as(Effect.forEach(gone, remove, { discard: true }), gone.length)
     })
 
+    const dropOwner = (owner: string) =>
+      Effect.suspend(() => {
+        const owned = [...(byOwner.get(owner) ?? [])]
+        return Effect.as(Effect.forEach(owned, remove, { discard: true }), owned.length)
+      })
+
     return Tasks.of({
       create,
+      dropOwner,
       get: find,
       list,
       cancel,

@@ -66,6 +66,20 @@ describe("Sessions", () => {
         assert.isFalse(yield* sessions.close(session.id))
       }).pipe(withSessions()))
 
+    it.effect("onClose listeners hear of each closed session (its tasks go with it) until they unsubscribe", () =>
+      Effect.gen(function*() {
+        const sessions = yield* Sessions
+        const closed: Array<string> = []
+        const stop = sessions.onClose((id) => Effect.sync(() => void closed.push(id)))
+        const a = createOrFail(sessions)
+        const b = createOrFail(sessions)
+        yield* sessions.close(a.id)
+        yield* sessions.close(a.id)
+        stop()
+        yield* sessions.close(b.id)
+        assert.deepStrictEqual(closed, [a.id])
+      }).pipe(withSessions()))
+
     it.effect("refuses to create more than maxSessions, and makes room again after a close", () =>
       Effect.gen(function*() {
         const sessions = yield* Sessions

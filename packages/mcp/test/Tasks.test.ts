@@ -222,4 +222,19 @@ describe("Tasks", () => {
       }).pipe(withTasks())
       assert.isTrue(yield* Ref.get(interrupted))
     }))
+
+  it.effect("dropOwner removes every task of one owner (a closed session), interrupting running ones", () =>
+    Effect.gen(function*() {
+      const tasks = yield* Tasks
+      const interrupted = yield* Ref.make(false)
+      const gone = created(yield* tasks.create({ owner: "session:a", work: forever(interrupted) }))
+      yield* tasks.create({ owner: "session:a", work: () => Effect.succeed(done("kept result")) })
+      const kept = created(yield* tasks.create({ owner: "session:b", work: () => Effect.succeed(done("other")) }))
+      assert.strictEqual(yield* tasks.dropOwner("session:a"), 2)
+      assert.isTrue(yield* Ref.get(interrupted))
+      assert.isUndefined(tasks.get("session:a", gone.taskId))
+      assert.strictEqual(tasks.get("session:b", kept.taskId)?.status, "completed")
+      assert.strictEqual(tasks.size(), 1)
+      assert.strictEqual(yield* tasks.dropOwner("session:none"), 0)
+    }).pipe(withTasks()))
 })

@@ -70,7 +70,7 @@ export const modeOf = (name: string, support: TaskSupport | undefined, params: R
 }
 
 /** Whose tasks a caller sees: its session's (2025-11-25), else its principal's. */
-export const ownerOf = (peer: Pick<Peer, "session" | "principal">): string =>
+export const ownerOf = (peer: { readonly session: { readonly id: string } | undefined; readonly principal: string | undefined }): string =>
   peer.session !== undefined ? `session:${peer.session.id}` : `principal:${peer.principal ?? ""}`
 
 /** The `taskId` of a `tasks/*` request, or -32602. */
