@@ -26,7 +26,7 @@ export const defaultThreshold = 0.6
 const maxTokens = 300
 
 /** At most this many content words of a text are compared (each with each of the other text's), so `accept` stays bounded. */
-const maxContentWords = 64
+const maxContentWords = 32
 
 /**
  * How much stricter `accept` gets per content word the two texts do not share: the first is free

@@ -35,7 +35,8 @@ const lettersOnly = /^[a-z]+$/
 
 /** A typo, not another word: one edit apart, five letters or more, the same first letter ("Seatle", not "preact" for "react"). */
 export const isTypoOf = (a: string, b: string) =>
-  a.length >= 5 && b.length >= 5 && a[0] === b[0] && lettersOnly.test(a) && lettersOnly.test(b) && withinOneEdit(a, b)
+  a.length >= 5 && b.length >= 5 && Math.abs(a.length - b.length) <= 1 && a[0] === b[0] && lettersOnly.test(a) && lettersOnly.test(b) &&
+  withinOneEdit(a, b)
 
 /** A content word: its concept and its form as written (lower case), for typos of words with a concept ("forcast"). */
 export interface ContentWord {
@@ -64,12 +65,34 @@ const derived = (a: string, b: string) => {
   return short.length >= 4 && long.startsWith(short) && suffixes.has(long.slice(short.length))
 }
 
+/** Whether `word` is covered by `other` though their concepts differ: a typo of its form, or one derived from the other. */
+const nearly = (other: ContentWord, word: ContentWord) =>
+  isTypoOf(other.form, word.form) || isSwapOf(other.form, word.form) || derived(other.concept, word.concept)
+
 /** Whether `word` is covered by one of `others`: the same concept, a typo of its form, or one derived from the other. */
 export const covered = (word: ContentWord, others: ReadonlyArray<ContentWord>) =>
-  others.some(({ concept, form }) =>
-    concept === word.concept || isTypoOf(form, word.form) || isSwapOf(form, word.form) || derived(concept, word.concept)
-  )
+  others.some((other) => other.concept === word.concept || nearly(other, word))
 
-/** The content words of `mine` that `theirs` does not cover. */
-export const uncovered = (mine: ReadonlyArray<ContentWord>, theirs: ReadonlyArray<ContentWord>): ReadonlyArray<ContentWord> =>
-  mine.filter((word) => !covered(word, theirs))
+/** The first letters a word can share with a typo or a derived form of it. */
+const initials = (word: ContentWord) => word.form[0] === word.concept[0] ? [word.form[0] ?? ""] : [word.form[0] ?? "", word.concept[0] ?? ""]
+
+/**
+ * The content words of `mine` that `theirs` does not cover. Exact concepts are looked up in a set;
+ * typos and derived forms are only sought among the words of `theirs` that start with the same
+ * letter (both keep the first letter), so a pair of texts costs about the sum of their lengths.
+ */
+export const uncovered = (mine: ReadonlyArray<ContentWord>, theirs: ReadonlyArray<ContentWord>): ReadonlyArray<ContentWord> => {
+  const concepts = new Set<string>()
+  const byInitial = new Map<string, Array<ContentWord>>()
+  for (const word of theirs) {
+    concepts.add(word.concept)
+    for (const initial of initials(word)) {
+      const bucket = byInitial.get(initial)
+      if (bucket === undefined) byInitial.set(initial, [word])
+      else if (!bucket.includes(word)) bucket.push(word)
+    }
+  }
+  return mine.filter((word) =>
+    !concepts.has(word.concept) && !initials(word).some((initial) => byInitial.get(initial)?.some((other) => nearly(other, word)))
+  )
+}
