@@ -291,6 +291,32 @@ describe("run_workflow as an MCP task (2025-11-25 session)", () => {
   })
 })
 
+describe("run_workflow as an MCP task (2026-07-28, the tasks extension)", () => {
+  const meta = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": { extensions: { "io.modelcontextprotocol/tasks": {} } }
+  }
+  const post = async (id: number, method: string, name: string, params: Record<string, unknown>) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": method, "mcp-name": name },
+      body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: meta } })
+    })
+    return (JSON.parse(await response.text()) as { result: any }).result // any: task shapes are checked field by field
+  }
+
+  it("a client declaring the extension gets a task and reads the workflow's answer from tasks/get", async () => {
+    const created = await post(1, "tools/call", "run_workflow", {
+      name: "run_workflow",
+      arguments: { steps: [{ id: "nap", tool: "sleepy", arguments: { ms: 100 } }, { id: "loud", tool: "shout", arguments: { text: "${steps.nap}" } }] }
+    })
+    expect(created.resultType).toBe("task")
+    await expect.poll(async () => (await post(2, "tasks/get", created.taskId, { taskId: created.taskId })).status, { timeout: 5000 }).toBe("completed")
+    const done = await post(3, "tasks/get", created.taskId, { taskId: created.taskId })
+    expect(done.result.structuredContent.steps.map((s: Report) => s.result)).toEqual(["slept 100", "SLEPT 100"])
+  })
+})
+
 describe("run_workflow fuzz", () => {
   let client: Client
   beforeAll(async () => {
