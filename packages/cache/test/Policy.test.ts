@@ -25,6 +25,14 @@ describe("Policy.resolve", () => {
     expect(resolve({ readOnly: true, declared: false, configured: { ttl: 5 } })?.ttlMs).toBe(5)
   })
 
+  it("resolves the semantic opt-in: declared, configured (which wins), or turned off by configuration", () => {
+    const declared = { semantic: { argument: "query" } }
+    expect(resolve({ readOnly: true, declared, configured: undefined })?.semantic).toEqual({ argument: "query" })
+    expect(resolve({ readOnly: true, declared, configured: { semantic: { argument: "q", threshold: 0.9 } } })?.semantic).toEqual({ argument: "q", threshold: 0.9 })
+    expect(resolve({ readOnly: true, declared, configured: { semantic: false } })).not.toHaveProperty("semantic")
+    expect(resolve({ readOnly: true, declared: undefined, configured: undefined })).not.toHaveProperty("semantic")
+  })
+
   it("uses the configured default TTL", () => {
     expect(resolve({ readOnly: true, declared: undefined, configured: undefined, defaultTtlMs: 42 })?.ttlMs).toBe(42)
   })
