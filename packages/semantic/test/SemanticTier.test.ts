@@ -69,6 +69,8 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       const second = yield* call("today's weather in Paris")
       assert.strictEqual(second.source, "semantic")
       assert.strictEqual(runs(), 1)
+      // the answer lives as long as the cached one it came from
+      assert.strictEqual(second.freshUntil, first.freshUntil)
       assert.strictEqual(second.json.content[0]!.text, "answer for weather in Paris today")
       const meta = semanticMeta(second.json)!
       assert.strictEqual(meta.query, "weather in Paris today")
