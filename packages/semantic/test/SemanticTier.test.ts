@@ -66,6 +66,7 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       const { call, runs } = yield* instance({})
       const first = yield* call("weather in Paris today")
       assert.strictEqual(first.source, "computed")
+      yield* TestClock.adjust("10 seconds")
       const second = yield* call("today's weather in Paris")
       assert.strictEqual(second.source, "semantic")
       assert.strictEqual(runs(), 1)
