@@ -6,12 +6,14 @@
  *    does not profile (what every unprofiled tool pays with `resources` on), (c) the resource
  *    manager for a profiled tool (features, prediction, strategy, three pools, tracking,
  *    training), (d) three Effect `Semaphore`s (CPU, memory, network `withPermits`) around the
- *    counting admission — what (c)'s pools would cost as Effect semaphores, before any prediction.
+ *    counting admission — what (c)'s pools would cost as Effect semaphores, before any prediction —
+ *    and (e) the same permits from `ResourcePools` (its weighted pools, as (c) uses them).
  * 2. Overload over HTTP: `hold` (50 ms) offered at 10 × capacity (capacity 10 runs, 100
  *    connections in closed loops, each firing its next call as soon as one answers), against
  *    (a) the counting admission (10 running + 10 queued) and (b) the resource manager (10 network
  *    permits + 10 queued per pool). Reports admitted calls' p50/p99, calls shed with ServerBusy
- *    (and whether each carried retryAfterMs), other errors, an `echo` probe sent meanwhile (the
+ *    (and whether each carried retryAfterMs), other errors — with clients that retry at once and
+ *    with clients that wait the retryAfterMs of a ServerBusy first — an `echo` probe sent meanwhile (the
  *    resource manager leaves unprofiled tools to the counting bound), the server's peak RSS, and
  *    the first call after the load (the server stays up and serves at once).
  *
@@ -21,10 +23,11 @@
  * (runs per admission-cost round, default 200000). Writes bench/results/scheduler-overload.json.
  */
 import { Placement, ToolExecutor } from "@tenfold/executor"
-import { ResourceManager } from "@tenfold/resources"
+import { ResourceManager, ResourcePools } from "@tenfold/resources"
 import { Effect, Layer, Semaphore } from "effect"
 import { execFile } from "node:child_process"
 import { Agent, request } from "node:http"
+import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import { formatTable, machine, mcpRequest, percentile, startServer, stopServers, writeResults } from "./support.ts"
 
@@ -61,12 +64,16 @@ const timeRuns = (layer: typeof counting, job: { name: string }, wrap: (effect: 
 
 const semaphores = Effect.runSync(Effect.all([Semaphore.make(200), Semaphore.make(1024), Semaphore.make(64)]))
 const withSemaphores = (effect: Effect.Effect<void>) => semaphores[0].withPermits(23)(semaphores[1].withPermits(32)(semaphores[2].withPermits(1)(effect)))
+const pools = Effect.runSync(ResourcePools.use(Effect.succeed).pipe(Effect.provide(ResourcePools.layer({ cores: 2, memoryBudgetMiB: 1024, networkPermits: 64 }))))
+const grant = { strategy: "balanced", cpu: 0.23, memoryMiB: 32, network: 1 } as const
+const withPools = (effect: Effect.Effect<void>) => pools.withAllocation(grant, effect)
 
 const costVariants = [
   { variant: "(a) counting admission", run: () => timeRuns(counting, plainJob, (e) => e) },
   { variant: "(b) resource manager, unprofiled tool", run: () => timeRuns(managed, plainJob, (e) => e) },
   { variant: "(c) resource manager, profiled tool", run: () => timeRuns(managed, profiledJob, (e) => e) },
-  { variant: "(d) counting + 3 Effect Semaphores", run: () => timeRuns(counting, plainJob, withSemaphores) }
+  { variant: "(d) counting + 3 Effect Semaphores", run: () => timeRuns(counting, plainJob, withSemaphores) },
+  { variant: "(e) counting + the 3 ResourcePools", run: () => timeRuns(counting, plainJob, withPools) }
 ]
 
 /** µs per run of one variant, measured in a process of its own (the JIT's view of one executor, as in a server). */
@@ -141,14 +148,21 @@ const call = (agent: Agent, url: URL, body: typeof holdCall) =>
     req.end(body.body)
   })
 
-/** `connections` closed loops of `body` for `seconds`, and an echo probe every 50 ms meanwhile. */
-const overload = async (url: URL, seconds: number) => {
+/**
+ * `connections` closed loops of `hold` for `seconds` — each firing its next call at once, or, with
+ * `honour`, after the `retryAfterMs` of a ServerBusy — and an echo probe every 50 ms meanwhile.
+ */
+const overload = async (url: URL, seconds: number, honour: boolean) => {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS + 1 })
   const answers: Array<Answer> = []
   const probes: Array<Answer> = []
   const until = performance.now() + seconds * 1000
   const loop = async () => {
-    while (performance.now() < until) answers.push(await call(agent, url, holdCall))
+    while (performance.now() < until) {
+      const answer = await call(agent, url, holdCall)
+      answers.push(answer)
+      if (honour && answer.retryAfterMs !== undefined) await new Promise((r) => setTimeout(r, answer.retryAfterMs))
+    }
   }
   const probe = async () => {
     while (performance.now() < until) {
@@ -168,6 +182,10 @@ const overloadVariants = [
   { variant: "(a) counting admission", env: { BENCH_RESOURCES: "0" } },
   { variant: "(b) resource pools", env: { BENCH_RESOURCES: "1" } }
 ]
+const clientModes = [
+  { clients: "retry at once", honour: false },
+  { clients: "wait retryAfterMs", honour: true }
+]
 
 /**
  * Overload at 10 × capacity over HTTP, each variant in its own server process (started here and
@@ -176,11 +194,11 @@ const overloadVariants = [
 export const runOverload = async (): Promise<Array<Row>> => {
   const rows: Array<Row> = []
   try {
-    for (const { variant, env } of overloadVariants) {
+    for (const { clients, honour } of clientModes) for (const { variant, env } of overloadVariants) {
       const url = new URL(await startServer("tenfold-overload.ts", { ...env, BENCH_CAPACITY: String(CAPACITY), BENCH_QUEUE: String(QUEUE), BENCH_HOLD_MS: String(HOLD_MS) }))
       const agent = new Agent({ keepAlive: true })
-      await overload(url, 1) // warm-up
-      const { answers, probes } = await overload(url, duration)
+      await overload(url, 1, honour) // warm-up
+      const { answers, probes } = await overload(url, duration, honour)
       const after = await call(agent, url, holdCall)
       const peakKiB = Number((JSON.parse((await call(agent, url, rssCall)).text) as { result: { content: Array<{ text: string }> } }).result.content[0]!.text)
       agent.destroy()
@@ -190,6 +208,7 @@ export const runOverload = async (): Promise<Array<Row>> => {
       rows.push({
         case: `overload ${CONNECTIONS} conns on capacity ${CAPACITY} (+${QUEUE} queued), ${HOLD_MS} ms tool`,
         variant,
+        clients,
         admitted: ok.length,
         admittedPerSecond: Math.round(ok.length / duration),
         admittedP50Ms: round1(percentile(ok, 0.5)),
@@ -223,10 +242,10 @@ if (isMain && process.argv[2] === "--cost") {
   console.log(`\nAdmission cost (${runsPerRound} sequential runs after as many to warm up, one process per variant and round, best of ${rounds} rounds), node ${process.version}\n`)
   console.log(formatTable(["variant", "µs/run", "× (a)"], cost.map((r) => [r.variant, String(r.usPerRun), String(r.vsCounting)]), 1) + "\n")
   const load = await runOverload()
-  const columns = ["variant", "admitted", "adm/s", "p50 ms", "p99 ms", "shed", "w/ hint", "shed p99", "errors", "probe ok", "probe shed", "probe p99", "RSS MiB", "after", "after ms"]
-  const fields = ["admitted", "admittedPerSecond", "admittedP50Ms", "admittedP99Ms", "shed", "shedWithRetryHint", "shedP99Ms", "errors", "probeOk", "probeShed", "probeP99Ms", "rssPeakMiB", "firstCallAfter", "firstCallAfterMs"]
+  const columns = ["variant", "clients", "admitted", "adm/s", "p50 ms", "p99 ms", "shed", "w/ hint", "shed p99", "errors", "probe ok", "probe shed", "probe p99", "RSS MiB", "after", "after ms"]
+  const fields = ["clients", "admitted", "admittedPerSecond", "admittedP50Ms", "admittedP99Ms", "shed", "shedWithRetryHint", "shedP99Ms", "errors", "probeOk", "probeShed", "probeP99Ms", "rssPeakMiB", "firstCallAfter", "firstCallAfterMs"]
   console.log(`${load[0]?.case}, ${duration} s\n`)
-  console.log(formatTable(columns, load.map((r) => [r.variant, ...fields.map((f) => String(r[f]))]), 1) + "\n")
-  const written = writeResults("scheduler-overload.json", { date: new Date().toISOString(), ...machine(), duration, rounds, runsPerRound, admissionCost: cost, overload: load })
+  console.log(formatTable(columns, load.map((r) => [r.variant, ...fields.map((f) => String(r[f]))]), 2) + "\n")
+  const written = writeResults("scheduler-overload.json", { date: new Date().toISOString(), ...machine(), loadAverage: loadavg(), duration, rounds, runsPerRound, admissionCost: cost, overload: load })
   console.log(`wrote ${written}`)
 }
