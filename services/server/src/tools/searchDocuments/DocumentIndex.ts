@@ -10,7 +10,7 @@ import { type Embedder, makeVectorIndex, MAX_K } from "@tenfold/semantic"
 import { Clock, Data, Deferred, Effect, Exit, Queue, type Scope } from "effect"
 import { watch } from "node:fs"
 import { extname } from "node:path"
-import { chunk } from "./Chunker.ts"
+import { type Chunk, chunk } from "./Chunker.ts"
 import * as Corpus from "./Corpus.ts"
 
 /** How the index reads, bounds and refreshes the directory. */
@@ -67,7 +67,7 @@ export interface SearchOptions {
 /** Why the index could not answer: the directory could not be read, or embedding failed. */
 export class DocumentsError extends Data.TaggedError("DocumentsError")<{ readonly message: string }> {}
 
-/** Texts sent to the embedder in one request. */
+/** Passages embedded together: the files read are embedded once this many passages wait (and in requests of at most this many). */
 const EMBED_BATCH = 64
 
 const MARKDOWN = new Set([".md", ".markdown", ".mdx"])
@@ -162,31 +162,11 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
         Effect.mapError((error) => new DocumentsError({ message: error.message }))
       )
 
-    /** Reads, chunks and embeds one file, replacing what the index held for it. */
-    const index = (file: Corpus.FileInfo) =>
-      Effect.gen(function*() {
-        const text = yield* Corpus.read(file.absolute, options.limits.maxFileBytes)
-        const previous = files.get(file.path)
-        const budgetBytes = options.maxTotalBytes - totalBytes + (previous?.bytes ?? 0)
-        const budgetChunks = options.maxChunks - stored.size + (previous?.ids.length ?? 0)
-        const chunks = text === undefined ? [] : chunk(text, MARKDOWN.has(extname(file.path).toLowerCase()))
-        const fits = text !== undefined && file.size <= budgetBytes && chunks.length <= budgetChunks
-        const embedded = fits ? yield* embed(chunks.map((c) => (c.heading === "" ? c.text : `${c.heading}\n${c.text}`))) : []
-        yield* drop(file.path)
-        const ids: Array<string> = []
-        for (let i = 0; i < embedded.length; i++) {
-          const id = String(nextId++)
-          const c = chunks[i]!
-          yield* vectors.add(id, embedded[i]!).pipe(Effect.mapError((error) => new DocumentsError({ message: error.detail })))
-          stored.set(id, { file: file.path, startLine: c.startLine, endLine: c.endLine, heading: c.heading, text: c.text })
-          ids.push(id)
-        }
-        const bytes = fits ? file.size : 0
-        totalBytes += bytes
-        files.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, bytes, ids, skipped: !fits })
-      })
-
-    /** One sync: list, drop what vanished, embed what is new or changed. */
+    /**
+     * One sync: list, drop what vanished, then read and chunk what is new or changed and embed it
+     * in groups of about `EMBED_BATCH` passages across files (a batch costs far less per text than
+     * a small one), replacing each file's passages once its group is embedded.
+     */
     const sync = Effect.gen(function*() {
       const listing = yield* Corpus.list(options.dir, options.limits).pipe(
         Effect.mapError((error) => new DocumentsError({ message: error.message }))
@@ -199,11 +179,55 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
         const known = files.get(f.path)
         return known === undefined || known.size !== f.size || known.mtimeMs !== f.mtimeMs
       })
-      if (todo.length > 0) yield* report(0, todo.length, `indexing ${todo.length} files`)
-      for (let i = 0; i < todo.length; i++) {
-        yield* index(todo[i]!)
-        yield* report(i + 1, todo.length, `indexed ${i + 1} of ${todo.length} files (${stored.size} passages)`)
+      if (todo.length === 0) return status()
+      yield* report(0, todo.length, `indexing ${todo.length} files`)
+      /** What the index will hold once the files read so far are committed, for the budgets. */
+      let projectedBytes = totalBytes
+      let projectedChunks = stored.size
+      let done = 0
+      let group: Array<{ readonly file: Corpus.FileInfo; readonly chunks: ReadonlyArray<Chunk> | undefined }> = []
+      const commitGroup = Effect.gen(function*() {
+        const texts = group.flatMap(({ chunks }) => (chunks ?? []).map((c) => (c.heading === "" ? c.text : `${c.heading}\n${c.text}`)))
+        const embedded = yield* embed(texts)
+        let next = 0
+        for (const { chunks, file } of group) {
+          yield* drop(file.path)
+          const ids: Array<string> = []
+          for (const c of chunks ?? []) {
+            const id = String(nextId++)
+            yield* vectors.add(id, embedded[next++]!).pipe(Effect.mapError((error) => new DocumentsError({ message: error.detail })))
+            stored.set(id, { file: file.path, startLine: c.startLine, endLine: c.endLine, heading: c.heading, text: c.text })
+            ids.push(id)
+          }
+          const bytes = chunks === undefined ? 0 : file.size
+          totalBytes += bytes
+          files.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, bytes, ids, skipped: chunks === undefined })
+          done++
+          yield* report(done, todo.length, `indexed ${done} of ${todo.length} files (${stored.size} passages)`)
+        }
+        group = []
+      })
+      let pending = 0
+      for (const file of todo) {
+        const text = yield* Corpus.read(file.absolute, options.limits.maxFileBytes)
+        const chunks = text === undefined ? [] : chunk(text, MARKDOWN.has(extname(file.path).toLowerCase()))
+        const previous = files.get(file.path)
+        projectedBytes -= previous?.bytes ?? 0
+        projectedChunks -= previous?.ids.length ?? 0
+        const fits = text !== undefined && projectedBytes + file.size <= options.maxTotalBytes &&
+          projectedChunks + chunks.length <= options.maxChunks
+        if (fits) {
+          projectedBytes += file.size
+          projectedChunks += chunks.length
+          pending += chunks.length
+        }
+        group.push({ file, chunks: fits ? chunks : undefined })
+        if (pending >= EMBED_BATCH) {
+          yield* commitGroup
+          pending = 0
+        }
       }
+      yield* commitGroup
       return status()
     })
 
