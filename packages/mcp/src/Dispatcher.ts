@@ -36,7 +36,7 @@ import {
 } from "./Protocol.ts"
 import { ResourceRegistry } from "./ResourceRegistry.ts"
 import type { Catalog } from "./internal/Catalog.ts"
-import { covers, missingCapabilities, requiredCapabilityOf } from "./internal/Capabilities.ts"
+import { missingCapabilities } from "./internal/Capabilities.ts"
 import * as InputRounds from "./internal/InputRounds.ts"
 import * as StreamedResult from "./internal/StreamedResult.ts"
 import * as RequestTiming from "./internal/RequestTiming.ts"
@@ -457,16 +457,8 @@ export const make = (options: DispatcherOptions) =>
           if (round >= MAX_TASK_INPUT_ROUNDS) {
             return yield* new ProtocolError({ code: ErrorCode.InternalError, message: `Tool ${name} asked for input more than ${MAX_TASK_INPUT_ROUNDS} times` })
           }
-          for (const [key, request] of Object.entries(outcome.inputRequests)) {
-            const required = requiredCapabilityOf(request)
-            if (!covers(peer.clientCapabilities, required)) {
-              return yield* new ProtocolError({
-                code: McpErrorCode.MissingRequiredClientCapability,
-                message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
-                data: { requiredCapabilities: required }
-              })
-            }
-          }
+          const uncovered = InputRounds.uncoveredInput(outcome.inputRequests, peer)
+          if (uncovered !== undefined) return yield* uncovered
           Object.assign(responses, yield* control.awaitInput(outcome.inputRequests))
           userState = outcome.state
         }

@@ -189,6 +189,16 @@ describe("Dispatcher: MCP tasks", () => {
         assert.deepStrictEqual(done.result.content, [{ type: "text", text: "answered accept" }])
       }).pipe(Effect.provide(layer())))
 
+    it.effect("input the client's capabilities do not cover fails the task with -32021 naming it", () =>
+      Effect.gen(function*() {
+        const created = ok(yield* call("asks", {}, stateless("alice", { extensions: { [TASKS_EXTENSION]: {} } } as Peer["clientCapabilities"])))
+        yield* TestClock.adjust(10)
+        const failed = ok(yield* send("tasks/get", { taskId: created.taskId }, stateless("alice")))
+        assert.strictEqual(failed.status, "failed")
+        assert.strictEqual(failed.error.code, McpErrorCode.MissingRequiredClientCapability)
+        assert.deepStrictEqual(failed.error.data, { requiredCapabilities: { elicitation: { form: {} } } })
+      }).pipe(Effect.provide(layer())))
+
     it.effect("a tool's failure completes the task with isError; bad arguments answer -32602 before any task exists", () =>
       Effect.gen(function*() {
         const created = ok(yield* call("breaks", {}, stateless()))

@@ -42,6 +42,21 @@ export const carriesInput = (params: Record<string, unknown> | undefined): boole
 
 const invalidRequestState = invalidParams("Invalid or expired requestState", { reason: "invalid_request_state" })
 
+/** The -32021 for the first input request the client's capabilities do not cover; undefined when they cover all. */
+export const uncoveredInput = (inputRequests: Readonly<Record<string, InputRequest>>, peer: Peer): ProtocolError | undefined => {
+  for (const [key, request] of Object.entries(inputRequests)) {
+    const required = requiredCapabilityOf(request)
+    if (!covers(peer.clientCapabilities, required)) {
+      return new ProtocolError({
+        code: McpErrorCode.MissingRequiredClientCapability,
+        message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
+        data: { requiredCapabilities: required }
+      })
+    }
+  }
+  return undefined
+}
+
 /** The rounds of one server: `requestState` is signed with `key` (random per process by default). */
 export const make = (key: string | undefined) => {
   const codec = createRequestStateCodec({ key: key ?? randomBytes(32).toString("base64url"), ttlSeconds: 600 })
@@ -108,16 +123,8 @@ export const make = (key: string | undefined) => {
       for (let round = 0; ; round++) {
         const outcome = round === 0 && first !== undefined ? first : yield* attempt(responses, userState)
         if (!(outcome instanceof InputRequired)) return outcome
-        for (const [key, request] of Object.entries(outcome.inputRequests)) {
-          const required = requiredCapabilityOf(request)
-          if (!covers(peer.clientCapabilities, required)) {
-            return yield* new ProtocolError({
-              code: McpErrorCode.MissingRequiredClientCapability,
-              message: `Cannot request input '${key}' (${request.method}): the client capabilities do not declare it`,
-              data: { requiredCapabilities: required }
-            })
-          }
-        }
+        const uncovered = uncoveredInput(outcome.inputRequests, peer)
+        if (uncovered !== undefined) return yield* uncovered
         if (peer.stateless || out.request === undefined || round >= MAX_SESSION_INPUT_ROUNDS) {
           return yield* inputRequiredResult(outcome.inputRequests, { b: binding, r: responses, u: outcome.state })
         }
