@@ -7,7 +7,7 @@ import { Features } from "@tenfold/resources"
 import { Logging } from "@tenfold/metrics"
 import { Data, Effect, Schema } from "effect"
 import { readFile } from "node:fs/promises"
-import { homedir } from "node:os"
+import { availableParallelism, homedir } from "node:os"
 import { isAbsolute, join } from "node:path"
 
 const { LOG_FORMATS, LOG_LEVELS } = Logging
@@ -112,6 +112,8 @@ export const ConfigInput = Schema.Struct({
   maxRunningTools: Schema.optionalKey(PositiveInt),
   /** Tool calls waiting for a slot (default 1024); past it a call answers ServerBusy (-32000). */
   maxQueuedTools: Schema.optionalKey(NonNegativeInt),
+  /** Worker threads that run CPU-bound tools (those declaring `cpuBound` and a `module`) off the event loop (default: one per core, at most 256; 0 = every tool in-process). */
+  workers: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 256 }))),
   /** Predict and grant the runs of profiled tools (`resourceTools`, CPU-bound tools) from the CPU/memory/network pools (default true); false: only the running/queued bounds above. */
   resources: Schema.optionalKey(Schema.Boolean),
   /** MiB the memory pool grants to profiled tool runs (default 1024). */
@@ -242,6 +244,7 @@ export interface Config {
   readonly toolTimeoutMs: number
   readonly maxRunningTools: number
   readonly maxQueuedTools: number
+  readonly workers: number
   readonly resources: boolean
   readonly memoryBudgetMib: number
   readonly networkPermits: number
@@ -334,6 +337,7 @@ export const defaults: Config = {
   toolTimeoutMs: 300_000,
   maxRunningTools: 256,
   maxQueuedTools: 1024,
+  workers: Math.min(availableParallelism(), 256),
   resources: true,
   memoryBudgetMib: 1024,
   networkPermits: 64,
@@ -424,6 +428,7 @@ const envFields: ReadonlyArray<readonly [string, keyof ConfigInput, "string" | "
   ["TENFOLD_TOOL_TIMEOUT_MS", "toolTimeoutMs", "number"],
   ["TENFOLD_MAX_RUNNING_TOOLS", "maxRunningTools", "number"],
   ["TENFOLD_MAX_QUEUED_TOOLS", "maxQueuedTools", "number"],
+  ["TENFOLD_WORKERS", "workers", "number"],
   ["TENFOLD_RESOURCES", "resources", "boolean"],
   ["TENFOLD_MEMORY_BUDGET_MIB", "memoryBudgetMib", "number"],
   ["TENFOLD_NETWORK_PERMITS", "networkPermits", "number"],

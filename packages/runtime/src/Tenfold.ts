@@ -27,6 +27,7 @@ import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredC
 import { ConnectionPool } from "@tenfold/connections"
 import { Admission, Placement, ToolExecutor } from "@tenfold/executor"
 import { ResourceManager } from "@tenfold/resources"
+import { WorkerPlacement } from "@tenfold/scheduler"
 import { EmbedError, Embedder, SemanticTier, TransformersEmbedder, UseLiteEmbedder } from "@tenfold/semantic"
 import { Streamer } from "@tenfold/streaming"
 import { Alerts, Dashboard, Logging, Otlp, Prometheus, RequestMetrics, Telemetry, ToolCallTracing } from "@tenfold/metrics"
@@ -136,12 +137,19 @@ export const describeCache = (config: Config, tools: Registrations["tools"] = []
 
 /**
  * The tool executor as configured: the default timeout, admission ({@link admissionLayer}) and
- * in-process placement; the scheduler package replaces the last.
+ * placement ({@link placementLayer}).
  */
 export const executorLayer = (config: Config) =>
   ToolExecutor.layer({ defaultTimeoutMs: config.toolTimeoutMs, metrics: config.telemetry }).pipe(
-    Layer.provide(Layer.merge(admissionLayer(config), Placement.layerInProcess))
+    Layer.provide(Layer.merge(admissionLayer(config), placementLayer(config)))
   )
+
+/**
+ * Where tool runs execute: with `workers` > 0, CPU-bound tools that name their module run on a
+ * pool of that many worker threads (started on the first such call); everything else in-process.
+ */
+export const placementLayer = (config: Config): Layer.Layer<Placement> =>
+  config.workers > 0 ? WorkerPlacement.layerPool({ size: config.workers }) : Placement.layerInProcess
 
 /**
  * Admission as configured: with `resources` the resource manager (runs of profiled tools granted

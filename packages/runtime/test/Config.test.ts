@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { homedir, tmpdir } from "node:os"
+import { availableParallelism, homedir, tmpdir } from "node:os"
 import { isAbsolute, join } from "node:path"
 import { ConfigError, defaults, fromEnv, fromFile, fromObject, resolve, userCacheDir } from "../src/Config.ts"
 import { tempFile } from "../../../test/support/TempFile.ts"
@@ -42,6 +42,7 @@ describe("Config", () => {
       toolTimeoutMs: 300_000,
       maxRunningTools: 256,
       maxQueuedTools: 1024,
+      workers: availableParallelism(),
       resources: true,
       memoryBudgetMib: 1024,
       networkPermits: 64,

@@ -58,7 +58,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
   readonly stats: () => ReadonlyArray<WorkerStats>
   readonly size: number
 }>()("@tenfold/scheduler/WorkerPool") {
-  /** A pool whose threads start with the layer and are terminated when it is released. */
+  /** A pool of `size` actors; each starts its thread on its first task, and every thread is terminated when the layer is released. */
   static layer = (options: WorkerPoolOptions = {}) => Layer.effect(WorkerPool, make(options))
 }
 

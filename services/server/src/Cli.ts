@@ -33,6 +33,7 @@ const NUMBER_FLAGS = [
   "tool-timeout-ms",
   "max-running-tools",
   "max-queued-tools",
+  "workers",
   "memory-budget-mib",
   "network-permits",
   "max-queued-per-pool",
@@ -129,6 +130,8 @@ Options:
                             unless its tool declares its own timeoutMs (default 300000; 0 = none)
   --max-running-tools <n>   Tool calls running at once; more wait in a queue (default 256)
   --max-queued-tools <n>    Tool calls waiting; past it ServerBusy -32000 (default 1024)
+  --workers <n>             Worker threads that run CPU-bound tools (text_stats) off the event
+                            loop (default: one per core; 0 = every tool on the main thread)
   --no-resources            Grant no tool run from the CPU/memory/network pools: only the two
                             bounds above (TENFOLD_RESOURCES=0). With pools on (the default), the
                             runs of profiled tools (config resourceTools, CPU-bound tools) are

@@ -2,7 +2,8 @@
  * One worker thread fronted by an actor: a fiber that owns the thread and its figures and reads
  * a bounded mailbox, running one task at a time. A task whose thread dies fails with
  * `WorkerCrashed` and the thread is replaced; a task interrupted while it runs terminates the
- * thread (the only way to stop a synchronous loop), which is replaced too.
+ * thread (the only way to stop a synchronous loop), which is replaced too. The thread starts on
+ * the actor's first task, so a pool costs nothing until CPU work arrives.
  */
 import { Effect, Queue, type Scope } from "effect"
 import type { Worker } from "node:worker_threads"
@@ -37,11 +38,11 @@ export interface WorkerActor extends WorkerLoad {
 
 type Outcome = { readonly _tag: "Reply"; readonly reply: WorkerReply } | { readonly _tag: "Exit"; readonly reason: string }
 
-/** Starts an actor in the current scope; its thread starts with it and is terminated when the scope closes. */
+/** Starts an actor in the current scope; its thread starts on the first task and is terminated when the scope closes. */
 export const make = (id: number, capacity: number, spawn: () => Worker): Effect.Effect<WorkerActor, never, Scope.Scope> =>
   Effect.gen(function*() {
     const mailbox = yield* Queue.bounded<Envelope>(capacity)
-    let thread = spawn()
+    let thread: Worker | undefined
     /** The last uncaught error of the current thread: the reason its exit is reported with. */
     let lastError: string | undefined
     let current: Envelope | undefined
@@ -61,7 +62,7 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
         return true
       },
       cancel: (envelope: Envelope) => {
-        if (envelope.state === "running") void thread.terminate()
+        if (envelope.state === "running") void thread?.terminate()
         if (envelope.state === "queued" || envelope.state === "running") envelope.state = "cancelled"
       }
     }
@@ -72,17 +73,17 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
       worker.on("error", (error) => void (lastError = error instanceof Error ? error.message : String(error)))
       return worker
     }
-    thread = watched(thread)
+    /** After a crash or a cancel: the next task starts a fresh thread. */
     const replace = () => {
-      void thread.terminate()
+      void thread?.terminate()
       actor.warm.clear()
-      thread = watched(spawn())
+      thread = undefined
     }
 
     /** Runs the envelope's task on the thread until it answers or the thread exits. */
     const serve = (envelope: Envelope) =>
       Effect.callback<Outcome>((resume) => {
-        const worker = thread
+        const worker = thread ??= watched(spawn())
         const cleanup = () => {
           worker.off("message", onMessage)
           worker.off("exit", onExit)
@@ -141,7 +142,7 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
 
     /** At scope close: the thread is terminated and every task still held fails (no caller waits forever). */
     const shutdown = Effect.gen(function*() {
-      void thread.terminate()
+      void thread?.terminate()
       const held = [...(current === undefined ? [] : [current]), ...(yield* Queue.clear(mailbox))]
       for (const envelope of held) {
         if (envelope.state === "cancelled" || envelope.state === "done") continue

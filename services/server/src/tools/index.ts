@@ -34,7 +34,11 @@ export const textStats = Tool.make({
   input: TextStatsInput,
   output: TextStatsOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  load: () => import("./textStats.ts").then((m) => m.handler)
+  load: () => import("./textStats.ts").then((m) => m.handler),
+  // CPU work: runs on a worker thread when the runtime has workers. The module is found through the
+  // package's own exports, so the URL is right from the sources, from dist and from the bundle alike.
+  cpuBound: true,
+  module: { url: import.meta.resolve("@tenfold/server/tools/text-stats") }
 })
 
 /** The built-in tool set. */
