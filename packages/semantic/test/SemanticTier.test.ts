@@ -58,6 +58,13 @@ const instance = (options: { readonly dir?: string; readonly redisUrl?: string; 
     return { cache, tier, call, runs: () => runs }
   })
 
+/** A directory where an instance, since closed, stored "weather in Paris today" (L4 and semantic.sqlite). */
+const storedBeforeRestart = Effect.gen(function*() {
+  const dir = yield* tempDir
+  yield* Effect.scoped(Effect.flatMap(instance({ dir }), ({ call }) => call("weather in Paris today")))
+  return dir
+})
+
 const semanticMeta = (json: { _meta?: Record<string, unknown> }) => json._meta?.["io.tenfold/semantic"] as { query: string; score: number; model: string } | undefined
 
 layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
@@ -194,11 +201,7 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
 
   it.effect("rebuilds its index from disk after a restart, on first use", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      yield* Effect.scoped(Effect.gen(function*() {
-        const { call } = yield* instance({ dir })
-        yield* call("weather in Paris today")
-      }))
+      const dir = yield* storedBeforeRestart
       const { call, runs, tier } = yield* instance({ dir })
       // nothing is read before the first semantic use
       assert.strictEqual(tier.stats().entries, 0)
@@ -210,11 +213,7 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
 
   it.effect("ignores persisted entries of another model", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      yield* Effect.scoped(Effect.gen(function*() {
-        const { call } = yield* instance({ dir })
-        yield* call("weather in Paris today")
-      }))
+      const dir = yield* storedBeforeRestart
       const embedder = yield* Embedder
       const other = Embedder.of({ ...embedder, model: "another-model" })
       const { call } = yield* instance({ dir }).pipe(Effect.provideService(Embedder, other))
