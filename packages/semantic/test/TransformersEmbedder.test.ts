@@ -162,6 +162,17 @@ describe("TransformersEmbedder errors", () => {
       assert.include(error.detail, "allowRemoteModels=false")
     }))
 
+  it.effect("a model that failed to load is loaded again by the next embed, in the same worker, once its files are there", () =>
+    Effect.gen(function*() {
+      const later = mkdtempSync(join(tmpdir(), "tenfold-model-later-"))
+      const built = yield* TransformersEmbedder.make({ localModelPath: later, model, dimensions: dim })
+      assert.strictEqual(failure(yield* Effect.exit(built.embedder.embed(["paris"]))).reason, "ModelLoad")
+      writeTinyModel(join(later, model))
+      const [vector] = yield* built.embedder.embed(["paris"])
+      assertClose(vector!, expected(ids("[CLS]", "paris", "[SEP]")))
+      assert.strictEqual(built.workersStarted(), 1)
+    }))
+
   it.effect("without @huggingface/transformers installed, the layer builds and the first embed fails with ModelLoad saying to install it", () =>
     Effect.gen(function*() {
       // resolved from a directory with no node_modules above it, as from an install without the optional peer
