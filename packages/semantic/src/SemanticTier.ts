@@ -14,13 +14,13 @@
  */
 import { CacheMetrics, type CacheKey, type CacheTier, type Entry, MemoryTier, PersistentTier, RedisClient, RedisTier } from "@tenfold/cache"
 import { Clock, Context, Deferred, type Duration, Effect, Layer, Metric, Option, Queue, Schedule } from "effect"
-import { cosine, type EmbedError, Embedder, type EmbedFailure } from "./Embedder.ts"
+import { type EmbedError, Embedder, type EmbedFailure } from "./Embedder.ts"
 import * as Guard from "./Guard.ts"
-import { normalize } from "./internal/vector.ts"
+import * as SemanticEntries from "./internal/SemanticEntries.ts"
 import { mark, partitionOf, type Persisted, type Stored, textOf } from "./internal/semanticEntry.ts"
 import * as Share from "./internal/semanticShare.ts"
 import * as Store from "./internal/semanticStore.ts"
-import { make as makeVectorIndex, type VectorHit, type VectorIndex } from "./VectorIndex.ts"
+import { make as makeVectorIndex } from "./VectorIndex.ts"
 
 /** Bounds and places of the semantic tier; every field has a default. */
 export interface SemanticTierOptions {
@@ -114,12 +114,9 @@ export const make = (options: SemanticTierOptions = {}) =>
     const entriesGauge = CacheMetrics.forTier(CacheMetrics.entries, "semantic")
     const errors = CacheMetrics.forTier(CacheMetrics.errors, "semantic")
 
-    const entries = new Map<string, Stored>()
-    /** partition → the digests of its entries: a lookup in an empty partition embeds nothing */
-    const partitions = new Map<string, Set<string>>()
     let store: Store.SemanticStore | undefined
-    /** The index once `ready` has built it. */
-    let built: VectorIndex["Service"] | undefined
+    /** The entries once `ready` has built them (on the first semantic use). */
+    let built: SemanticEntries.SemanticEntries | undefined
     let lastRead = "0"
     let dropped = 0
     let refused = 0
@@ -154,63 +151,37 @@ export const make = (options: SemanticTierOptions = {}) =>
         )
       )
 
-    const report = () => entriesGauge.updateUnsafe(entries.size, context)
+    const report = () => entriesGauge.updateUnsafe(built?.size() ?? 0, context)
 
-    /** Drops an entry from the maps and the disk (the index already dropped it, or `index` is given). */
-    const forget = (digest: string, index?: VectorIndex["Service"]) =>
+    /** Drops an entry from memory, the index and the disk. */
+    const forget = (entries: SemanticEntries.SemanticEntries, digest: string) =>
       Effect.gen(function*() {
-        const stored = entries.get(digest)
-        if (stored === undefined) return
-        entries.delete(digest)
-        const members = partitions.get(stored.partition)
-        members?.delete(digest)
-        if (members?.size === 0) partitions.delete(stored.partition)
-        if (index !== undefined) yield* index.remove(digest)
+        if (!(yield* entries.remove(digest))) return
         yield* disk("delete", undefined, (s) => s.delete(digest))
         report()
       })
 
-    /** Adds (or renews) an entry: into the index, the maps, and — when it is new here — the disk and the stream. */
-    const insert = (index: VectorIndex["Service"], entry: Persisted, id: string | undefined, persist: boolean, publish: boolean) =>
+    /** Adds (or renews) an entry; one new here also goes to the disk (`persist`) and the stream (`publish`). */
+    const insert = (entries: SemanticEntries.SemanticEntries, entry: Persisted, id: string | undefined, persist: boolean, publish: boolean) =>
       Effect.gen(function*() {
-        const known = entries.get(entry.digest)
-        if (known !== undefined && known.text === entry.text) {
-          if (entry.staleUntil <= known.staleUntil) return
-          known.freshUntil = entry.freshUntil
-          known.staleUntil = entry.staleUntil
+        const put = yield* entries.put(entry, id).pipe(
+          Effect.catch((error) => reportOnce(`index:${error.reason}`, `SemanticTier: cannot index an entry (${error.detail})`).pipe(Effect.as(undefined)))
+        )
+        if (put === undefined || put._tag === "Unchanged") return
+        if (put._tag === "Renewed") {
           if (persist) yield* disk("touch", undefined, (s) => s.touch(entry.digest, entry.freshUntil, entry.staleUntil))
           return
         }
-        if (known !== undefined) yield* forget(entry.digest, index)
-        // read back from disk or Redis, it may not be unit length: the exact scan's dot product must be the cosine
-        const vector = normalize(entry.vector)
-        const evicted = yield* index.add(entry.digest, vector).pipe(
-          Effect.catch((error) => reportOnce(`index:${error.reason}`, `SemanticTier: cannot index an entry (${error.detail})`).pipe(Effect.as(undefined)))
-        )
-        if (evicted === undefined) return
-        for (const digest of evicted) {
-          yield* forget(digest)
+        for (const digest of put.evicted) {
+          yield* disk("delete", undefined, (s) => s.delete(digest))
           evictions.updateUnsafe(1, context)
         }
-        entries.set(entry.digest, {
-          digest: entry.digest,
-          id,
-          partition: entry.partition,
-          text: entry.text,
-          facts: Guard.facts(entry.text),
-          vector,
-          freshUntil: entry.freshUntil,
-          staleUntil: entry.staleUntil
-        })
-        const members = partitions.get(entry.partition)
-        if (members === undefined) partitions.set(entry.partition, new Set([entry.digest]))
-        else members.add(entry.digest)
         report()
         if (persist) yield* disk("upsert", undefined, (s) => s.upsert(entry))
         if (publish && redis !== undefined) yield* Share.publish(redis, maxEntries, entry)
       })
 
-    /** The index, built (and refilled from disk) on the first semantic use; undefined when it cannot be built. */
+    /** The entries and their index, built (and refilled from disk) on the first semantic use; undefined when the index cannot be built. */
     const ready = yield* Effect.cached(Effect.gen(function*() {
       const index = yield* makeVectorIndex({ dimensions: embedder.dimensions, maxEntries, kind: options.index ?? "hnsw" }).pipe(
         Effect.catch((error) =>
@@ -218,6 +189,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         )
       )
       if (index === undefined) return undefined
+      const entries = SemanticEntries.make(index, scanPartitionsUpTo)
       if (options.dir !== undefined) {
         const dir = options.dir
         store = yield* Effect.try({ try: () => Store.open(dir), catch: String }).pipe(
@@ -230,21 +202,21 @@ export const make = (options: SemanticTierOptions = {}) =>
         )
         const rows = yield* disk("load", [], (s) => s.load(embedder.model, embedder.dimensions, now(), maxEntries))
         // oldest first, so the longest-lived are the most recent for eviction
-        for (let i = rows.length - 1; i >= 0; i--) yield* insert(index, rows[i]!, undefined, false, false)
+        for (let i = rows.length - 1; i >= 0; i--) yield* insert(entries, rows[i]!, undefined, false, false)
       }
-      built = index
-      return index
+      built = entries
+      return entries
     }))
 
     /** Reads the entries other instances shared since the last read (one XREAD), when Redis is on. */
-    const pull = (index: VectorIndex["Service"]) =>
+    const pull = (entries: SemanticEntries.SemanticEntries) =>
       redis === undefined ? Effect.void : Effect.gen(function*() {
         const read = yield* Share.read(redis, lastRead, readBatch, embedder.dimensions, Guard.maxTextLength)
         if (read === undefined) return
         lastRead = read.last
         const t = now()
         for (const entry of read.entries) {
-          if (entry.model === embedder.model && t < entry.staleUntil) yield* insert(index, entry, undefined, true, false)
+          if (entry.model === embedder.model && t < entry.staleUntil) yield* insert(entries, entry, undefined, true, false)
         }
       })
 
@@ -258,34 +230,13 @@ export const make = (options: SemanticTierOptions = {}) =>
       return from(0)
     }
 
-    /** The `candidates` entries of a small partition nearest to `query`, best first: an exact scan of their vectors. */
-    const nearest = (members: ReadonlySet<string>, query: Float32Array): ReadonlyArray<VectorHit> => {
-      const best: Array<VectorHit> = []
-      for (const digest of members) {
-        const stored = entries.get(digest)
-        if (stored === undefined) continue
-        const score = cosine(stored.vector, query)
-        if (best.length === candidates && score <= best[candidates - 1]!.score) continue
-        let at = best.length === candidates ? candidates - 1 : best.length
-        while (at > 0 && best[at - 1]!.score < score) {
-          best[at] = best[at - 1]!
-          at--
-        }
-        best[at] = { key: digest, score }
-      }
-      return best
-    }
-
-    const lookup = (index: VectorIndex["Service"], key: CacheKey.CacheKey, text: string, partition: string, threshold: number) =>
+    const lookup = (entries: SemanticEntries.SemanticEntries, key: CacheKey.CacheKey, text: string, partition: string, threshold: number) =>
       Effect.gen(function*() {
-        yield* pull(index)
-        if (!partitions.has(partition)) return undefined
+        yield* pull(entries)
+        if (!entries.hasPartition(partition)) return undefined
         const vectors = yield* embed([text])
-        const members = partitions.get(partition)
-        if (vectors === undefined || members === undefined) return undefined
-        const hits = members.size <= scanPartitionsUpTo
-          ? nearest(members, vectors[0]!)
-          : yield* index.search(vectors[0]!, candidates, (digest) => members.has(digest)).pipe(Effect.catch(() => Effect.succeed([])))
+        if (vectors === undefined) return undefined
+        const hits = yield* entries.nearest(partition, vectors[0]!, candidates)
         let facts: Guard.Facts | undefined
         for (const hit of hits) {
           if (hit.score < threshold) break
@@ -293,7 +244,7 @@ export const make = (options: SemanticTierOptions = {}) =>
           // its own key: the exact tiers just missed it
           if (stored === undefined || stored.digest === key.digest) continue
           if (now() >= stored.staleUntil) {
-            yield* forget(stored.digest, index)
+            yield* forget(entries, stored.digest)
             continue
           }
           facts ??= Guard.facts(text)
@@ -306,7 +257,7 @@ export const make = (options: SemanticTierOptions = {}) =>
           if (entry === undefined || now() >= entry.staleUntil) continue
           const value = mark(entry.value, stored.text, hit.score, embedder.model)
           if (value === undefined) continue
-          yield* index.touch(stored.digest)
+          yield* entries.touch(stored.digest)
           return { value, freshUntil: entry.freshUntil, staleUntil: entry.staleUntil } satisfies Entry.Entry
         }
         return undefined
@@ -328,15 +279,15 @@ export const make = (options: SemanticTierOptions = {}) =>
 
     const embedBatch = Effect.gen(function*() {
       const batch = yield* Queue.takeBetween(queue, 1, MAX_BATCH)
-      const index = yield* ready
-      const vectors = index === undefined ? undefined : yield* embed(batch.map((call) => call.text))
-      if (index !== undefined && vectors !== undefined) {
+      const entries = yield* ready
+      const vectors = entries === undefined ? undefined : yield* embed(batch.map((call) => call.text))
+      if (entries !== undefined && vectors !== undefined) {
         const t = now()
         for (let i = 0; i < batch.length; i++) {
           const call = batch[i]!
           if (t >= call.staleUntil) continue
           const entry: Persisted = { ...call, model: embedder.model, vector: vectors[i]! }
-          yield* insert(index, entry, call.id, true, true)
+          yield* insert(entries, entry, call.id, true, true)
         }
       }
       yield* settled(batch.length)
@@ -345,12 +296,10 @@ export const make = (options: SemanticTierOptions = {}) =>
 
     const sweep = Effect.gen(function*() {
       // before the first semantic use there is nothing to sweep, and nothing is built for it
-      if (built === undefined) return
-      const index = built
+      const entries = built
+      if (entries === undefined) return
       const t = now()
-      for (const stored of Array.from(entries.values())) {
-        if (t >= stored.staleUntil) yield* forget(stored.digest, index)
-      }
+      for (const digest of entries.expired(t)) yield* forget(entries, digest)
       yield* disk("sweep", 0, (s) => s.sweep(t))
     })
     // the first sweep waits one interval: building the index at start is what `ready` avoids
@@ -364,8 +313,8 @@ export const make = (options: SemanticTierOptions = {}) =>
         const text = textOf(key.args, semantic.argument, Guard.maxTextLength)
         const partition = text === undefined ? undefined : partitionOf(key, semantic.argument)
         if (partition === undefined) return Effect.undefined
-        return Effect.flatMap(ready, (index) =>
-          index === undefined ? Effect.undefined : lookup(index, key, text!, partition, semantic.threshold ?? Guard.defaultThreshold))
+        return Effect.flatMap(ready, (entries) =>
+          entries === undefined ? Effect.undefined : lookup(entries, key, text!, partition, semantic.threshold ?? Guard.defaultThreshold))
       },
       set: (key, entry, policy) =>
         Effect.suspend(() => {
@@ -374,7 +323,7 @@ export const make = (options: SemanticTierOptions = {}) =>
           const text = textOf(key.args, semantic.argument, Guard.maxTextLength)
           const partition = text === undefined ? undefined : partitionOf(key, semantic.argument)
           if (partition === undefined || now() >= entry.staleUntil) return Effect.void
-          const known = entries.get(key.digest)
+          const known = built?.get(key.digest)
           if (known !== undefined && known.text === text) {
             known.freshUntil = entry.freshUntil
             known.staleUntil = entry.staleUntil
@@ -390,8 +339,8 @@ export const make = (options: SemanticTierOptions = {}) =>
         }),
       delete: (key) =>
         Effect.suspend(() => {
-          if (!entries.has(key.digest)) return Effect.void
-          return Effect.flatMap(ready, (index) => forget(key.digest, index))
+          const entries = built
+          return entries === undefined ? Effect.void : forget(entries, key.digest)
         }),
       idle: Effect.suspend(() => {
         if (pending === 0) return Effect.void
@@ -400,7 +349,7 @@ export const make = (options: SemanticTierOptions = {}) =>
           return Deferred.await(waiter)
         })
       }),
-      stats: () => ({ entries: entries.size, dropped, refused })
+      stats: () => ({ entries: built?.size() ?? 0, dropped, refused })
     })
   })
 
