@@ -130,8 +130,8 @@ export const describeCache = (config: Config, tools: Registrations["tools"] = []
   if (!config.cache) return "cache off"
   const tiers = [`L1 memory (${Math.round(config.cacheMemoryMaxBytes / 1024 / 1024)} MiB)`]
   if (config.redisUrl !== undefined) tiers.push(`L2 Redis at ${withoutCredentials(config.redisUrl)} (namespace ${config.cacheNamespace})`)
-  if (semanticOn(config, tools)) tiers.push(`L3 semantic (${config.embedder === "use-lite" ? "use-lite" : config.embedderModel ?? "transformers"}, up to ${config.semanticMaxEntries} entries)`)
   if (config.cacheDir !== "") tiers.push(`L4 SQLite in ${config.cacheDir}`)
+  if (semanticOn(config, tools)) tiers.push(`then L3 semantic (${config.embedder === "use-lite" ? "use-lite" : config.embedderModel ?? "transformers"}, up to ${config.semanticMaxEntries} entries)`)
   return `cache: ${tiers.join(", ")}`
 }
 

@@ -35,7 +35,7 @@ describe("semanticOn", () => {
   })
 
   it("names L3 in the start-up line when it is built", () => {
-    assert.include(describeCache(resolve({ cacheDir: "" }), [search]), "L3 semantic (use-lite, up to 10000 entries)")
+    assert.include(describeCache(resolve({ cacheDir: "" }), [search]), "then L3 semantic (use-lite, up to 10000 entries)")
     assert.notInclude(describeCache(resolve({ cacheDir: "" }), [plain]), "L3")
   })
 })
