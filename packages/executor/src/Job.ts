@@ -3,7 +3,7 @@
  * where its implementation lives), shared by the executor and its pluggable admission and
  * placement services, so none of them imports another for its types.
  */
-import { Data } from "effect"
+import { Context, Data } from "effect"
 
 /**
  * An implementation named by module URL, so a worker thread can import it by itself: `export`
@@ -25,6 +25,14 @@ export interface Job {
   /** A hint for placement: CPU-bound work belongs on a worker thread, not the event loop. */
   readonly cpuBound?: boolean | undefined
 }
+
+/**
+ * True while the current run was started by another run (a tool calling a tool, e.g. a workflow
+ * step): admission never queues such a run, since the runs ahead of it in the queue may be the
+ * very ones waiting on it (its caller holds a slot) — it starts when a slot is free, else it is
+ * refused with `ServerBusy` at once.
+ */
+export const NestedRun = Context.Reference<boolean>("@tenfold/executor/NestedRun", { defaultValue: () => false })
 
 /**
  * Admission refused a run: the bounded number running and the bounded queue are both full.

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Admission } from "../src/Admission.ts"
-import { ServerBusy, ToolTimeout } from "../src/Job.ts"
+import { NestedRun, ServerBusy, ToolTimeout } from "../src/Job.ts"
 import { Placement } from "../src/Placement.ts"
 import { ToolExecutor } from "../src/ToolExecutor.ts"
 
@@ -106,6 +106,20 @@ describe("ToolExecutor", () => {
         assert.deepStrictEqual(admission.load(), { running: 1, queued: 0, capacity: 1 })
         yield* Fiber.interrupt(running)
         assert.deepStrictEqual(admission.load(), { running: 0, queued: 0, capacity: 1 })
+      }).pipe(Effect.provide(layer)))
+
+    it.effect("never queues a nested run (one its caller's slot may wait on): it starts when a slot is free, else is refused at once", () =>
+      Effect.gen(function*() {
+        const executor = yield* ToolExecutor
+        const admission = yield* Admission
+        const nested = <A>(effect: Effect.Effect<A>) => Effect.provideService(executor.run(slowJob, {}, effect), NestedRun, true)
+        assert.strictEqual(yield* nested(Effect.succeed("free slot")), "free slot")
+        const caller = yield* Effect.forkChild(executor.run(slowJob, {}, Effect.never))
+        yield* Effect.yieldNow
+        const refused = yield* Effect.exit(nested(Effect.succeed("never started")))
+        assert.deepStrictEqual(refused, Exit.fail(new ServerBusy({ job: "slow", retryAfterMs: 250 })))
+        assert.deepStrictEqual(admission.load(), { running: 1, queued: 0, capacity: 1 })
+        yield* Fiber.interrupt(caller)
       }).pipe(Effect.provide(layer)))
 
     it("says when to retry", () => {

@@ -5,8 +5,11 @@
  * placement, timeout), with the same telemetry and tracing. The nested call belongs to the call
  * that makes it: interrupting that call interrupts it, and it answers only to it — its
  * notifications (progress, logs) are not sent to the client, and it cannot ask the client for input.
+ * It is admitted as a nested run (`Job.NestedRun`): when no slot is free it is refused with
+ * ServerBusy at once instead of queueing behind runs that may be waiting on its caller.
  */
 import type { CallToolResult } from "@modelcontextprotocol/server"
+import { Job } from "@tenfold/executor"
 import { Context, Effect, Layer } from "effect"
 import { Dispatcher } from "./Dispatcher.ts"
 import { ErrorCode, invalidParams, isObject, type JsonRpcResponse, ProtocolError } from "./JsonRpc.ts"
@@ -64,7 +67,8 @@ export const make = (dispatcher: Dispatcher["Service"]): ToolCaller["Service"] =
         // a session-style peer without a session: results come back plain (no stateless envelope fields)
         const peer: Peer = { stateless: false, principal: context.principal, clientCapabilities: context.clientCapabilities, logLevel: undefined, session: undefined }
         const handled = dispatcher.handle(context.requestId, "tools/call", args === undefined ? { name } : { name, arguments: args }, peer, silent)
-        const answer = Effect.isEffect(handled) ? yield* Effect.provideService(handled, CallDepth, depth) : handled
+        // a nested run never queues for admission: its caller holds a slot the queue may be waiting on
+        const answer = Effect.isEffect(handled) ? yield* handled.pipe(Effect.provideService(CallDepth, depth), Effect.provideService(Job.NestedRun, true)) : handled
         return yield* resultOf(name, bodyText(answer))
       })
   })

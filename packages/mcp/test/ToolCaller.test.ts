@@ -150,11 +150,11 @@ describe("ToolCaller", () => {
       assert.strictEqual(JSON.parse(allowed.result.content[0].text).content[0].text, "x")
     }).pipe(Effect.provide(layerWith())))
 
-  it.effect("goes through the executor's admission: busy while the calling tool holds the only slot", () =>
+  it.effect("goes through the executor's admission, and never queues behind its caller: busy at once while the caller holds the only slot", () =>
     Effect.gen(function*() {
       const busy = (yield* nested("echo", { text: "x" })).error
       assert.strictEqual(busy.code, ErrorCode.ServerBusy)
-    }).pipe(Effect.provide(layerWith({ maxRunning: 1, maxQueued: 0 }))))
+    }).pipe(Effect.provide(layerWith({ maxRunning: 1, maxQueued: 10 }))))
 
   it.effect("interrupting the calling tool interrupts the nested call", () =>
     Effect.gen(function*() {

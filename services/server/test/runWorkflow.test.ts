@@ -374,3 +374,25 @@ describe("run_workflow fuzz", () => {
     expect(await client.ping()).toBeDefined()
   })
 })
+
+describe("run_workflow on a saturated server", () => {
+  it("a step finding no free slot fails at once with Server busy instead of queueing behind its own workflow", async () => {
+    const config = Config.resolve({ port: 0, cacheDir: "", maxRunningTools: 1, maxQueuedTools: 10 }, {})
+    const saturated = ManagedRuntime.make(
+      Layer.merge(Tenfold.serveHttp(config), runWorkflowLayer).pipe(Layer.provideMerge(Tenfold.layer(config, { tools: [...builtinTools, ...testTools] })))
+    )
+    const server = await saturated.runPromise(HttpServer.use(Effect.succeed))
+    const client = new Client({ name: "workflow-saturated", version: "1.0.0" })
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}${config.path}`)))
+      // the workflow holds the only slot: queued, its step would wait behind it until the workflow's timeout
+      const result = await client.callTool({ name: "run_workflow", arguments: { timeoutMs: 60_000, steps: [{ id: "a", tool: "shout", arguments: { text: "x" } }] } })
+      const answer = result.structuredContent as unknown as Answer
+      expect(answer.steps[0]).toMatchObject({ id: "a", status: "error" })
+      expect(answer.steps[0]!.error).toMatch(/Server busy/)
+    } finally {
+      await client.close()
+      await saturated.dispose()
+    }
+  })
+})
