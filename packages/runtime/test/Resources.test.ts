@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Admission } from "@tenfold/executor"
 import { ResourceManager } from "@tenfold/resources"
-import { Effect, Option } from "effect"
+import { Effect, type Layer, Option } from "effect"
 import { ConfigError, fromObject, resolve } from "../src/Config.ts"
 import { admissionLayer } from "../src/Tenfold.ts"
 
@@ -23,7 +23,7 @@ describe("resource pools in the runtime", () => {
       maxRunningTools: 7,
       resourceMonitorIntervalMs: 0,
       resourceTools: { search_docs: { operation: "search", priority: "high" } }
-    })))))
+    })) as Layer.Layer<Admission | ResourceManager>))) // resources on: the manager's layer
 
   it.effect("with resources off, admission is the counting one alone", () =>
     Effect.gen(function*() {
