@@ -7,11 +7,11 @@
  * waits for the one in flight and hears its progress.
  */
 import { type Embedder, makeVectorIndex, MAX_K } from "@tenfold/semantic"
-import { Clock, Data, Deferred, Effect, Exit, Queue, type Scope } from "effect"
-import { watch } from "node:fs"
+import { Clock, Data, Deferred, Effect, Exit, type Scope } from "effect"
 import { extname } from "node:path"
 import { type Chunk, chunk } from "./Chunker.ts"
 import * as Corpus from "./Corpus.ts"
+import * as DirectoryWatcher from "./DirectoryWatcher.ts"
 
 /** How the index reads, bounds and refreshes the directory. */
 export interface DocumentIndexOptions {
@@ -89,10 +89,6 @@ interface Stored {
   readonly text: string
 }
 
-/** A path the watcher reported that cannot change the index: inside a hidden directory, or a hidden file. */
-const ignoredChange = (filename: string | null) =>
-  filename !== null && filename.split(/[\\/]/).some((part) => part.startsWith("."))
-
 export interface DocumentIndex {
   /** Brings the index in step with the directory now (joining a sync in flight), reporting progress. */
   readonly refresh: (progress?: Progress) => Effect.Effect<IndexStatus, DocumentsError>
@@ -121,7 +117,6 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     let totalBytes = 0
     let truncated = false
     let tooLarge = 0
-    let watching = false
     /** The watcher saw a change no sync has picked up yet. */
     let dirty = false
     let lastCheck: number | undefined
@@ -132,7 +127,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     const status = (): IndexStatus => {
       let skipped = 0
       for (const entry of files.values()) if (entry.skipped) skipped++
-      return { files: files.size - skipped, chunks: stored.size, skipped: skipped + tooLarge, truncated, watching }
+      return { files: files.size - skipped, chunks: stored.size, skipped: skipped + tooLarge, truncated, watching: watcher.watching() }
     }
     const report: Progress = (done, total, message) =>
       Effect.suspend(() => {
@@ -173,6 +168,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
       )
       truncated = listing.truncated
       tooLarge = listing.tooLarge
+      watcher.start()
       const present = new Set(listing.files.map((f) => f.path))
       for (const path of Array.from(files.keys())) if (!present.has(path)) yield* drop(path)
       const todo = listing.files.filter((f) => {
@@ -288,47 +284,18 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
         return { passages, status: current }
       })
 
-    /** Debounced watcher signals: a background sync once `debounceMs` passed without another. */
-    const signals = yield* Queue.sliding<void>(1)
-    const markChanged = () => {
-      dirty = true
-      Queue.offerUnsafe(signals, undefined)
-    }
-    yield* Effect.forkIn(
-      Effect.forever(Effect.gen(function*() {
-        yield* Queue.take(signals)
-        do yield* Effect.sleep(options.debounceMs)
-        while ((yield* Queue.clear(signals)).length > 0)
-        if (dirty) yield* refresh().pipe(Effect.ignore)
-      })),
-      scope
-    )
-
-    if (options.watch !== false) {
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          try {
-            const watcher = watch(options.dir, { recursive: true, persistent: false }, (_, filename) => {
-              if (!ignoredChange(filename)) markChanged()
-            })
-            watcher.on("error", () => {
-              watching = false
-              watcher.close()
-            })
-            watching = true
-            return watcher
-          } catch {
-            return undefined // no directory (yet), or no recursive watch here: the periodic re-check still sees changes
-          }
-        }),
-        (watcher) => Effect.sync(() => watcher?.close())
-      )
-    }
+    const watcher = yield* DirectoryWatcher.make({
+      dir: options.dir,
+      debounceMs: options.debounceMs,
+      watch: options.watch !== false,
+      onChange: () => void (dirty = true),
+      onQuiet: Effect.suspend(() => (dirty ? refresh().pipe(Effect.ignore) : Effect.void))
+    })
 
     return {
       refresh,
       search,
-      changed: Effect.sync(markChanged),
+      changed: Effect.sync(watcher.changed),
       status: Effect.sync(status)
     } satisfies DocumentIndex
   })
