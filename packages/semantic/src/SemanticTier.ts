@@ -127,6 +127,14 @@ export const make = (options: SemanticTierOptions = {}) =>
     const reportOnce = (what: string, message: string) =>
       reported.has(what) ? Effect.void : Effect.sync(() => reported.add(what)).pipe(Effect.andThen(Effect.logWarning(message)))
 
+    /** A defect (a bug) in `operation` is logged once and answered with undefined: L3 never fails a call, and its writer never stops. */
+    const survive = (operation: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E, R> =>
+      Effect.catchDefect(effect, (defect) =>
+        reportOnce(`defect:${operation}`, `SemanticTier: ${operation} failed with a defect (${String(defect)}); answering a miss`).pipe(
+          Effect.andThen(Metric.update(errors, 1)),
+          Effect.as(undefined)
+        ))
+
     /** Runs one disk operation; a failure is logged once per operation, counted, and answered with `orElse`. */
     const disk = <A>(operation: string, orElse: A, run: (store: Store.SemanticStore) => A): Effect.Effect<A> =>
       Effect.suspend(() => {
@@ -182,7 +190,8 @@ export const make = (options: SemanticTierOptions = {}) =>
       })
 
     /** The entries and their index, built (and refilled from disk) on the first semantic use; undefined when the index cannot be built. */
-    const ready = yield* Effect.cached(Effect.gen(function*() {
+    // uninterruptible: a lookup that goes away must not leave the disk half read or the database open twice
+    const ready = yield* Effect.cached(Effect.uninterruptible(Effect.gen(function*() {
       const index = yield* makeVectorIndex({ dimensions: embedder.dimensions, maxEntries, kind: options.index ?? "hnsw" }).pipe(
         Effect.catch((error) =>
           Effect.logWarning(`SemanticTier: cannot build the vector index (${error.detail}); semantic lookups always miss`).pipe(Effect.as(undefined))
@@ -206,7 +215,7 @@ export const make = (options: SemanticTierOptions = {}) =>
       }
       built = entries
       return entries
-    }))
+    })))
 
     /** Reads the entries other instances shared since the last read (one XREAD), when Redis is on. */
     const pull = (entries: SemanticEntries.SemanticEntries) =>
@@ -277,11 +286,11 @@ export const make = (options: SemanticTierOptions = {}) =>
         return Effect.forEach(waiting, (waiter) => Deferred.succeed(waiter, undefined), { discard: true })
       })
 
-    const embedBatch = Effect.gen(function*() {
-      const batch = yield* Queue.takeBetween(queue, 1, MAX_BATCH)
-      const entries = yield* ready
-      const vectors = entries === undefined ? undefined : yield* embed(batch.map((call) => call.text))
-      if (entries !== undefined && vectors !== undefined) {
+    const embedAndInsert = (batch: ReadonlyArray<Pending>) =>
+      Effect.gen(function*() {
+        const entries = yield* ready
+        const vectors = entries === undefined ? undefined : yield* embed(batch.map((call) => call.text))
+        if (entries === undefined || vectors === undefined) return
         const t = now()
         for (let i = 0; i < batch.length; i++) {
           const call = batch[i]!
@@ -289,9 +298,9 @@ export const make = (options: SemanticTierOptions = {}) =>
           const entry: Persisted = { ...call, model: embedder.model, vector: vectors[i]! }
           yield* insert(entries, entry, call.id, true, true)
         }
-      }
-      yield* settled(batch.length)
-    })
+      })
+    const embedBatch = Effect.flatMap(Queue.takeBetween(queue, 1, MAX_BATCH), (batch) =>
+      embedAndInsert(batch).pipe(survive("write"), Effect.ensuring(settled(batch.length))))
     yield* Effect.forkScoped(Effect.forever(embedBatch))
 
     const sweep = Effect.gen(function*() {
@@ -314,7 +323,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         const partition = text === undefined ? undefined : partitionOf(key, semantic.argument)
         if (partition === undefined) return Effect.undefined
         return Effect.flatMap(ready, (entries) =>
-          entries === undefined ? Effect.undefined : lookup(entries, key, text!, partition, semantic.threshold ?? Guard.defaultThreshold))
+          entries === undefined ? Effect.undefined : lookup(entries, key, text!, partition, semantic.threshold ?? Guard.defaultThreshold)).pipe(survive("lookup"))
       },
       set: (key, entry, policy) =>
         Effect.suspend(() => {

@@ -237,6 +237,24 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.strictEqual(runs(), 3)
     }).pipe(Effect.scoped))
 
+  it.effect("answers miss and keeps writing when the embedder dies with a defect", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      let dying = true
+      const broken = Embedder.of({ ...embedder, embed: (texts) => dying ? Effect.die(new Error("bug")) : embedder.embed(texts) })
+      const { call, runs, tier } = yield* instance({}).pipe(Effect.provideService(Embedder, broken))
+      yield* call("weather in Paris today")
+      assert.strictEqual(tier.stats().entries, 0)
+      dying = false
+      yield* call("weather in Rome today")
+      dying = true
+      assert.strictEqual((yield* call("today's weather in Rome")).source, "computed")
+      dying = false
+      assert.strictEqual((yield* call("today's weather in Rome")).source, "memory")
+      assert.strictEqual((yield* call("Rome weather today")).source, "semantic")
+      assert.strictEqual(runs(), 3)
+    }).pipe(Effect.scoped))
+
   it.effect("drops writes past its queue bound and counts them", () =>
     Effect.gen(function*() {
       const { call, tier } = yield* instance({ tier: { maxPending: 1 } })
