@@ -72,6 +72,10 @@ export interface Facts {
   readonly roles: ReadonlyMap<string, ReadonlyArray<string>>
   /** Bare numbers with the concept of the word each counts ("2 children" → ["2", "child"]): "1 adult and 2 children" ≠ "2 adults and 1 child". */
   readonly counted: ReadonlyArray<readonly [string, ContentWord]>
+  /** Its acronyms ("NYC", "PRs"), as canonical forms. */
+  readonly acronyms: ReadonlyArray<string>
+  /** Initials of runs of two to five words → those words' canonical and written forms ("new york city" → "nyc"). */
+  readonly initials: ReadonlyMap<string, ReadonlyArray<string>>
   /** Its content words, each with its concept ("shares" → "stock"), without fillers ("how", "show", "example"), once each. */
   readonly content: ReadonlyArray<ContentWord>
 }
@@ -84,6 +88,8 @@ interface Token {
   readonly kind: Kind
   /** Its concept, for a word or name that is not a filler. */
   readonly content?: ContentWord | undefined
+  /** Written in capitals as an acronym ("NYC", "PRs"). */
+  readonly acronym?: boolean
 }
 
 const agreed: Verdict = { agree: true }
@@ -292,13 +298,15 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   if (side !== undefined && (!W.comparisons.has(lower) || startsNumber(nextLower))) into.polarity.add(side)
   // code is case-sensitive, and a one-letter change in it is another identifier, not a typo
   if (isIdentifier(raw)) return (into.tokens.push({ lower, key: raw, kind: "name", content: { concept: raw, form: lower } }), 1)
-  const isName = acronymPattern.test(raw) && !W.units.has(lower) ||
+  const acronym = acronymPattern.test(raw) && !W.units.has(lower)
+  const isName = acronym ||
     capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
   const key = W.units.get(lower) ?? stem(lower)
   const concept = side !== undefined || W.negations.has(lower) || W.roles.has(lower) || W.determiners.has(lower)
     ? undefined
     : W.units.has(lower) ? key : conceptOf(lower, key)
-  return (into.tokens.push({ lower, key, kind: isName ? "name" : "word", content: concept === undefined ? undefined : { concept, form: lower } }), 1)
+  const content = concept === undefined ? undefined : { concept, form: lower }
+  return (into.tokens.push({ lower, key, kind: isName ? "name" : "word", content, acronym }), 1)
 }
 
 /** What the Guard reads from `text`: compute it once per stored query and compare it with `agree`. */
@@ -306,7 +314,7 @@ export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
     return {
       tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], forms: [], plain: new Set(),
-      roles: new Map(), counted: [], content: []
+      roles: new Map(), counted: [], acronyms: [], initials: new Map(), content: []
     }
   }
   const quotes: Array<string> = []
@@ -333,8 +341,56 @@ export const facts = (text: string): Facts => {
     plain: new Set(tokens.filter((t) => t.kind === "word" || t.kind === "name").map((t) => t.key)),
     roles: rolesOf(tokens),
     counted: reading.counted,
+    acronyms: [...new Set(tokens.flatMap((t) => t.acronym === true ? [t.key] : []))].slice(0, maxAcronyms),
+    initials: initialsOf(tokens),
     content: contentOf(tokens)
   }
+}
+
+/** At most this many acronyms of a text are expanded against the other's initials. */
+const maxAcronyms = 16
+
+/** Whether a token can stand in an acronym's expansion: a word or name, not a preposition or determiner. */
+const spellsOut = (token: Token) =>
+  (token.kind === "word" || token.kind === "name") && /^[a-z]/.test(token.lower) && !W.roles.has(token.lower) &&
+  !W.determiners.has(token.lower)
+
+/** Initials of each run of two to five tokens that can spell out an acronym → the run's canonical and written forms. */
+const initialsOf = (tokens: ReadonlyArray<Token>) => {
+  const initials = new Map<string, Array<string>>()
+  for (let i = 0; i < tokens.length; i++) {
+    let letters = ""
+    const forms: Array<string> = []
+    for (let j = i; j < tokens.length && j < i + 5 && spellsOut(tokens[j]!); j++) {
+      letters += tokens[j]!.lower[0]
+      forms.push(tokens[j]!.key, tokens[j]!.lower)
+      if (j > i && !initials.has(letters)) initials.set(letters, [...forms])
+    }
+  }
+  return initials
+}
+
+/**
+ * The forms of each text that an acronym of one and its words spelled out in the other explain
+ * ("NYC" / "New York City", "PRs" / "pull requests", "CEO" / "chief executive"): an acronym the
+ * other text lacks, whose letters — or all but its last, from three letters — are the initials of
+ * a run of words there.
+ */
+const expansions = (a: Facts, b: Facts): readonly [ReadonlySet<string>, ReadonlySet<string>] => {
+  const [inA, inB] = [new Set<string>(), new Set<string>()]
+  const expand = (x: Facts, y: Facts, inX: Set<string>, inY: Set<string>) => {
+    for (const acronym of x.acronyms) {
+      if (y.words.includes(acronym)) continue
+      const letters = acronym.toLowerCase()
+      const words = y.initials.get(letters) ?? (letters.length >= 3 ? y.initials.get(letters.slice(0, -1)) : undefined)
+      if (words === undefined) continue
+      inX.add(acronym)
+      for (const word of words) inY.add(word)
+    }
+  }
+  expand(a, b, inA, inB)
+  expand(b, a, inB, inA)
+  return [inA, inB]
 }
 
 /** The content words of `tokens`, each concept once. */
@@ -393,13 +449,13 @@ const coveredConcept = (object: string, content: ReadonlyArray<ContentWord>) => 
  * not when `b` gives that role a word `a` uses elsewhere ("convert liters to gallons" / "convert
  * gallons to liters").
  */
-const rolesHold = (a: Facts, b: Facts) => {
+const rolesHold = (a: Facts, b: Facts, explained: ReadonlySet<string>) => {
   for (const [role, objects] of a.roles) {
     const theirs = b.roles.get(role) ?? []
     const ours = objects
     const opposed = W.opposedRoles.get(role)
     for (const object of objects) {
-      if (occurs(object, theirs)) continue
+      if (occurs(object, theirs) || explained.has(object)) continue
       if (opposed !== undefined && [...opposed].some((o) => (b.roles.get(o) ?? []).includes(object))) return false
       // an object `b` lacks altogether: refused unless it is a filler ("at the moment") or `b` covers its concept ("beachside")
       if (!occurs(object, b.words) && !coveredConcept(object, b.content)) return false
@@ -494,8 +550,11 @@ export const agree = (a: Facts, b: Facts): Verdict => {
   if (a.negations !== b.negations) return refuse("negation")
   if (!sameList(a.polarity, b.polarity)) return refuse("polarity")
   const names = new Set([...a.names, ...b.names])
-  if (!sameNames(namedIn(a.words, names), namedIn(b.words, names))) return refuse("names")
-  if (!rolesHold(a, b) || !rolesHold(b, a) || orderFlipped(a, b)) return refuse("roles")
+  const [explainedA, explainedB] = expansions(a, b)
+  const unexplained = (words: ReadonlyArray<string>, explained: ReadonlySet<string>) =>
+    explained.size === 0 ? words : words.filter((w) => !explained.has(w))
+  if (!sameNames(namedIn(unexplained(a.words, explainedA), names), namedIn(unexplained(b.words, explainedB), names))) return refuse("names")
+  if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b)) return refuse("roles")
   if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
 }
@@ -514,7 +573,11 @@ export const requiredCosine = (threshold: number, unshared: number): number =>
 export const accept = (a: Facts, b: Facts, cosine: number, threshold: number = defaultThreshold): Verdict => {
   const verdict = agree(a, b)
   if (!verdict.agree) return verdict
-  const unshared = uncovered(a.content, b.content).length + uncovered(b.content, a.content).length
+  const [explainedA, explainedB] = expansions(a, b)
+  const unexplained = (words: ReadonlyArray<ContentWord>, explained: ReadonlySet<string>) =>
+    explained.size === 0 ? words : words.filter((w) => !explained.has(w.form) && !explained.has(w.concept))
+  const [contentA, contentB] = [unexplained(a.content, explainedA), unexplained(b.content, explainedB)]
+  const unshared = uncovered(contentA, contentB).length + uncovered(contentB, contentA).length
   if (cosine >= requiredCosine(threshold, unshared)) return agreed
   return refuse(unshared > 1 && cosine >= threshold ? "topic" : "similarity")
 }

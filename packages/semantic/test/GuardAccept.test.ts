@@ -108,6 +108,17 @@ describe("Guard checks added with accept", () => {
     assert.deepStrictEqual(Guard.check("symptoms of flu", "symptoms of flu in children"), { agree: false, reason: "roles" })
   })
 
+  it("reads an acronym as the words it spells out in the other text, and only those", () => {
+    assert.isTrue(Guard.check("hotels in NYC", "hotels in New York City").agree)
+    assert.isTrue(accept("Delhi AQI today", "air quality in Delhi today", 0.6, 0.6).agree)
+    assert.isTrue(accept("who is the CEO of Microsoft", "Microsoft chief executive", 0.7, 0.6).agree)
+    assert.isTrue(accept("install the AWS CLI", "install the AWS command line interface", 0.6, 0.6).agree)
+    assert.deepStrictEqual(Guard.check("hotels in NYC", "hotels in Nashville"), { agree: false, reason: "names" })
+    assert.deepStrictEqual(Guard.check("GDP of France", "population of France"), { agree: false, reason: "names" })
+    assert.deepStrictEqual(Guard.check("hotels in NYC", "hotels in New York"), { agree: true }, "all but the last letter spell it out")
+    assert.deepStrictEqual(Guard.check("the AI market", "the ML market"), { agree: false, reason: "names" })
+  })
+
   it("tolerates a typo in the one differing slot, read on the written forms", () => {
     assert.isTrue(Guard.check("how to merge two dictionaries in Python", "how to merge two dictionaires in Python").agree)
     assert.deepStrictEqual(Guard.check("how to merge two lists in Python", "how to merge two sets in Python"), { agree: false, reason: "slot" })
