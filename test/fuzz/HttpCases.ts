@@ -31,7 +31,16 @@ type Entries = ReadonlyArray<readonly [string, string]>
 const ENDPOINT = "/mcp"
 const VERSION = "2026-07-28"
 const META = obj([["io.modelcontextprotocol/protocolVersion", lit(VERSION)], ["io.modelcontextprotocol/clientCapabilities", "{}"]])
-const NAME_FIELD: Readonly<Record<string, string>> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" }
+/** The envelope of a 2026-07-28 client that declares the tasks extension. */
+const TASKS_META = obj([["io.modelcontextprotocol/protocolVersion", lit(VERSION)], ["io.modelcontextprotocol/clientCapabilities", `{"extensions":{"io.modelcontextprotocol/tasks":{}}}`]])
+const NAME_FIELD: Readonly<Record<string, string>> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
+}
 const LIST_METHODS = ["tools/list", "resources/list", "resources/templates/list", "prompts/list"]
 const SESSION_ONLY = new Set(["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"])
 
@@ -491,9 +500,12 @@ const toolsCall = (rng: Random, id: number): HttpCase => {
       params = [["name", `"text_stats"`], ["arguments", args], ["inputResponses", hostile(rng)]]
       outcomes = [-32602, "result"]
       break
-    default:
-      params = [["name", `"text_stats"`], ["arguments", args], [rng.pick(["task", "__proto__", "constructor", "progressToken", "cursor"]), hostile(rng)]]
-      outcomes = ["result", -32602]
+    default: {
+      const key = rng.pick(["task", "__proto__", "constructor", "progressToken", "cursor"])
+      params = [["name", `"text_stats"`], ["arguments", args], [key, hostile(rng)]]
+      // 2025-11-25: params.task asks for a task, which text_stats (taskSupport forbidden) refuses with -32601
+      outcomes = key === "task" && rev === "session" ? [-32601] : ["result", -32602]
+    }
   }
   if (rev === "session" && rng.chance(0.3)) {
     params = [...params, ["_meta", obj([["progressToken", hostile(rng)]])]]
@@ -533,7 +545,7 @@ const lists = (rng: Random, id: number): HttpCase => {
 
 const otherMethods = (rng: Random, id: number): HttpCase => {
   const rev = revOf(rng)
-  const variant = rng.pick(["resources/read", "prompts/get", "completion/complete", "logging/setLevel", "ping", "server/discover", "unknown"] as const)
+  const variant = rng.pick(["resources/read", "prompts/get", "completion/complete", "logging/setLevel", "ping", "server/discover", "tasks", "unknown"] as const)
   const sessionOnly = (method: string) => rev === "stateless" && SESSION_ONLY.has(method)
   switch (variant) {
     case "resources/read": {
@@ -553,6 +565,17 @@ const otherMethods = (rng: Random, id: number): HttpCase => {
       const level = rng.chance(0.3) ? rng.pick(TRAPS) : rng.chance(0.5) ? hostileNonString(rng) : lit(rng.pick(["info", "debug", "INFO", "verbose", "", "emergency"]))
       const known = ["\"info\"", "\"debug\"", "\"emergency\""].includes(level)
       return toCase(`params/logging-setLevel-${rev}`, request(rev, id, variant, [["level", level]]), expectOf(rev, sessionOnly(variant) ? [-32601] : known ? ["result"] : [-32602], id))
+    }
+    case "tasks": {
+      // no task of this client exists: every id is unknown (-32602); 2026-07-28 without the extension: -32021
+      const method = rng.pick(["tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "tasks/update"])
+      const taskId = rng.chance(0.5) ? hostile(rng) : lit(rng.pick(["", "x", rng.unicode(20), "a".repeat(300), "AAAAAAAAAAAAAAAAAAAAAAAA"]))
+      const declares = rev === "stateless" && rng.chance(0.5)
+      const params: Entries = [["taskId", taskId], ["cursor", hostile(rng)], ["inputResponses", hostile(rng)]]
+      const outcomes: ReadonlyArray<Outcome> = rev === "stateless"
+        ? method === "tasks/result" || method === "tasks/list" ? [-32601] : declares ? [-32602, -32020] : [-32021, -32020]
+        : method === "tasks/update" ? [-32601] : method === "tasks/list" ? ["result", -32602] : [-32602]
+      return toCase(`params/${method}-${rev}${declares ? "-extension" : ""}`, request(rev, id, method, params, declares ? TASKS_META : undefined), expectOf(rev, outcomes, id))
     }
     case "ping":
     case "server/discover":
