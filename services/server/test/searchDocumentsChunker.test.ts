@@ -6,9 +6,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
 import { chunk } from "../src/tools/searchDocuments/Chunker.ts"
@@ -109,6 +109,7 @@ describe("Corpus", () => {
         "network/tcp.md"
       ])
       assert.isFalse(listing.truncated)
+      assert.deepStrictEqual(listing.directories.map((d) => relative(realpathSync(fixtures), d)), ["", "garden", "kitchen", "network"])
     }))
 
   it.effect("follows symbolic links inside the directory only, counts files too large, stops at maxFiles", () =>

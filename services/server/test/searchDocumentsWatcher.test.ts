@@ -1,22 +1,26 @@
 /**
  * `search_documents`' directory watcher: a burst of changes runs `onQuiet` once, after
- * `debounceMs` without another change (TestClock); every change runs `onChange` at once; a
- * directory that is missing is not watched until it exists.
+ * `debounceMs` without another change (TestClock); every change runs `onChange` at once; it
+ * watches exactly the directories it is given that exist, a file written into one of them is
+ * reported, and a directory no longer listed is no longer watched.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
+import { afterAll } from "vitest"
 import * as DirectoryWatcher from "../src/tools/searchDocuments/DirectoryWatcher.ts"
+
+const root = mkdtempSync(join(tmpdir(), "tenfold-watch-"))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe("DirectoryWatcher", () => {
   it.effect("runs onQuiet once per burst, debounceMs after its last change", () =>
     Effect.gen(function*() {
       const counts = { changes: 0, quiet: 0 }
       const watcher = yield* DirectoryWatcher.make({
-        dir: "/nonexistent",
         debounceMs: 300,
         watch: false,
         onChange: () => void counts.changes++,
@@ -35,17 +39,39 @@ describe("DirectoryWatcher", () => {
       watcher.changed()
       yield* TestClock.adjust("300 millis")
       assert.strictEqual(counts.quiet, 2)
-      assert.isFalse(watcher.watching())
+      yield* watcher.watch([root])
+      assert.strictEqual(watcher.watched(), 0, "watching is off")
     }))
 
-  it.effect("does not watch a missing directory, and watches it once it exists and start is called", () =>
+  it.live("reports a file written into a watched directory, and follows the listed set", () =>
     Effect.gen(function*() {
-      const dir = join(mkdtempSync(join(tmpdir(), "tenfold-watch-")), "later")
-      const watcher = yield* DirectoryWatcher.make({ dir, debounceMs: 10, watch: true, onChange: () => {}, onQuiet: Effect.void })
-      assert.isFalse(watcher.watching())
-      mkdirSync(dir)
-      watcher.start()
-      assert.isTrue(watcher.watching())
-      rmSync(dirname(dir), { recursive: true, force: true })
+      const a = join(root, "a")
+      const b = join(root, "b")
+      mkdirSync(a)
+      mkdirSync(b)
+      let seen = Deferred.makeUnsafe<void>()
+      let changes = 0
+      const watcher = yield* DirectoryWatcher.make({
+        debounceMs: 10,
+        watch: true,
+        onChange: () => {
+          changes++
+          Deferred.doneUnsafe(seen, Effect.void)
+        },
+        onQuiet: Effect.void
+      })
+      yield* watcher.watch([root, a, b, join(root, "missing")])
+      assert.strictEqual(watcher.watched(), 3, "a missing directory is not watched")
+      writeFileSync(join(a, "note.md"), "x")
+      yield* Deferred.await(seen)
+      assert.isAbove(changes, 0)
+      yield* watcher.watch([root, a])
+      assert.strictEqual(watcher.watched(), 2)
+      seen = Deferred.makeUnsafe<void>()
+      changes = 0
+      writeFileSync(join(b, "unwatched.md"), "x")
+      writeFileSync(join(a, "second.md"), "x")
+      yield* Deferred.await(seen)
+      assert.isAbove(changes, 0)
     }))
 })

@@ -31,6 +31,8 @@ export interface FileInfo {
 /** The walk's result: the files to index, and what it left out and why. */
 export interface Listing {
   readonly files: ReadonlyArray<FileInfo>
+  /** The directories read (real paths, the directory itself first), for watching. */
+  readonly directories: ReadonlyArray<string>
   /** Files over `maxFileBytes`. */
   readonly tooLarge: number
   /** True when `maxFiles` or `maxEntries` stopped the walk before its end. */
@@ -63,6 +65,7 @@ const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
   const extensions = new Set(limits.extensions.map((e) => e.toLowerCase()))
   const files: Array<FileInfo> = []
   const seen = new Set<string>([root])
+  const directories: Array<string> = []
   const pending = [root]
   let tooLarge = 0
   let entries = 0
@@ -76,6 +79,7 @@ const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
       if (current === root) throw error
       continue
     }
+    directories.push(current)
     const found: Array<Dirent> = []
     for await (const entry of handle) {
       if (++entries > limits.maxEntries) {
@@ -114,7 +118,7 @@ const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
       files.push({ path: relative(root, path).split(sep).join("/"), absolute: target, size: info.size, mtimeMs: info.mtimeMs })
     }
   }
-  return { files, tooLarge, truncated }
+  return { files, directories, tooLarge, truncated }
 }
 
 /** Bytes looked at to tell a binary file from text. */

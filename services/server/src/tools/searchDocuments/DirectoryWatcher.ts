@@ -1,28 +1,37 @@
 /**
- * Tells `search_documents`' index when its directory changed: a recursive `fs.watch` (changes
- * under hidden paths ignored) behind a debounce, so a burst of writes — an editor's save, a
- * `git checkout` — starts one sync once the directory has been quiet for a moment.
+ * Tells `search_documents`' index when its directory changed: one `fs.watch` per directory the
+ * index's walk listed (hidden names ignored), behind a debounce, so a burst of writes — an
+ * editor's save, a `git checkout` — starts one sync once the directory has been quiet for a
+ * moment. Not Node's `recursive` option: on Linux it walks the whole tree synchronously when it
+ * starts (7.4 s for 11,600 directories here) and watches hidden ones too, where a watcher per
+ * listed directory costs about 0.03 ms each and follows the walk's own bounds.
  */
 import { Effect, Queue, type Scope } from "effect"
-import { type FSWatcher, statSync, watch } from "node:fs"
+import { type FSWatcher, watch } from "node:fs"
+
+/** Most directories watched; past it, changes deeper in the tree are seen by the index's periodic re-check. */
+export const MAX_WATCHED_DIRECTORIES = 2000
+
+/** Watchers started before yielding to other fibers. */
+const START_SLICE = 256
 
 /** A running watcher. */
 export interface DirectoryWatcher {
-  /** Reports a change as the OS watcher does: `onChange` now, `onQuiet` once `debounceMs` passed without another. */
+  /** Reports a change as an OS watcher does: `onChange` now, `onQuiet` once `debounceMs` passed without another. */
   readonly changed: () => void
-  /** The OS watcher is running (false when recursive watching is unavailable, the directory is missing, or the watcher failed). */
-  readonly watching: () => boolean
   /**
-   * Starts the OS watcher if it is not running and the directory exists (the index calls it after
-   * each sync, so a directory created later, or a watcher that failed, is watched again).
+   * Watches exactly `directories` (absolute; the first `MAX_WATCHED_DIRECTORIES` of them): starts
+   * the missing watchers, closes those of directories no longer listed. The index calls it after
+   * each walk, so new directories are watched and a watcher that failed is started again.
    */
-  readonly start: () => void
+  readonly watch: (directories: ReadonlyArray<string>) => Effect.Effect<void>
+  /** How many directories are watched (0 when watching is off, or nothing was listed yet). */
+  readonly watched: () => number
 }
 
 export interface DirectoryWatcherOptions {
-  readonly dir: string
   readonly debounceMs: number
-  /** Start the OS watcher (else only `changed` calls report changes). */
+  /** Start OS watchers (else only `changed` calls report changes). */
   readonly watch: boolean
   /** Runs at once on every change (marks the index stale). */
   readonly onChange: () => void
@@ -30,46 +39,54 @@ export interface DirectoryWatcherOptions {
   readonly onQuiet: Effect.Effect<void>
 }
 
-/** A path the OS watcher reported that cannot change the index: a hidden file, or one inside a hidden directory. */
-const ignored = (filename: string | null) => filename !== null && filename.split(/[\\/]/).some((part) => part.startsWith("."))
-
-/** Starts watching `options.dir` in the current scope (closed with it). */
+/** Starts the debounce in the current scope; the watchers are closed with it. */
 export const make = (options: DirectoryWatcherOptions): Effect.Effect<DirectoryWatcher, never, Scope.Scope> =>
   Effect.gen(function*() {
     const signals = yield* Queue.sliding<void>(1)
-    let current: FSWatcher | undefined
+    const watchers = new Map<string, FSWatcher>()
     const changed = () => {
       options.onChange()
       Queue.offerUnsafe(signals, undefined)
     }
-    const stop = () => {
-      current?.close()
-      current = undefined
+    const close = (dir: string) => {
+      watchers.get(dir)?.close()
+      watchers.delete(dir)
     }
-    const start = () => {
-      if (!options.watch || current !== undefined) return
+    const start = (dir: string) => {
       try {
-        // fs.watch reports a missing directory only later, as an error event
-        if (!statSync(options.dir).isDirectory()) return
-        const watcher = watch(options.dir, { recursive: true, persistent: false }, (_, filename) => {
-          if (!ignored(filename)) changed()
+        const watcher = watch(dir, { persistent: false }, (_, filename) => {
+          if (filename === null || !filename.startsWith(".")) changed()
         })
         watcher.on("error", () => {
-          if (current === watcher) stop()
+          if (watchers.get(dir) === watcher) close(dir)
           else watcher.close()
         })
-        current = watcher
+        watchers.set(dir, watcher)
       } catch {
-        // no directory, or no recursive watching here: the index's periodic re-check still sees changes
+        // gone since the walk, or not watchable: the index's periodic re-check still sees its changes
       }
     }
-    yield* Effect.addFinalizer(() => Effect.sync(stop))
+    yield* Effect.addFinalizer(() => Effect.sync(() => Array.from(watchers.keys()).forEach(close)))
     yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
       yield* Queue.take(signals)
       do yield* Effect.sleep(options.debounceMs)
       while ((yield* Queue.clear(signals)).length > 0)
       yield* options.onQuiet
     })))
-    start()
-    return { changed, start, watching: () => current !== undefined }
+    return {
+      changed,
+      watched: () => watchers.size,
+      watch: (directories) =>
+        Effect.gen(function*() {
+          if (!options.watch) return
+          const wanted = new Set(directories.slice(0, MAX_WATCHED_DIRECTORIES))
+          for (const dir of Array.from(watchers.keys())) if (!wanted.has(dir)) close(dir)
+          let started = 0
+          for (const dir of wanted) {
+            if (watchers.has(dir)) continue
+            start(dir)
+            if (++started % START_SLICE === 0) yield* Effect.yieldNow
+          }
+        })
+    }
   })

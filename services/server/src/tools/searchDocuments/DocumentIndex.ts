@@ -2,8 +2,8 @@
  * The passages of a documents directory, embedded and held in an HNSW `VectorIndex`, kept in step
  * with the directory: a sync lists the files, embeds only those added or changed (by size and
  * modification time) and drops those removed. A sync runs on the first search, when a search finds
- * the last check older than `recheckMs`, and in the background after the directory watcher
- * (`fs.watch`, recursive) has been quiet for `debounceMs`. One sync runs at a time; every search
+ * the last check older than `recheckMs`, and in the background once the `DirectoryWatcher` has
+ * reported no change for `debounceMs`. One sync runs at a time; every search
  * waits for the one in flight and hears its progress.
  */
 import { type Embedder, makeVectorIndex, MAX_K } from "@tenfold/semantic"
@@ -53,7 +53,7 @@ export interface IndexStatus {
   readonly skipped: number
   /** The walk stopped at its file or entry bound. */
   readonly truncated: boolean
-  /** The directory watcher is running (else only the periodic re-check sees changes). */
+  /** Directories are watched for changes (else only the periodic re-check sees them). */
   readonly watching: boolean
 }
 
@@ -127,7 +127,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     const status = (): IndexStatus => {
       let skipped = 0
       for (const entry of files.values()) if (entry.skipped) skipped++
-      return { files: files.size - skipped, chunks: stored.size, skipped: skipped + tooLarge, truncated, watching: watcher.watching() }
+      return { files: files.size - skipped, chunks: stored.size, skipped: skipped + tooLarge, truncated, watching: watcher.watched() > 0 }
     }
     const report: Progress = (done, total, message) =>
       Effect.suspend(() => {
@@ -162,13 +162,13 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
      * in groups of about `EMBED_BATCH` passages across files (a batch costs far less per text than
      * a small one), replacing each file's passages once its group is embedded.
      */
-    const sync = Effect.gen(function*() {
+    const sync: Effect.Effect<IndexStatus, DocumentsError> = Effect.gen(function*() {
       const listing = yield* Corpus.list(options.dir, options.limits).pipe(
         Effect.mapError((error) => new DocumentsError({ message: error.message }))
       )
       truncated = listing.truncated
       tooLarge = listing.tooLarge
-      watcher.start()
+      yield* watcher.watch(listing.directories)
       const present = new Set(listing.files.map((f) => f.path))
       for (const path of Array.from(files.keys())) if (!present.has(path)) yield* drop(path)
       const todo = listing.files.filter((f) => {
@@ -248,7 +248,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
       )
     })
 
-    const refresh = (progress?: Progress) =>
+    const refresh = (progress?: Progress): Effect.Effect<IndexStatus, DocumentsError> =>
       Effect.gen(function*() {
         const done = yield* startSync
         if (progress === undefined) return yield* Deferred.await(done)
@@ -285,7 +285,6 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
       })
 
     const watcher = yield* DirectoryWatcher.make({
-      dir: options.dir,
       debounceMs: options.debounceMs,
       watch: options.watch !== false,
       onChange: () => void (dirty = true),
