@@ -111,6 +111,9 @@ describe.each(REVISIONS)("run_workflow, revision $name", ({ options }) => {
     const tool = tools.find((t) => t.name === "run_workflow")
     expect(tool?.inputSchema.required).toEqual(["steps"])
     expect(tool?.annotations?.readOnlyHint).toBe(false)
+    const step = (tool?.inputSchema.properties as any).steps.items // any: a JSON Schema, read by path
+    expect(step.properties.id.pattern).toBe("^[A-Za-z0-9_-]{1,64}$")
+    expect(step.required).toEqual(["id", "tool"])
   })
 
   it("passes results between steps and reports progress as steps finish", async () => {

@@ -18,7 +18,10 @@ export const MAX_WORKFLOW_TIMEOUT_MS = 600_000
 /** Longest one step may be given (`steps[].timeoutMs`'s ceiling). */
 const MAX_STEP_TIMEOUT_MS = MAX_WORKFLOW_TIMEOUT_MS
 
-const StepId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,64}$/, { message: "a step id is 1-64 letters, digits, _ or -" }))
+const STEP_ID = "^[A-Za-z0-9_-]{1,64}$"
+const StepId = Schema.String.check(
+  Schema.isPattern(new RegExp(STEP_ID), { message: "a step id is 1-64 letters, digits, _ or -", toJsonSchema: () => ({ pattern: STEP_ID }) })
+)
 
 const Step = Schema.Struct({
   id: StepId.annotate({ description: "The step's id (1-64 letters, digits, _ or -), unique in the workflow" }),
