@@ -74,8 +74,6 @@ export interface Facts {
   readonly counted: ReadonlyArray<readonly [string, ContentWord]>
   /** Its acronyms ("NYC", "PRs"), as canonical forms. */
   readonly acronyms: ReadonlyArray<string>
-  /** Initials of runs of two to five words → those words' canonical and written forms ("new york city" → "nyc"). */
-  readonly initials: ReadonlyMap<string, ReadonlyArray<string>>
   /** Its content words, each with its concept ("shares" → "stock"), without fillers ("how", "show", "example"), once each. */
   readonly content: ReadonlyArray<ContentWord>
 }
@@ -314,7 +312,7 @@ export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
     return {
       tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], forms: [], plain: new Set(),
-      roles: new Map(), counted: [], acronyms: [], initials: new Map(), content: []
+      roles: new Map(), counted: [], acronyms: [], content: []
     }
   }
   const quotes: Array<string> = []
@@ -342,32 +340,32 @@ export const facts = (text: string): Facts => {
     roles: rolesOf(tokens),
     counted: reading.counted,
     acronyms: [...new Set(tokens.flatMap((t) => t.acronym === true ? [t.key] : []))].slice(0, maxAcronyms),
-    initials: initialsOf(tokens),
     content: contentOf(tokens)
   }
 }
 
 /** At most this many acronyms of a text are expanded against the other's initials. */
-const maxAcronyms = 16
+const maxAcronyms = 4
 
-/** Whether a token can stand in an acronym's expansion: a word or name, not a preposition or determiner. */
-const spellsOut = (token: Token) =>
-  (token.kind === "word" || token.kind === "name") && /^[a-z]/.test(token.lower) && !W.roles.has(token.lower) &&
-  !W.determiners.has(token.lower)
+/** Whether the token at `i` can stand in an acronym's expansion: a word, not a number, date, quote, preposition or determiner. */
+const spellsOut = (facts: Facts, i: number) => {
+  const form = facts.forms[i] ?? ""
+  return /^[a-z]/.test(form) && /^[a-z]/i.test(facts.words[i] ?? "") && !W.roles.has(form) && !W.determiners.has(form) &&
+    !facts.dates.includes(facts.words[i] ?? "")
+}
 
-/** Initials of each run of two to five tokens that can spell out an acronym → the run's canonical and written forms. */
-const initialsOf = (tokens: ReadonlyArray<Token>) => {
-  const initials = new Map<string, Array<string>>()
-  for (let i = 0; i < tokens.length; i++) {
-    let letters = ""
-    const forms: Array<string> = []
-    for (let j = i; j < tokens.length && j < i + 5 && spellsOut(tokens[j]!); j++) {
-      letters += tokens[j]!.lower[0]
-      forms.push(tokens[j]!.key, tokens[j]!.lower)
-      if (j > i && !initials.has(letters)) initials.set(letters, [...forms])
-    }
+/**
+ * The canonical and written forms of the first run of two to five words in `facts` whose initials
+ * are `letters` ("nyc" → "new", "york", "city"), or undefined. Computed on demand: only a text
+ * facing an acronym it lacks pays for it (linear in its words).
+ */
+const spelledOut = (facts: Facts, letters: string): ReadonlyArray<string> | undefined => {
+  for (let i = 0; i + letters.length <= facts.words.length; i++) {
+    let j = 0
+    while (j < letters.length && facts.forms[i + j]![0] === letters[j] && spellsOut(facts, i + j)) j++
+    if (j === letters.length) return [...facts.words.slice(i, i + j), ...facts.forms.slice(i, i + j)]
   }
-  return initials
+  return undefined
 }
 
 /**
@@ -382,7 +380,8 @@ const expansions = (a: Facts, b: Facts): readonly [ReadonlySet<string>, Readonly
     for (const acronym of x.acronyms) {
       if (y.words.includes(acronym)) continue
       const letters = acronym.toLowerCase()
-      const words = y.initials.get(letters) ?? (letters.length >= 3 ? y.initials.get(letters.slice(0, -1)) : undefined)
+      if (letters.length > 5) continue
+      const words = spelledOut(y, letters) ?? (letters.length >= 3 ? spelledOut(y, letters.slice(0, -1)) : undefined)
       if (words === undefined) continue
       inX.add(acronym)
       for (const word of words) inY.add(word)
