@@ -47,6 +47,24 @@ export interface Decision {
 /** One profiled run in this many has its CPU measured. */
 const CPU_SAMPLE_EVERY = 8
 
+/**
+ * Starts measuring the CPU a run of `job` uses; the returned function gives the milliseconds so
+ * far. A CPU-bound job may run on a worker thread, so it is measured over all the process's
+ * threads (`process.cpuUsage`, 2.4 µs a reading here); any other job by the event loop's busy
+ * time (`performance.eventLoopUtilization`, 0.25 µs).
+ */
+const cpuMeter = (job: Job.Job): (() => number) => {
+  if (job.cpuBound === true) {
+    const start = process.cpuUsage()
+    return () => {
+      const used = process.cpuUsage(start)
+      return (used.user + used.system) / 1000
+    }
+  }
+  const start = performance.eventLoopUtilization().active
+  return () => performance.eventLoopUtilization().active - start
+}
+
 export const make = (options: ResourceManagerOptions = {}) =>
   Effect.gen(function*() {
     const pools = yield* ResourcePools
@@ -81,24 +99,21 @@ export const make = (options: ResourceManagerOptions = {}) =>
     let runs = 0
     /**
      * `effect` tracked as a running allocation; when it succeeds, the predictor learns its
-     * duration and, for one run in {@link CPU_SAMPLE_EVERY}, its CPU: the event loop's busy time
-     * over the run (`performance.eventLoopUtilization`, 0.25 µs a reading; `process.cpuUsage`
-     * measured 2.4 µs) shared among the runs in flight at its end — an estimate, as runs share
-     * one thread.
+     * duration and, for one run in {@link CPU_SAMPLE_EVERY}, its CPU (see {@link cpuMeter})
+     * shared among the runs in flight at its end — an estimate, as runs share the process.
      */
     const tracked = <A, E, R>(job: Job.Job, decision: Decision, effect: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         const entry: Tracked = { job: job.name, allocation: decision.allocation, predicted: decision.predicted, since: performance.now() }
-        const loopAtStart = runs++ % CPU_SAMPLE_EVERY === 0 ? performance.eventLoopUtilization() : undefined
+        const cpuSince = runs++ % CPU_SAMPLE_EVERY === 0 ? cpuMeter(job) : undefined
         running.add(entry)
         return Effect.onExit(effect, (exit) =>
           Effect.sync(() => {
             running.delete(entry)
             if (Exit.isFailure(exit)) return
             const durationMs = performance.now() - entry.since
-            if (loopAtStart === undefined) return predictor.observe(job.name, decision.request.features, { durationMs })
-            const busyMs = performance.eventLoopUtilization().active - loopAtStart.active
-            const cpu = busyMs / Math.max(durationMs, 0.001) / (running.size + 1)
+            if (cpuSince === undefined) return predictor.observe(job.name, decision.request.features, { durationMs })
+            const cpu = cpuSince() / Math.max(durationMs, 0.001) / (running.size + 1)
             predictor.observe(job.name, decision.request.features, { durationMs, cpu })
           }))
       })

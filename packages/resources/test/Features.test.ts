@@ -1,14 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { DIMENSION, extract } from "../src/Features.ts"
-
-/** A small seeded generator (mulberry32). */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+import { random } from "./support/random.ts"
 
 const NAMES = ["complexity", "limit", "enable_reranking", "parallel_processing", "accuracy_level", "timeout_ms", "priority", "cost_sensitive", "__proto__", "constructor", "x"]
 

@@ -3,14 +3,7 @@ import { Effect } from "effect"
 import { extract, type Operation, OPERATIONS } from "../src/Features.ts"
 import type { ResourceProfile, Target } from "../src/Profile.ts"
 import * as ResourcePredictor from "../src/ResourcePredictor.ts"
-
-/** A small seeded generator (mulberry32), so the workload is the same on every run. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+import { random } from "./support/random.ts"
 
 /** A synthetic workload whose true costs differ from the priors: calls, and what each really used. */
 const workload = (seed: number, size: number) => {
