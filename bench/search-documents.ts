@@ -57,6 +57,7 @@ const options = (recheckMs: number): DocumentIndexOptions => ({
   maxChunks: 200_000,
   maxTotalBytes: 256 * 1024 * 1024,
   recheckMs,
+  watchedRecheckMs: recheckMs,
   debounceMs: 300,
   watch: false
 })

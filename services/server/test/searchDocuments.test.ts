@@ -36,6 +36,7 @@ const options = (dir: string, overrides: Partial<DocumentIndexOptions> = {}): Do
   maxChunks: 10_000,
   maxTotalBytes: 1024 * 1024,
   recheckMs: 0,
+  watchedRecheckMs: 0,
   debounceMs: 300,
   watch: false,
   ...overrides
@@ -199,7 +200,7 @@ describe("DocumentIndex with the directory watcher", () => {
     Effect.gen(function*() {
       const dir = copyOfFixtures()
       const { counter, embedder } = yield* counting
-      const index = yield* make(options(dir, { recheckMs: 3_600_000, debounceMs: 50, watch: true }), embedder)
+      const index = yield* make(options(dir, { recheckMs: 3_600_000, watchedRecheckMs: 3_600_000, debounceMs: 50, watch: true }), embedder)
       yield* index.refresh()
       assert.isTrue((yield* index.status).watching)
       counter.firstCall = Deferred.makeUnsafe<void>()

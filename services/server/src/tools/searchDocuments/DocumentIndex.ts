@@ -2,7 +2,7 @@
  * The passages of a documents directory, embedded and held in an HNSW `VectorIndex`, kept in step
  * with the directory: a sync lists the files, embeds only those added or changed (by size and
  * modification time) and drops those removed. A sync runs on the first search, when a search finds
- * the last check older than `recheckMs`, and in the background once the `DirectoryWatcher` has
+ * the last check older than `recheckMs` (`watchedRecheckMs` while every directory is watched), and in the background once the `DirectoryWatcher` has
  * reported no change for `debounceMs`. One sync runs at a time; every search
  * waits for the one in flight and hears its progress.
  */
@@ -23,6 +23,8 @@ export interface DocumentIndexOptions {
   readonly maxTotalBytes: number
   /** A search re-checks the directory (sizes and modification times) when the last check is older than this. */
   readonly recheckMs: number
+  /** The same when every directory the walk read is watched (the watchers see changes at once; this catches lost events). */
+  readonly watchedRecheckMs: number
   /** After a change the watcher reports, a background sync starts once this long has passed without another. */
   readonly debounceMs: number
   /** Watch the directory for changes (default true); without it, only `recheckMs` notices them. */
@@ -120,6 +122,8 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     /** The watcher saw a change no sync has picked up yet. */
     let dirty = false
     let lastCheck: number | undefined
+    /** The last walk's directories are all watched, and the walk was complete. */
+    let fullyWatched = false
     let running: Deferred.Deferred<IndexStatus, DocumentsError> | undefined
     const listeners = new Set<Progress>()
     let lastReport: readonly [number, number, string] | undefined
@@ -169,6 +173,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
       truncated = listing.truncated
       tooLarge = listing.tooLarge
       yield* watcher.watch(listing.directories)
+      fullyWatched = !listing.truncated && watcher.watched() === listing.directories.length
       const present = new Set(listing.files.map((f) => f.path))
       for (const path of Array.from(files.keys())) if (!present.has(path)) yield* drop(path)
       const todo = listing.files.filter((f) => {
@@ -260,7 +265,8 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     const refreshIfDue = (progress?: Progress) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const due = running !== undefined || dirty || lastCheck === undefined || now - lastCheck >= options.recheckMs
+        const recheckMs = fullyWatched ? options.watchedRecheckMs : options.recheckMs
+        const due = running !== undefined || dirty || lastCheck === undefined || now - lastCheck >= recheckMs
         return due ? yield* refresh(progress) : status()
       })
 

@@ -95,6 +95,7 @@ export const indexOptions = (options: SearchDocumentsOptions): DocumentIndexOpti
   maxChunks: 200_000,
   maxTotalBytes: 256 * 1024 * 1024,
   recheckMs: 2000,
+  watchedRecheckMs: 30_000,
   debounceMs: 300
 })
 
