@@ -67,10 +67,21 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
       }
     }
 
-    /** A thread whose uncaught errors are recorded (an `error` event without a listener would throw here). */
-    const watched = (worker: Worker) => {
+    /** Where the current thread's answer or exit goes: the task being served, if any. */
+    let deliver: ((outcome: Outcome) => void) | undefined
+
+    /**
+     * A thread with its listeners attached once (not per task): an uncaught error is recorded as
+     * the reason of the exit that follows (an `error` event without a listener would throw here).
+     */
+    const started = () => {
+      const worker = spawn()
       lastError = undefined
       worker.on("error", (error) => void (lastError = error instanceof Error ? error.message : String(error)))
+      worker.on("message", (reply: WorkerReply) => deliver?.({ _tag: "Reply", reply }))
+      worker.on("exit", (code) => {
+        if (worker === thread) deliver?.({ _tag: "Exit", reason: lastError ?? `the thread exited with code ${code}` })
+      })
       return worker
     }
     /** After a crash or a cancel: the next task starts a fresh thread. */
@@ -83,27 +94,17 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
     /** Runs the envelope's task on the thread until it answers or the thread exits. */
     const serve = (envelope: Envelope) =>
       Effect.callback<Outcome>((resume) => {
-        const worker = thread ??= watched(spawn())
-        const cleanup = () => {
-          worker.off("message", onMessage)
-          worker.off("exit", onExit)
+        const worker = thread ??= started()
+        deliver = (outcome) => {
+          deliver = undefined
+          resume(Effect.succeed(outcome))
         }
-        const onMessage = (reply: WorkerReply) => {
-          cleanup()
-          resume(Effect.succeed({ _tag: "Reply", reply }))
-        }
-        const onExit = (code: number) => {
-          cleanup()
-          resume(Effect.succeed({ _tag: "Exit", reason: lastError ?? `the thread exited with code ${code}` }))
-        }
-        worker.on("message", onMessage)
-        worker.on("exit", onExit)
         try {
           worker.postMessage(envelope.request)
         } catch (error) {
-          onMessage({ ok: false, message: `The arguments cannot be sent to a worker thread: ${error instanceof Error ? error.message : String(error)}` })
+          deliver({ _tag: "Reply", reply: { ok: false, message: `The arguments cannot be sent to a worker thread: ${error instanceof Error ? error.message : String(error)}` } })
         }
-        return Effect.sync(cleanup)
+        return Effect.sync(() => void (deliver = undefined))
       })
 
     const settle = (envelope: Envelope, outcome: Outcome) => {
