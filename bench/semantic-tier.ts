@@ -16,7 +16,7 @@
  * Writes bench/results/semantic-tier.json.
  */
 import { CacheTiers, MemoryTier, PersistentTier, Policy, RedisTier, TieredCache } from "@tenfold/cache"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -67,7 +67,7 @@ const cacheWith = (dir: string, semantic: boolean) =>
         const served = cache.serve(Policy.key("search", policy, undefined, { query, ...extra })!, policy, compute(query))
         return Effect.isEffect(served) ? served : Effect.succeed(served)
       })
-    return { serve, tier: semantic ? Context.get(context as Context.Context<SemanticTier>, SemanticTier) : undefined }
+    return { serve, tier: Option.getOrUndefined(Context.getOption(context, SemanticTier)) }
   })
 
 const program = Effect.gen(function*() {
