@@ -131,6 +131,9 @@ layer(UseLiteEmbedder.layer(), { timeout: "120 seconds" })("DocumentIndex over t
       const again: Array<number> = []
       yield* index.refresh((done) => Effect.sync(() => void again.push(done)))
       assert.deepStrictEqual(again, [], "nothing changed: nothing embedded, no progress")
+      const dying = yield* make(options(fixtures), yield* Embedder)
+      const status = yield* dying.refresh(() => Effect.die(new Error("client gone")))
+      assert.strictEqual(status.files, 5, "a progress listener that dies does not stop the sync")
     }), 120_000)
 
   it.effect("answers a missing directory with an error naming it, and recovers when it appears", () =>

@@ -136,7 +136,8 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     const report: Progress = (done, total, message) =>
       Effect.suspend(() => {
         lastReport = [done, total, message]
-        return Effect.forEach(Array.from(listeners), (listener) => listener(done, total, message), { discard: true })
+        // a listener's failure (a client gone) is its own: the sync goes on for the others
+        return Effect.forEach(Array.from(listeners), (listener) => Effect.exit(listener(done, total, message)), { discard: true })
       })
 
     const drop = (path: string) =>
