@@ -3,7 +3,7 @@
  * Tenfold in its own process: `slow_compute` (which declares task support) called as a task over
  * a 2025-11-25 session — created at once, polled, notified, listed, its result fetched, another
  * one cancelled — and by a 2026-07-28 client that declares the io.modelcontextprotocol/tasks
- * extension.
+ * extension; and the built `tenfold` binary's `run_workflow` run as a task by the SDK client.
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
 import {
@@ -18,6 +18,7 @@ import { once } from "node:events"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { startHttp } from "../support/TenfoldProcess.ts"
 import { modernHeaders, modernMeta, raw } from "./support.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -144,3 +145,29 @@ describe("MCP tasks through the SDK client", () => {
     expect(status.params._meta["io.modelcontextprotocol/subscriptionId"]).toBe(7)
   })
 })
+
+describe("run_workflow of the tenfold binary as a task", () => {
+  it("runs as a 2025-11-25 task through the SDK client: created at once, its result fetched with tasks/result", async () => {
+    const tenfold = await startHttp()
+    const sdk = new Client({ name: "tenfold-e2e-workflow-task", version: "1.0.0" })
+    try {
+      await sdk.connect(new StreamableHTTPClientTransport(new URL(tenfold.url)))
+      const { tools } = await sdk.listTools()
+      expect(tools.find((t) => t.name === "run_workflow")?.execution?.taskSupport).toBe("optional")
+      const steps = [
+        { id: "a", tool: "text_stats", arguments: { text: "Tasks run in the background. Tasks end." } },
+        { id: "b", tool: "text_stats", arguments: { text: "Then the result is fetched.", top: 1 }, dependsOn: ["a"] }
+      ]
+      const { task } = await sdk.request({ method: "tools/call", params: { name: "run_workflow", arguments: { steps }, task: { ttl: 60_000 } } }, CreateTaskResultSchema)
+      expect(task.status).toBe("working")
+      const result = await sdk.request({ method: "tasks/result", params: { taskId: task.taskId } }, CallToolResultSchema)
+      expect(result.isError, JSON.stringify(result.structuredContent)).toBeFalsy()
+      expect((result.structuredContent as { ok: number }).ok).toBe(2)
+      expect((await sdk.request({ method: "tasks/get", params: { taskId: task.taskId } }, GetTaskResultSchema)).status).toBe("completed")
+    } finally {
+      await sdk.close()
+      await tenfold.stop()
+    }
+  })
+})
+
