@@ -516,16 +516,19 @@ const prepositionsBefore = (words: ReadonlyArray<string>) => {
 }
 
 /**
- * Whether a name and a topic word, each once in both texts, stand in the opposite order with no
- * preposition between them in either text: subject and object swapped around a verb ("modules
- * that import utils.ts" / "modules that utils.ts imports", "who follows X" / "who does X follow").
- * A preposition between them is a legitimate reordering ("price of Google" / "Google price").
+ * Whether a name and a topic word or another name, each once in both texts, stand in the opposite
+ * order with no preposition between them in either text, when one text is a clause: subject and
+ * object swapped around a verb ("modules that import utils.ts" / "modules that utils.ts imports",
+ * "does React use Redux" / "does Redux use React"). A preposition between them is a legitimate
+ * reordering ("price of Google" / "Google price"), and so is any order of keywords ("Paris
+ * weather" / "weather Paris").
  */
 const orderFlipped = (a: Facts, b: Facts) => {
+  if (!a.forms.some((w) => W.clauseWords.has(w)) && !b.forms.some((w) => W.clauseWords.has(w))) return false
   const [pa, pb] = [singlePositions(a.words), singlePositions(b.words)]
   const shared = [...pa].filter(([w, i]) => i >= 0 && (pb.get(w) ?? -1) >= 0)
   const names = shared.filter(([w]) => a.names.has(w) || b.names.has(w)).slice(0, maxOrderTerms)
-  const topics = shared.filter(([w]) => !a.names.has(w) && !b.names.has(w) && (conceptOf(w, w) !== undefined || W.polarity.has(w)))
+  const topics = shared.filter(([w]) => a.names.has(w) || b.names.has(w) || conceptOf(w, w) !== undefined || W.polarity.has(w))
     .slice(0, maxOrderTerms)
   if (names.length === 0 || topics.length === 0) return false
   const [ca, cb] = [prepositionsBefore(a.words), prepositionsBefore(b.words)]

@@ -100,6 +100,12 @@ describe("Guard checks added with accept", () => {
     assert.deepStrictEqual(Guard.check("who follows Elon Musk", "who does Elon Musk follow"), { agree: false, reason: "roles" })
     assert.isTrue(Guard.check("price of Google stock", "Google stock price").agree)
     assert.isTrue(Guard.check("best pizza places in Naples", "Naples best pizza places").agree)
+    assert.deepStrictEqual(Guard.check("does React use Redux", "does Redux use React"), { agree: false, reason: "roles" })
+  })
+
+  it("lets keywords come in any order: word order carries roles only in a clause", () => {
+    assert.isTrue(Guard.check("Paris weather", "weather Paris").agree)
+    assert.isTrue(Guard.check("AAPL stock price", "stock price AAPL").agree)
   })
 
   it("lets a role's object go when it is a filler or the other text covers it", () => {

@@ -144,6 +144,12 @@ export const opposedRoles: ReadonlyMap<string, ReadonlySet<string>> = (() => {
   return opposed
 })()
 
+/** Words that make a text a clause, where word order carries who does what ("modules that import X", "who does X follow"). */
+export const clauseWords: ReadonlySet<string> = new Set([
+  "that", "which", "who", "whom", "whose", "does", "do", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could",
+  "will", "would", "should"
+])
+
 /** Words skipped between a preposition and its object ("to the city", "for my account"). */
 export const determiners: ReadonlySet<string> = new Set([
   "the", "a", "an", "my", "our", "your", "their", "his", "her", "its", "this", "that", "these", "those", "some", "any", "all"
