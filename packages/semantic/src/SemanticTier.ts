@@ -201,7 +201,7 @@ export const make = (options: SemanticTierOptions = {}) =>
       const entries = SemanticEntries.make(index, scanPartitionsUpTo)
       if (options.dir !== undefined) {
         const dir = options.dir
-        store = yield* Effect.try({ try: () => Store.open(dir), catch: String }).pipe(
+        store = yield* Effect.try({ try: () => Store.open(dir, now()), catch: String }).pipe(
           Effect.catch((cause) =>
             Effect.logWarning(`SemanticTier: cannot open ${Store.DATABASE_FILE} in ${dir} (${cause}); semantic entries are not persisted`).pipe(
               Effect.andThen(Metric.update(errors, 1)),

@@ -6,7 +6,7 @@ import { assert, layer } from "@effect/vitest"
 import { CacheTiers, MemoryTier, PersistentTier, Policy, RedisTier, TieredCache } from "@tenfold/cache"
 import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as RedisServer from "../../cache/test/support/RedisServer.ts"
@@ -208,6 +208,17 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       const answer = yield* call("today's weather in Paris")
       assert.strictEqual(answer.source, "semantic")
       assert.strictEqual(answer.json.content[0]!.text, "answer for weather in Paris today")
+      assert.strictEqual(runs(), 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("moves a damaged semantic.sqlite aside and persists in a fresh one", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      writeFileSync(join(dir, "semantic.sqlite"), "this is not a database, it is garbage ".repeat(200))
+      yield* Effect.scoped(Effect.flatMap(instance({ dir }), ({ call }) => call("weather in Paris today")))
+      assert.isTrue(readdirSync(dir).some((name) => name.startsWith("semantic.sqlite.corrupt-")))
+      const { call, runs } = yield* instance({ dir })
+      assert.strictEqual((yield* call("today's weather in Paris")).source, "semantic")
       assert.strictEqual(runs(), 0)
     }).pipe(Effect.scoped))
 

@@ -3,7 +3,7 @@
  * so neither schema constrains the other), read back on the first semantic lookup after a restart.
  * Synchronous (node:sqlite); every method may throw, and the tier answers a failure as "no disk".
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs"
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { type Persisted, vectorBytes, vectorOf } from "./semanticEntry.ts"
@@ -25,10 +25,35 @@ export interface SemanticStore {
   readonly close: () => void
 }
 
-/** Opens (creating it, mode 0600 in a 0700 directory) the database in `dir`. Throws SQLite's error. */
-export const open = (dir: string): SemanticStore => {
+/** SQLite's primary result codes for a file that is not a database or is damaged. */
+const SQLITE_CORRUPT = 11
+const SQLITE_NOTADB = 26
+
+const isDamage = (cause: unknown): boolean => {
+  const code = typeof cause === "object" && cause !== null && "errcode" in cause ? cause.errcode : undefined
+  return typeof code === "number" && [SQLITE_CORRUPT, SQLITE_NOTADB].includes(code & 0xff)
+}
+
+/**
+ * Opens (creating it, mode 0600 in a 0700 directory) the database in `dir`. A damaged file is
+ * renamed to `semantic.sqlite.corrupt-<now>` (with its -wal and -shm) and a fresh one opened: the
+ * entries are a cache, rebuilt as calls come. Throws SQLite's error otherwise.
+ */
+export const open = (dir: string, now: number): SemanticStore => {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, DATABASE_FILE)
+  try {
+    return openFile(file)
+  } catch (cause) {
+    if (!isDamage(cause)) throw cause
+    for (const suffix of ["-wal", "-shm", ""]) {
+      if (existsSync(file + suffix)) renameSync(file + suffix, `${file}.corrupt-${now}${suffix}`)
+    }
+    return openFile(file)
+  }
+}
+
+const openFile = (file: string): SemanticStore => {
   closeSync(openSync(file, "a", 0o600))
   try {
     chmodSync(file, 0o600)
