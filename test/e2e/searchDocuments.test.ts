@@ -94,6 +94,48 @@ describe("search_documents through the binary", () => {
   })
 })
 
+describe("search_documents under hostile arguments", () => {
+  it("answers every argument object with a result or -32602, never a crash or -32603 (seeded fuzz)", async () => {
+    let seed = 20261201
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const pick = <A>(values: ReadonlyArray<A>): A => values[Math.floor(random() * values.length)]!
+    const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => pick(["a", " ", "é", "😀", "\u0000", "\n", "#", "../", "\\", "\u202e"])).join("")
+    const value = (): unknown =>
+      pick<() => unknown>([
+        () => text(40),
+        () => "q".repeat(pick([1999, 2000, 2001, 100_000])),
+        () => pick([0, -1, 1, 50, 51, 2.5, 1e308, -0]),
+        () => null,
+        () => true,
+        () => [text(5)],
+        () => ({ nested: text(5) }),
+        () => undefined
+      ])()
+    let answered = 0
+    let refused = 0
+    for (let round = 0; round < 120; round++) {
+      const args: Record<string, unknown> = {}
+      if (random() < 0.9) args.query = random() < 0.5 ? text(60) || "x" : value()
+      if (random() < 0.5) args.limit = random() < 0.5 ? 1 + Math.floor(random() * 50) : value()
+      if (random() < 0.3) args.path = random() < 0.5 ? pick(["garden/", "./kitchen", "/", "", "nowhere"]) : value()
+      if (random() < 0.1) args[pick(["__proto__", "constructor", "extra"])] = value()
+      try {
+        const result = await client.callTool({ name: "search_documents", arguments: args })
+        expect(result.isError, JSON.stringify(result.content).slice(0, 200)).toBeFalsy()
+        const { passages } = result.structuredContent as unknown as SearchDocumentsOutput
+        expect(passages.length).toBeLessThanOrEqual(typeof args.limit === "number" ? args.limit : 5)
+        answered++
+      } catch (error) {
+        expect((error as { code?: number }).code, String(error).slice(0, 200)).toBe(-32602)
+        refused++
+      }
+    }
+    expect(answered).toBeGreaterThan(10)
+    expect(refused).toBeGreaterThan(10)
+    expect(tenfold.dead()).toBe(false)
+  }, 180_000)
+})
+
 describe("search_documents misconfigured or off", () => {
   it("answers a missing directory with an error result, and the server keeps serving", async () => {
     const missing = join(dir, "does-not-exist")
