@@ -334,9 +334,13 @@ export const make = (options: SemanticTierOptions = {}) =>
           if (partition === undefined || now() >= entry.staleUntil) return Effect.void
           const known = built?.get(key.digest)
           if (known !== undefined && known.text === text) {
+            // the same call stored again (its value recomputed): renew it here, on disk and, through the stream, elsewhere
             known.freshUntil = entry.freshUntil
             known.staleUntil = entry.staleUntil
-            return disk("touch", undefined, (s) => s.touch(key.digest, entry.freshUntil, entry.staleUntil))
+            const renewed: Persisted = { ...known, model: embedder.model }
+            return disk("touch", undefined, (s) => s.touch(key.digest, entry.freshUntil, entry.staleUntil)).pipe(
+              Effect.andThen(redis === undefined ? Effect.void : Share.publish(redis, maxEntries, renewed))
+            )
           }
           const call: Pending = { digest: key.digest, id: key.id, partition, text: text!, freshUntil: entry.freshUntil, staleUntil: entry.staleUntil }
           if (Queue.offerUnsafe(queue, call)) {

@@ -276,6 +276,26 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.strictEqual(entries + dropped, 40)
     }).pipe(Effect.scoped))
 
+  it.effect("shares a renewed lifetime through Redis: a refresh on one instance keeps the entry alive on the other", () =>
+    Effect.gen(function*() {
+      const redis = yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (server) => Effect.promise(() => server.close()))
+      const a = yield* instance({ redisUrl: redis.url })
+      const b = yield* instance({ redisUrl: redis.url })
+      const policy = semanticPolicy({ staleWhileRevalidate: 60_000 })
+      yield* a.call("weather in Paris today", {}, { policy })
+      assert.strictEqual((yield* b.call("today's weather in Paris", {}, { policy })).source, "semantic")
+      // past its freshness A answers stale and refreshes in the background: the same call stored again
+      yield* TestClock.adjust("61 seconds")
+      assert.strictEqual((yield* a.call("weather in Paris today", {}, { policy })).source, "stale")
+      for (let i = 0; i < 500 && a.runs() < 2; i++) yield* Effect.promise(() => new Promise((resume) => setTimeout(resume, 10)))
+      assert.strictEqual(a.runs(), 2)
+      yield* a.tier.idle
+      // past the first lifetime (120 s), B still answers from the entry, renewed through the stream
+      yield* TestClock.adjust("59 seconds")
+      assert.strictEqual((yield* b.call("Paris weather today", {}, { policy })).source, "semantic")
+      assert.strictEqual(b.runs(), 0)
+    }).pipe(Effect.scoped))
+
   it.effect("shares entries through Redis: a second instance hits what the first stored", () =>
     Effect.gen(function*() {
       const redis = yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start()), (server) => Effect.promise(() => server.close()))
