@@ -211,6 +211,18 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.strictEqual(runs(), 0)
     }).pipe(Effect.scoped))
 
+  it.effect("starts no model and reads no disk before the first semantic use; tools that did not opt in never start one", () =>
+    Effect.gen(function*() {
+      const dir = yield* storedBeforeRestart
+      const embedder = yield* UseLiteEmbedder.make()
+      const { call, tier } = yield* instance({ dir }).pipe(Effect.provideService(Embedder, embedder.embedder))
+      yield* call("weather in Paris today", {}, { policy: plainPolicy })
+      assert.strictEqual(embedder.workersStarted(), 0)
+      assert.strictEqual(tier.stats().entries, 0)
+      assert.strictEqual((yield* call("today's weather in Paris")).source, "semantic")
+      assert.strictEqual(embedder.workersStarted(), 1)
+    }).pipe(Effect.scoped))
+
   it.effect("moves a damaged semantic.sqlite aside and persists in a fresh one", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
