@@ -92,8 +92,8 @@ export const indexOptions = (options: SearchDocumentsOptions): DocumentIndexOpti
     maxFileBytes: options.maxFileBytes,
     maxEntries: Math.max(100_000, 10 * options.maxFiles)
   },
-  maxChunks: 100_000,
-  maxTotalBytes: 128 * 1024 * 1024,
+  maxChunks: 50_000,
+  maxTotalBytes: 64 * 1024 * 1024,
   recheckMs: 2000,
   watchedRecheckMs: 30_000,
   debounceMs: 300
