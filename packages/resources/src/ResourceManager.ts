@@ -8,7 +8,7 @@
  * Every run — profiled or not — also passes the counting admission (bounded running and queued),
  * and runs of tools that need no prediction pass only that: their hot path is unchanged.
  */
-import { Admission, type AdmissionOptions, type Job, ServerBusy } from "@tenfold/executor"
+import { Admission, type AdmissionOptions, Job, ServerBusy } from "@tenfold/executor"
 import { Clock, Context, Duration, Effect, Exit, Layer, Metric, Schedule } from "effect"
 import { allocate, strategyFor } from "./AllocationStrategy.ts"
 import { extract, type OperationHints, type Request } from "./Features.ts"
@@ -121,12 +121,14 @@ export const make = (options: ResourceManagerOptions = {}) =>
     const admit = <A, E, R>(job: Job.Job, effect: Effect.Effect<A, E, R>, args?: unknown): Effect.Effect<A, E | ServerBusy, R> => {
       const hints = hintsOf(job)
       if (hints === undefined) return counting.admit(job, effect)
-      return Effect.suspend(() => {
+      // a nested run (a tool calling a tool) never waits in a pool's queue: its caller may hold what the queue waits for
+      return Effect.flatMap(Effect.service(Job.NestedRun), (nested) => {
         const decision = decide(job, hints, args)
         return pools.withAllocation(
           decision.allocation,
           counting.admit(job, tracked(job, decision, effect)),
-          (full) => new ServerBusy({ job: job.name, retryAfterMs: full.retryAfterMs })
+          (full) => new ServerBusy({ job: job.name, retryAfterMs: full.retryAfterMs }),
+          !nested
         )
       })
     }

@@ -7,7 +7,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import { availableParallelism } from "node:os"
 import type { Allocation } from "./Profile.ts"
-import { type PoolFull, WeightedPool } from "./WeightedPool.ts"
+import { PoolFull, WeightedPool } from "./WeightedPool.ts"
 
 /** Permits of the CPU pool per core: a run predicted to keep 0.3 cores busy takes 30. */
 export const CPU_PERMITS_PER_CORE = 100
@@ -76,12 +76,12 @@ export const make = (options: ResourcePoolsOptions = {}) => {
         (m) => Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: c, memory: m, network: 0 }))), (n) => ({ cpu: c, memory: m, network: n }))
       ))
 
-  /** Takes all of `want` at once if every pool has it free and nobody waits; else takes nothing. */
-  const tryTakeAll = (want: Held): boolean => {
-    if (!cpu.tryTake(want.cpu)) return false
-    if (!memory.tryTake(want.memory)) return (cpu.release(want.cpu), false)
-    if (!network.tryTake(want.network)) return (cpu.release(want.cpu), memory.release(want.memory), false)
-    return true
+  /** Takes all of `want` at once if every pool has it free and nobody waits; else takes nothing and names the first pool short of it. */
+  const tryTakeAll = (want: Held): WeightedPool | undefined => {
+    if (!cpu.tryTake(want.cpu)) return cpu
+    if (!memory.tryTake(want.memory)) return (cpu.release(want.cpu), memory)
+    if (!network.tryTake(want.network)) return (cpu.release(want.cpu), memory.release(want.memory), network)
+    return undefined
   }
 
   return {
@@ -92,18 +92,21 @@ export const make = (options: ResourcePoolsOptions = {}) => {
     permitsOf,
     /**
      * Runs `effect` holding the permits of `allocation`, given back when it ends however it ends;
-     * `PoolFull` (without running it) when a pool it must wait for has a full queue, or what
-     * `refused` makes of it.
+     * `PoolFull` (without running it) when a pool it must wait for has a full queue — or, with
+     * `wait: false`, when they are not all free at once — or what `refused` makes of it.
      */
     withAllocation: <A, E, R, X = PoolFull>(
       allocation: Allocation,
       effect: Effect.Effect<A, E, R>,
-      refused: (full: PoolFull) => X = (full) => full as X
+      refused: (full: PoolFull) => X = (full) => full as X,
+      wait = true
     ): Effect.Effect<A, E | X, R> =>
       Effect.suspend(() => {
         const want = permitsOf(allocation)
+        const short = tryTakeAll(want)
         // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
-        if (tryTakeAll(want)) return Effect.ensuring(effect, giveBack(want, performance.now()))
+        if (short === undefined) return Effect.ensuring(effect, giveBack(want, performance.now()))
+        if (!wait) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
         return Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(Effect.mapError(takeAll(want, restore), refused), (held) => Effect.ensuring(restore(effect), giveBack(held, performance.now())))
         )
@@ -113,7 +116,7 @@ export const make = (options: ResourcePoolsOptions = {}) => {
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           const want = permitsOf(allocation)
-          const taken = tryTakeAll(want) ? Effect.succeed(want) : takeAll(want, restore)
+          const taken = tryTakeAll(want) === undefined ? Effect.succeed(want) : takeAll(want, restore)
           return Effect.tap(taken, (held) => {
             const since = performance.now()
             return Effect.addFinalizer(() => giveBack(held, since))

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Admission, Placement, ServerBusy, ToolExecutor } from "@tenfold/executor"
+import { Admission, Job, Placement, ServerBusy, ToolExecutor } from "@tenfold/executor"
 import { Deferred, Effect, Fiber, Layer, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import type { Usage } from "../src/Monitor.ts"
@@ -84,6 +84,26 @@ describe("ResourceManager", () => {
       // recovers at once: the next call runs
       assert.strictEqual(yield* executor.run(search, {}, Effect.succeed("again")), "again")
     }).pipe(Effect.provide(executorWith({ ...base, networkPermits: 1, maxQueuedPerPool: 1 }))))
+
+  it.effect("a nested profiled run (a tool calling a tool) never queues for a pool: ServerBusy at once, the queue untouched", () =>
+    Effect.gen(function*() {
+      const executor = yield* ToolExecutor
+      const manager = yield* ResourceManager
+      const release = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(executor.run(search, {}, Deferred.await(release)))
+      yield* Effect.yieldNow
+      const heldByHolder = heldOf(manager)
+      let ran = false
+      const refused = yield* Effect.flip(executor.run(search, {}, Effect.sync(() => (ran = true))).pipe(Effect.provideService(Job.NestedRun, true)))
+      assert.instanceOf(refused, ServerBusy)
+      assert.isFalse(ran)
+      assert.strictEqual(manager.pools.network.load().queued, 0) // room in the queue, yet not queued
+      assert.deepStrictEqual(heldOf(manager), heldByHolder) // the refused run holds nothing
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      // with the permits free, a nested run runs
+      assert.strictEqual(yield* executor.run(search, {}, Effect.succeed("ran")).pipe(Effect.provideService(Job.NestedRun, true)), "ran")
+    }).pipe(Effect.provide(executorWith({ ...base, networkPermits: 1, memoryBudgetMiB: 1000 }))))
 
   it.effect("a profiled run waiting for a pool and interrupted gives everything back", () =>
     Effect.gen(function*() {
