@@ -103,6 +103,24 @@ describe("MCP tasks through the SDK client", () => {
     expect((await client.request({ method: "tasks/get", params: { taskId: task.taskId } }, GetTaskResultSchema)).status).toBe("cancelled")
   })
 
+  it("2025-11-25: a task that needs input asks the client over the session's stream, tied to the task, and completes with the answer", async () => {
+    const asking = new Client({ name: "tenfold-e2e-input", version: "1.0.0" }, { capabilities: { elicitation: {} } })
+    const related: Array<unknown> = []
+    asking.setRequestHandler("elicitation/create", async (request) => {
+      related.push(request.params._meta?.["io.modelcontextprotocol/related-task"])
+      return { action: "accept", content: { confirm: true } }
+    })
+    await asking.connect(new StreamableHTTPClientTransport(new URL(url)))
+    try {
+      const { task } = await asking.request({ method: "tools/call", params: { name: "confirm_delete", arguments: { filename: "e2e.txt" }, task: {} } }, CreateTaskResultSchema)
+      const result = await asking.request({ method: "tasks/result", params: { taskId: task.taskId } }, CallToolResultSchema)
+      expect(result.content).toEqual([{ type: "text", text: "Deleted e2e.txt" }])
+      expect(related).toEqual([{ taskId: task.taskId }])
+    } finally {
+      await asking.close()
+    }
+  })
+
   it("2026-07-28: a client that declares the extension gets a task, polls it and reads the inlined result", async () => {
     const meta = { ...modernMeta, "io.modelcontextprotocol/clientCapabilities": { extensions: { "io.modelcontextprotocol/tasks": {} } } }
     const body = (id: number, method: string, params: Record<string, unknown>) => JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: meta } })

@@ -411,12 +411,11 @@ export const make = (options: DispatcherOptions) =>
       const send = peer.session?.send
       // 2025-11-25: status changes, progress and logs of the task reach the session outside the call
       const onStatus = send === undefined ? undefined : (task: Task) => send(notification("notifications/tasks/status", TaskWire.sessionTask(task)))
-      const taskOut: Outbound = { notify: send === undefined ? () => {} : (method, p) => send(notification(method, p)), request: undefined }
       return tasks!.create({
         owner: TaskWire.ownerOf(peer),
         ttlMs: mode.ttlMs,
         onStatus,
-        work: (control) => taskWork(tool, decoded.value, id, params, peer, taskOut, control)
+        work: (control) => taskWork(tool, decoded.value, id, params, peer, taskOutbound(peer, control), control)
       }).pipe(
         Effect.flatMap((creation) => {
           if (creation._tag === "Created") {
@@ -428,6 +427,22 @@ export const make = (options: DispatcherOptions) =>
         }),
         Effect.catchCause(failureAnswer(id, peer, "tools/call"))
       )
+    }
+
+    /**
+     * The way back to the client of a task's run: none on 2026-07-28 (input goes through the task);
+     * in a 2025-11-25 session, its notifications and its input requests (tied to the task by
+     * `related-task`, the task `input_required` meanwhile) go over the session's own stream.
+     */
+    const taskOutbound = (peer: Peer, control: TaskControl): Outbound => {
+      const session = peer.session
+      if (peer.stateless || session === undefined) return { notify: () => {}, request: undefined }
+      const { request, send } = session
+      return {
+        notify: send === undefined ? () => {} : (method, p) => send(notification(method, p)),
+        request: request === undefined ? undefined : (method, p) =>
+          control.asking(request(method, { ...p, _meta: { ...(isObject(p._meta) ? p._meta : undefined), [RELATED_TASK_META_KEY]: { taskId: control.taskId } } }))
+      }
     }
 
     /** The work of a task: the tool's runs, each input round answered through the task, until a result. */
@@ -449,17 +464,24 @@ export const make = (options: DispatcherOptions) =>
         for (let round = 0; ; round++) {
           const outcome = yield* attempt(responses, userState)
           if (!(outcome instanceof InputRequired)) return { _tag: "Completed", result: outcome } as const
-          if (!peer.stateless) {
-            const text = `Tool ${name} asked for client input, which a task cannot ask for over ${peer.session === undefined ? "this transport" : "a 2025-11-25 session"}; call it without params.task`
+          const ask = out.request
+          if (!peer.stateless && ask === undefined) {
+            const text = `Tool ${name} asked for client input, which a task cannot ask for over this transport; call it without params.task`
             return { _tag: "Completed", result: { content: [{ type: "text", text }], isError: true } } as const
           }
-          if (!control.created) return { _tag: "Inline", value: outcome } as const
+          if (peer.stateless && !control.created) return { _tag: "Inline", value: outcome } as const
           if (round >= MAX_TASK_INPUT_ROUNDS) {
             return yield* new ProtocolError({ code: ErrorCode.InternalError, message: `Tool ${name} asked for input more than ${MAX_TASK_INPUT_ROUNDS} times` })
           }
           const uncovered = InputRounds.uncoveredInput(outcome.inputRequests, peer)
           if (uncovered !== undefined) return yield* uncovered
-          Object.assign(responses, yield* control.awaitInput(outcome.inputRequests))
+          // 2026-07-28: the task waits for tasks/update; 2025-11-25: the server asks over the session's stream
+          const answers = ask === undefined
+            ? yield* control.awaitInput(outcome.inputRequests)
+            : yield* Effect.forEach(Object.entries(outcome.inputRequests), ([key, request]) => Effect.map(ask(request.method, request.params), (answer) => [key, answer] as const), {
+              concurrency: "unbounded"
+            }).pipe(Effect.map(Object.fromEntries))
+          Object.assign(responses, answers)
           userState = outcome.state
         }
       }).pipe(Effect.catch((e: ProtocolError) => Effect.succeed<TaskOutcome>({ _tag: "Failed", error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) } })))

@@ -28,6 +28,8 @@ export interface SessionState {
   readonly subscriptions: Set<string>
   /** Sends a JSON-RPC message not tied to a request (task status): the session's GET stream, the stdio line. */
   readonly send?: (message: string) => void
+  /** Asks the client outside any request (a task's input): a server→client request sent the same way, its answer awaited. */
+  readonly request?: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown, ProtocolError>
 }
 
 /** The way back to the client while one request runs: notifications and server→client requests. */

@@ -8,13 +8,17 @@ import { Clock, Context, Effect, Fiber, Layer, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import type { SessionState } from "./Peer.ts"
 import { EventStore } from "./EventStore.ts"
-import { type ClientRequests, makeState } from "./internal/ClientRequests.ts"
+import * as ClientRequests from "./internal/ClientRequests.ts"
+import { makeState } from "./internal/ClientRequests.ts"
 import { Quota } from "./internal/Quota.ts"
 import type { SseStream } from "./internal/Sse.ts"
 import type { RequestId } from "./JsonRpc.ts"
 import type { LoggingLevel } from "./Protocol.ts"
 
-export interface Session extends SessionState, ClientRequests {
+/** How long a request the server sends outside any call (a task's input) waits for the client's answer. */
+const CLIENT_REQUEST_TIMEOUT_MS = 300_000
+
+export interface Session extends SessionState, ClientRequests.ClientRequests {
   readonly protocolVersion: string
   readonly principal: string | undefined
   /** Whose share of sessions this one counts against: the principal, or the client address without auth. */
@@ -129,6 +133,8 @@ export const make = (options: SessionsOptions = {}) =>
           streams: new Map(),
           standalone: undefined,
           send: (message: string) => void session.standalone?.send(message),
+          request: (method: string, params: Record<string, unknown>) =>
+            ClientRequests.request(session, (message) => void session.standalone?.send(message), CLIENT_REQUEST_TIMEOUT_MS)(method, params),
           ...makeState()
         }
         live.set(session.id, session)

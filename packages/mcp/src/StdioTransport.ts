@@ -61,12 +61,15 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const limits = Limits.resolve(options)
         const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_REQUEST_BODY_SIZE
         const maxListens = options.maxListenStreams ?? 100
+        const clientRequests = ClientRequests.makeState()
+        const request = ClientRequests.request(clientRequests, write, options.clientRequestTimeoutMs ?? 300_000)
         const session: SessionState & { initialized: boolean } = {
           id: "stdio",
           logLevel: undefined,
           subscriptions: new Set(),
           initialized: false,
-          send: write
+          send: write,
+          request
         }
         /** The connection's one session peer, rebuilt by `initialize` only (not allocated per request). */
         let peer: Peer = { stateless: false, principal: undefined, clientCapabilities: {}, logLevel: undefined, session }
@@ -74,11 +77,9 @@ export class StdioTransport extends Context.Service<StdioTransport, {
         const maxInflight = options.maxInflightCalls ?? 1000
         /** Calls running, by id for `notifications/cancelled` (a client may reuse an id: the set counts them). */
         const inflight = new Map<RequestId, Fiber.Fiber<Answer>>()
-        const clientRequests = ClientRequests.makeState()
         const listens = new Map<RequestId, ListenFilter.ListenFilter>()
         let stopping = false
 
-        const request = ClientRequests.request(clientRequests, write, options.clientRequestTimeoutMs ?? 300_000)
         const outbound: Outbound = { streaming: true, notify: (method, params) => write(notification(method, params)), request }
         const statelessOutbound: Outbound = { streaming: true, notify: outbound.notify, request: undefined }
 

@@ -67,6 +67,8 @@ export interface TaskControl {
    * (`tasks/update`), then returns the answers by key and the task is `working` again.
    */
   readonly awaitInput: (requests: Readonly<Record<string, unknown>>) => Effect.Effect<Record<string, unknown>>
+  /** Runs `effect` (a request to the client) with the task `input_required` meanwhile, `working` again after. */
+  readonly asking: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
 }
 
 /** What creating a task needs. */
@@ -133,6 +135,8 @@ interface Entry {
   error: TaskError | undefined
   inputRequests: Record<string, unknown> | undefined
   created: boolean
+  /** Requests to the client in flight (`asking`): the task is input_required while any is. */
+  asking: number
   resultBytes: number
   fiber: Fiber.Fiber<unknown> | undefined
   /** Answers gathered for the pending input requests, and the wake-up of the waiting work. */
@@ -276,6 +280,19 @@ export const make = (options: TasksOptions = {}) =>
         entry.statusMessage = message.length > MAX_STATUS_MESSAGE_LENGTH ? `${message.slice(0, MAX_STATUS_MESSAGE_LENGTH)}…` : message
         entry.lastUpdatedAt = now()
       },
+      asking: (effect) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => {
+            entry.asking++
+            changed(entry, "input_required")
+          }),
+          () => effect,
+          () =>
+            Effect.sync(() => {
+              entry.asking--
+              if (entry.asking === 0 && !isTerminal(entry.status)) changed(entry, "working")
+            })
+        ),
       awaitInput: (requests) =>
         Effect.suspend(() => {
           const resume = Deferred.makeUnsafe<Record<string, unknown>>()
@@ -315,6 +332,7 @@ export const make = (options: TasksOptions = {}) =>
           error: undefined,
           inputRequests: undefined,
           created: false,
+          asking: 0,
           resultBytes: 0,
           fiber: undefined,
           input: undefined,

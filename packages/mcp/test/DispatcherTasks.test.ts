@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Schema } from "effect"
+import { Deferred, Effect, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Dispatcher } from "../src/Dispatcher.ts"
 import { ErrorCode } from "../src/JsonRpc.ts"
@@ -252,6 +252,27 @@ describe("Dispatcher: MCP tasks", () => {
         const statuses = sent.filter((m) => m.method === "notifications/tasks/status").map((m) => m.params.status)
         assert.deepStrictEqual(statuses, ["completed"])
         assert.strictEqual(code(yield* send("tasks/cancel", { taskId: created.taskId }, peer)), ErrorCode.InvalidParams)
+      }).pipe(Effect.provide(layer())))
+
+    it.effect("input: the server asks over the session's stream, tied to the task, which is input_required until the client answers", () =>
+      Effect.gen(function*() {
+        const sent: Array<Record<string, any>> = [] // any: checked by field
+        const asked: Array<{ method: string; params: Record<string, any> }> = [] // any: as above
+        const answer = yield* Deferred.make<unknown>()
+        const base = session("s1", sent)
+        const peer: Peer = {
+          ...base,
+          session: { ...base.session!, request: (method, params) => Effect.andThen(Effect.sync(() => void asked.push({ method, params })), Deferred.await(answer)) }
+        }
+        const created = ok(yield* call("asks", {}, peer, { task: {} })).task
+        yield* TestClock.adjust(10)
+        assert.strictEqual(ok(yield* send("tasks/get", { taskId: created.taskId }, peer)).status, "input_required")
+        assert.deepStrictEqual(asked.map((a) => [a.method, a.params._meta[RELATED_TASK_META_KEY]]), [["elicitation/create", { taskId: created.taskId }]])
+        yield* Deferred.succeed(answer, { action: "accept", content: { ok: true } })
+        const fetched = ok(yield* send("tasks/result", { taskId: created.taskId }, peer))
+        assert.deepStrictEqual(fetched.content, [{ type: "text", text: "answered accept" }])
+        const statuses = sent.filter((m) => m.method === "notifications/tasks/status").map((m) => m.params.status)
+        assert.deepStrictEqual(statuses, ["input_required", "working", "completed"])
       }).pipe(Effect.provide(layer())))
 
     it.effect("tasks/cancel answers the cancelled task; tasks/result of it answers -32602", () =>

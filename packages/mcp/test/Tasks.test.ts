@@ -237,4 +237,29 @@ describe("Tasks", () => {
       assert.strictEqual(tasks.size(), 1)
       assert.strictEqual(yield* tasks.dropOwner("session:none"), 0)
     }).pipe(withTasks()))
+
+  it.effect("asking: the task is input_required while any request to the client is in flight, working again after the last", () =>
+    Effect.gen(function*() {
+      const tasks = yield* Tasks
+      const first = yield* Deferred.make<void>()
+      const second = yield* Deferred.make<void>()
+      const task = created(yield* tasks.create({
+        owner: "o",
+        work: (control) =>
+          Effect.gen(function*() {
+            yield* Effect.yieldNow
+            yield* Effect.all([control.asking(Deferred.await(first)), control.asking(Deferred.await(second))], { concurrency: 2 })
+            yield* Effect.never
+            return done("never")
+          })
+      }))
+      yield* untilStatus(tasks, "o", task.taskId, "input_required")
+      yield* Deferred.succeed(first, undefined)
+      yield* Effect.yieldNow
+      assert.strictEqual(tasks.get("o", task.taskId)?.status, "input_required")
+      yield* Deferred.succeed(second, undefined)
+      yield* untilStatus(tasks, "o", task.taskId, "working")
+      assert.strictEqual(tasks.get("o", task.taskId)?.status, "working")
+    }).pipe(withTasks()))
 })
+
