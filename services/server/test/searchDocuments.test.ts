@@ -136,6 +136,19 @@ layer(UseLiteEmbedder.layer(), { timeout: "120 seconds" })("DocumentIndex over t
       assert.strictEqual(status.files, 5, "a progress listener that dies does not stop the sync")
     }), 120_000)
 
+  it.effect("runs one sync for calls arriving together; each hears its progress", () =>
+    Effect.gen(function*() {
+      const { counter, embedder } = yield* counting
+      const index = yield* make(options(fixtures, { recheckMs: 3_600_000 }), embedder)
+      const seen = [[], [], []] as Array<Array<number>>
+      const answers = yield* Effect.forEach([0, 1, 2], (i) =>
+        index.search("sourdough starter", { limit: 1 }, (done) => Effect.sync(() => void seen[i]!.push(done))), { concurrency: "unbounded" })
+      const { chunks } = yield* index.status
+      assert.strictEqual(counter.texts, chunks + 3, "every passage embedded once, plus the three queries")
+      for (const answer of answers) assert.strictEqual(answer.passages[0]!.file, "kitchen/sourdough.md")
+      for (const progress of seen) assert.strictEqual(progress.at(-1), 5)
+    }), 120_000)
+
   it.effect("answers a missing directory with an error naming it, and recovers when it appears", () =>
     Effect.gen(function*() {
       const dir = join(mkdtempSync(join(tmpdir(), "tenfold-docs-")), "later")
