@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Admission, Job, Placement, ServerBusy, ToolExecutor } from "@tenfold/executor"
-import { Deferred, Effect, Fiber, Layer, Metric } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import type { Usage } from "../src/Monitor.ts"
 import { ResourceManager, type ResourceManagerOptions } from "../src/ResourceManager.ts"
@@ -164,6 +164,20 @@ describe("ResourceManager", () => {
       assert.strictEqual(manager.pools.memory.capacity(), 1000)
       assert.strictEqual(samples, 5)
     }).pipe(Effect.provide(executorWith({ ...base, monitorIntervalMs: 10_000, sample })))
+  })
+
+  it.effect("the monitor loop ends with the layer's scope", () => {
+    let samples = 0
+    const sample = Effect.sync(() => (samples++, { cpu: 0, memoryMiB: 100 }))
+    return Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(ResourceManager.layer({ ...base, monitorIntervalMs: 1000, sample }), scope)
+      yield* TestClock.adjust(3000)
+      assert.strictEqual(samples, 4) // the baseline and three steps
+      yield* Scope.close(scope, Exit.void)
+      yield* TestClock.adjust(10_000)
+      assert.strictEqual(samples, 4)
+    })
   })
 
   it.effect("reports its pools under the shared pool gauges and the predictor's error per target", () =>
