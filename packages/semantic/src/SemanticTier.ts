@@ -1,7 +1,7 @@
 /**
  * L3, the semantic tier: answers a call of a tool that opted in (`cache: { semantic: { argument } }`)
  * with the cached result of an earlier call whose text argument means the same — cosine of their
- * embeddings ≥ the tool's threshold and `Guard.agree` — while every other argument and the scope
+ * embeddings ≥ the tool's threshold and `Guard.accept` (the Guard's facts agree and the cosine reaches the threshold raised per content word the texts do not share) — while every other argument and the scope
  * are equal (one partition per tool, scope and other arguments). It is one more `CacheTier`, placed
  * after the exact tiers; the hit is marked in the result's `_meta["io.tenfold/semantic"]`.
  *
@@ -257,7 +257,7 @@ export const make = (options: SemanticTierOptions = {}) =>
             continue
           }
           facts ??= Guard.facts(text)
-          if (!Guard.agree(stored.facts, facts).agree) {
+          if (!Guard.accept(stored.facts, facts, hit.score, threshold).agree) {
             refused++
             yield* Metric.update(guardRefusals, 1)
             continue
