@@ -21,4 +21,10 @@ export interface CacheTier {
   /** Stores `entry` until its `staleUntil`; a failure is swallowed (and counted) by the tier. */
   readonly set: (key: CacheKey, entry: Entry, policy: CachePolicy) => Effect.Effect<void>
   readonly delete: (key: CacheKey) => Effect.Effect<void>
+  /**
+   * Whether the tier takes part for calls under `policy` (default: always). A tier that answers
+   * only some tools (the semantic tier: those that opted in) says so here, so `TieredCache` neither
+   * asks it nor counts a miss of it, nor hands it writes, for the others.
+   */
+  readonly serves?: (policy: CachePolicy) => boolean
 }

@@ -122,6 +122,7 @@ export const make = (options: TieredCacheOptions = {}) =>
     const lookFrom = (index: number, key: CacheKey, policy: CachePolicy, fallback: Entry | undefined): Effect.Effect<Looked> => {
       if (index === lower.length) return Effect.succeed({ fallback })
       const tier = lower[index]!
+      if (tier.serves !== undefined && !tier.serves(policy)) return lookFrom(index + 1, key, policy, fallback)
       const metrics = lowerSeries[index]!
       const started = performance.now()
       return Effect.flatMap(tier.get(key, policy), (entry) => {
@@ -131,7 +132,7 @@ export const make = (options: TieredCacheOptions = {}) =>
           const served: Served = { value: entry.value, source: tier.name, freshUntil: entry.freshUntil }
           memory.put(key, entry)
           if (index === 0) return Effect.succeed({ served, fallback })
-          return Effect.as(together(lower.slice(0, index).map((faster) => faster.set(key, entry, policy))), { served, fallback })
+          return Effect.as(together(lower.slice(0, index).filter((faster) => faster.serves === undefined || faster.serves(policy)).map((faster) => faster.set(key, entry, policy))), { served, fallback })
         }
         const freshest = entry !== undefined && (fallback === undefined || entry.staleUntil > fallback.staleUntil) ? entry : fallback
         return lookFrom(index + 1, key, policy, freshest)
@@ -160,7 +161,8 @@ export const make = (options: TieredCacheOptions = {}) =>
           staleUntil: t + policy.ttlMs + Math.max(policy.staleWhileRevalidateMs, policy.graceMs)
         }
         memory.put(key, entry)
-        const writes = lower.map((tier) => tier.set(key, entry, policy))
+        const writes: Array<Effect.Effect<void>> = []
+        for (const tier of lower) if (tier.serves === undefined || tier.serves(policy)) writes.push(tier.set(key, entry, policy))
         if (bus !== undefined) writes.push(bus.publish(key.digest))
         // no lock to release (L1 alone, or a fast tool): an L1-only miss forks nothing
         if (release !== Effect.void) writes.push(release)

@@ -311,4 +311,26 @@ describe("TieredCache", () => {
       assert.strictEqual(yield* Ref.get(runs), 2)
       assert.strictEqual(yield* Ref.get(gets), 2, "one lookup for the miss, one for the refresh")
     }))
+  it.effect("a tier that does not serve a policy is neither asked, nor written, nor counted for it", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const picky: CacheTier = {
+        name: "picky",
+        get: (key) => Effect.sync(() => void calls.push(`get ${key.tool}`)).pipe(Effect.as(undefined)),
+        set: (key) => Effect.sync(() => void calls.push(`set ${key.tool}`)),
+        delete: () => Effect.void,
+        serves: (policy) => policy.maxBytes === 7
+      }
+      const layer = TieredCache.layer().pipe(Layer.provideMerge(Layer.mergeAll(MemoryTier.layer(), Layer.succeed(CacheTiers, [picky]))))
+      const cache = Context.get(yield* Layer.build(layer), TieredCache)
+      const { compute } = yield* counting
+      const misses = CacheMetrics.forTier(CacheMetrics.misses, "picky")
+      const before = (yield* Metric.value(misses)).count
+      yield* serve(cache, keyOf("other"), policy(), compute)
+      assert.deepStrictEqual(calls, [])
+      assert.strictEqual((yield* Metric.value(misses)).count, before)
+      yield* serve(cache, { ...keyOf("mine"), tool: "mine" } as never, policy({ maxBytes: 7 }), compute)
+      assert.deepStrictEqual(calls, ["get mine"])
+      assert.strictEqual((yield* Metric.value(misses)).count, before + 1)
+    }))
 })

@@ -316,6 +316,7 @@ export const make = (options: SemanticTierOptions = {}) =>
 
     return SemanticTier.of({
       name: "semantic",
+      serves: (policy) => policy.semantic !== undefined,
       get: (key, policy) => {
         const semantic = policy.semantic
         if (semantic === undefined) return Effect.undefined
