@@ -72,6 +72,21 @@ describe("ResourcePools", () => {
       assert.deepStrictEqual(held(p), [0, 0, 0])
     }))
 
+  it.effect("scoped acquisition interrupted while it waits leaves the queue and holds nothing", () =>
+    Effect.gen(function*() {
+      const p = pools()
+      const holder = yield* Scope.make()
+      yield* Scope.provide(p.acquire(grant(0.1, 100, 0)), holder)
+      const waiting = yield* Effect.forkChild(Effect.scoped(p.acquire(grant(0.1, 10, 0))))
+      yield* Effect.yieldNow
+      assert.strictEqual(p.memory.load().queued, 1)
+      yield* Fiber.interrupt(waiting)
+      assert.deepStrictEqual(held(p), [10, 100, 0])
+      assert.strictEqual(p.memory.load().queued, 0)
+      yield* Scope.close(holder, Exit.void)
+      assert.deepStrictEqual(held(p), [0, 0, 0])
+    }))
+
   it.effect("refuses with PoolFull past a pool's queue bound, and gives back what earlier pools granted", () =>
     Effect.gen(function*() {
       const p = pools()
