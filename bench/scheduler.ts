@@ -30,10 +30,11 @@ import { Piscina } from "piscina"
 import { fib } from "./scheduler/cpu.ts"
 import { FibRpcs } from "./scheduler/rpcs.ts"
 import { formatTable, machine, percentile, writeResults } from "./support.ts"
+import { random } from "../test/support/Random.ts"
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 /** Which parts to run (default all): e.g. BENCH_PARTS=bd. */
-const parts = process.env.BENCH_PARTS ?? "abcd"
+const parts = process.env.BENCH_PARTS ?? "abcd" // results are written only for a whole run
 const cpuSeconds = Number(process.env.BENCH_CPU_SECONDS ?? 4)
 
 const median = (values: ReadonlyArray<number>) => {
@@ -42,14 +43,6 @@ const median = (values: ReadonlyArray<number>) => {
 }
 const round1 = (n: number) => Math.round(n * 10) / 10
 const round2 = (n: number) => Math.round(n * 100) / 100
-
-/** A deterministic PRNG (mulberry32): the same DAG and texts every run. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 // ---- (a) a DAG of I/O tasks -------------------------------------------------------------------
 
@@ -367,6 +360,10 @@ const workers = parts.includes("d") ? await runWorkers() : []
 if (workers.length > 0) console.log(`(d) fib(${FIB_N}) on 2 threads: ${TASKS} tasks with ${IN_FLIGHT} in flight, then ${SEQUENTIAL} one at a time; median of ${rounds} rounds\n`)
 if (workers.length > 0) console.log(formatTable(["implementation", "tasks/s", "× piscina", "p50 µs", "p99 µs", "start+warm ms", "tasks/s samples"], workers.map((r) => [r.variant, String(r.tasksPerSecond), String(r.vsPiscina), String(r.latencyP50Us), String(r.latencyP99Us), String(r.startAndWarmMs), r.throughputSamples]), 1) + "\n")
 
-const written = writeResults("scheduler.json", { date: new Date().toISOString(), ...machine(), loadAverage: loadavg(), rounds, dag, cpu, overload, workers })
-console.log(`wrote ${written}`)
+if (parts === "abcd") {
+  const written = writeResults("scheduler.json", { date: new Date().toISOString(), ...machine(), loadAverage: loadavg(), rounds, dag, cpu, overload, workers })
+  console.log(`wrote ${written}`)
+} else {
+  console.log("BENCH_PARTS ran only part of the benchmark: bench/results/scheduler.json left as it was")
+}
 process.exit(0)

@@ -2,14 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { InvalidWorkflow, ParallelExecutor, type Task } from "../src/index.ts"
-
-/** A small deterministic PRNG (mulberry32), so a failing shape can be replayed from its seed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+import { random } from "../../../test/support/Random.ts"
 
 interface Shape {
   readonly size: number
