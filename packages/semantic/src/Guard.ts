@@ -5,10 +5,14 @@
  * dates and times, quoted strings, names and identifiers (capitalised words, acronyms, code
  * identifiers, e-mails, URLs, paths, versions), negations, words of direction ("above"/"below",
  * "buy"/"sell"), what a number counts, the role each word plays after a preposition ("from X" /
- * "to X") and subject/object order around a verb — and refuses the hit when any of them disagree
- * (`agree`). `accept` is the semantic tier's whole rule: the facts agree, and the cosine reaches
- * a threshold raised for each content word the texts do not share ("Barcelona beach volleyball
- * tournament" is not "hotels in Barcelona near the beach"). Pure and bounded: `facts` once per
+ * "to X"), subject/object order around a verb, names that took each other's place, what each
+ * negation applies to and which question word asks ("who" / "when") — and refuses the hit when
+ * any of them disagree (`agree`). Identifiers with digits ("WH-1000XM4", "SUP-4412") match exactly,
+ * never as typos. `accept` is the semantic tier's whole rule: the facts agree, no text is the
+ * other with a content word inserted ("water temperature in Montreal") or one short span swapped
+ * ("issues assigned to me" / "issues created by me"), and the cosine reaches a threshold raised
+ * for each content word the texts do not share ("Barcelona beach volleyball tournament" is not
+ * "hotels in Barcelona near the beach"). Pure and bounded: `facts` once per
  * text (the tier keeps the facts of each stored query), `accept` per candidate. A text longer
  * than `maxTextLength` never agrees with anything.
  */
@@ -20,11 +24,12 @@ export const maxTextLength = 1000
 
 /**
  * The base cosine threshold of `accept` (the lowest cosine at which the semantic tier considers a
- * stored query), unless a tool sets its own: chosen by `npm run bench:semantic` — the most
- * paraphrase hits with ≤ 1 % of hard negatives hit over the project's labelled pairs pooled (see
- * bench/results/semantic.json and the README's evaluation table).
+ * stored query; asked as is only of texts that share every content word), unless a tool sets its
+ * own: chosen by `npm run bench:semantic` — the most paraphrase hits with ≤ 1 % of hard negatives
+ * hit on every labelled set, each part and pooled (see bench/results/semantic.json and the
+ * README's evaluation table).
  */
-export const defaultThreshold = 0.6
+export const defaultThreshold = 0.5
 
 /** At most this many tokens of a text are read; `maxTextLength` already keeps real texts below it. */
 const maxTokens = 300
@@ -33,19 +38,28 @@ const maxTokens = 300
 const maxContentWords = 32
 
 /**
- * How much stricter `accept` gets per content word the two texts do not share: the first is free
- * (one synonym the tables miss, one added generic word), and each further one multiplies the
- * cosine distance a hit may have (1 − threshold) by this factor. Chosen on the tuning part of the
- * project's labelled pairs (`npm run bench:semantic`; see the README's evaluation).
+ * How much stricter `accept` gets for the first content word the two texts do not share: the
+ * cosine distance a hit may have (1 − threshold) is multiplied by this factor (at the default
+ * threshold 0.5, one unshared word asks a cosine of 0.625). One word the tables miss is often a
+ * synonym ("conditions" / "weather") or a generic word added ("capital city"), so it costs little.
  */
-export const unsharedWordFactor = 0.3
+export const firstWordFactor = 0.75
+
+/**
+ * How much stricter `accept` gets for each further content word the two texts do not share (and
+ * for each added word that modifies a shared one, "water temperature"): the allowed cosine
+ * distance is multiplied by this factor again, so two unshared words ask a very high cosine (0.94
+ * at the default threshold) — two texts that each say something the other does not, or one that
+ * adds a restriction, ask something else unless the embedding sees them as near twins.
+ */
+export const unsharedWordFactor = 0.15
 
 /**
  * Which kind of fact two texts disagreed on; from `accept` also "topic" (content words one text has
  * and the other lacks, for their cosine) and "similarity" (cosine below the threshold).
  */
 export type Mismatch =
-  | "length" | "quotes" | "numbers" | "dates" | "negation" | "polarity" | "names" | "roles" | "slot" | "topic" | "similarity"
+  | "length" | "quotes" | "numbers" | "dates" | "negation" | "question" | "polarity" | "names" | "roles" | "slot" | "topic" | "similarity"
 
 /** The Guard's answer: `agree` (the texts may share an answer) or the first fact they disagree on. */
 export type Verdict = { readonly agree: true } | { readonly agree: false; readonly reason: Mismatch }
@@ -80,6 +94,10 @@ export interface Facts {
   readonly acronyms: ReadonlyArray<string>
   /** Its content words, each with its concept ("shares" → "stock"), without fillers ("how", "show", "example"), once each. */
   readonly content: ReadonlyArray<ContentWord>
+  /** The question words it asks with, by what they ask for ("who", "when", "where", "why"), sorted. */
+  readonly asks: ReadonlyArray<string>
+  /** The canonical forms of the words and names a negation applies to ("bought A but not B" → "b"; "non-direct" → "direct"). */
+  readonly negated: ReadonlyArray<string>
 }
 
 type Kind = "word" | "name" | "number" | "date" | "quote"
@@ -300,6 +318,12 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   if (side !== undefined && (!W.comparisons.has(lower) || startsNumber(nextLower))) into.polarity.add(side)
   // code is case-sensitive, and a one-letter change in it is another identifier, not a typo
   if (isIdentifier(raw)) return (into.tokens.push({ lower, key: raw, kind: "name", content: { concept: raw, form: lower } }), 1)
+  // a model, ticket or part number ("WH-1000XM4", "SUP-4412", "covid-19"): a name matched exactly, never as a typo
+  if (/\d/.test(raw) && /[a-z]/i.test(raw)) return (into.tokens.push({ lower, key: lower, kind: "name", content: { concept: lower, form: lower } }), 1)
+  // a one-letter label inside a sentence ("product A", "plan B"): a name, kept apart from the article "a"
+  if (/^[A-HJ-Z]$/.test(raw) && !sentenceStart) {
+    return (into.tokens.push({ lower, key: raw, kind: "name", content: { concept: raw, form: raw } }), 1)
+  }
   const acronym = acronymPattern.test(raw) && !W.units.has(lower)
   const isName = acronym ||
     capitalisedPattern.test(raw) && lower !== "i" && !(sentenceStart && W.commonStarts.has(lower))
@@ -316,7 +340,7 @@ export const facts = (text: string): Facts => {
   if (text.length > maxTextLength) {
     return {
       tooLong: true, quotes: [], numbers: [], dates: [], negations: 0, polarity: [], names: new Set(), words: [], forms: [], plain: new Set(),
-      roles: new Map(), counted: [], acronyms: [], content: []
+      roles: new Map(), counted: [], acronyms: [], content: [], asks: [], negated: []
     }
   }
   const quotes: Array<string> = []
@@ -344,8 +368,42 @@ export const facts = (text: string): Facts => {
     roles: rolesOf(tokens),
     counted: reading.counted,
     acronyms: [...new Set(tokens.flatMap((t) => t.acronym === true ? [t.key] : []))].slice(0, maxAcronyms),
-    content: contentOf(tokens)
+    content: contentOf(tokens),
+    asks: [...new Set(tokens.flatMap((t) => questionWords.get(t.lower) ?? []))].toSorted(),
+    negated: negatedOf(tokens)
   }
+}
+
+/** Question words by what they ask for: "who painted the Mona Lisa" and "when was the Mona Lisa painted" share every other word. */
+const questionWords: ReadonlyMap<string, string> = new Map([
+  ["who", "who"], ["whom", "who"], ["whose", "who"], ["who's", "who"], ["whos", "who"], ["when", "when"], ["where", "where"],
+  ["where's", "where"], ["wheres", "where"], ["why", "why"]
+])
+
+/** Whether a token is a negation ("not", "without", "isn't"). */
+const negates = (token: Token) => token.kind === "word" && (W.negations.has(token.lower) || /n['’]t$/.test(token.lower))
+
+/** At most this many tokens after a negation are skipped to find what it applies to, and at most this many words are taken. */
+const negationReach = 3
+
+/**
+ * What each negation applies to: the run of content words and names that follows it (after at
+ * most `negationReach` fillers, determiners or prepositions), up to the next word that is none of
+ * them ("not product B" → "product", "B"; "without a car" → "car"), or the word a "non-" prefix
+ * sits on. Sorted, without repeats.
+ */
+const negatedOf = (tokens: ReadonlyArray<Token>) => {
+  const negated = new Set<string>()
+  tokens.forEach((token, i) => {
+    if (token.lower.startsWith("non-")) return void negated.add(token.key)
+    if (!negates(token)) return
+    let j = i + 1
+    while (j < tokens.length && j - i <= negationReach && tokens[j]!.content === undefined && !negates(tokens[j]!)) j++
+    for (let taken = 0; j < tokens.length && taken < negationReach && tokens[j]!.content !== undefined; j++, taken++) {
+      negated.add(tokens[j]!.key)
+    }
+  })
+  return [...negated].toSorted()
 }
 
 /** At most this many acronyms of a text are expanded against the other's initials. */
@@ -402,7 +460,8 @@ const contentOf = (tokens: ReadonlyArray<Token>) => {
   const content: Array<ContentWord> = []
   for (const { content: word } of tokens) {
     if (content.length >= maxContentWords) break
-    if (word === undefined || seen.has(word.concept)) continue
+    // punctuation standing alone ("Middlemarch - who is the author") names no topic
+    if (word === undefined || seen.has(word.concept) || !/[\p{L}\p{N}]/u.test(word.form)) continue
     seen.add(word.concept)
     content.push(word)
   }
@@ -543,9 +602,60 @@ const orderFlipped = (a: Facts, b: Facts) => {
   return false
 }
 
+/** Words that join two names without ordering them ("Ford and Tesla", "React vs Vue"). */
+const connectors: ReadonlySet<string> = new Set(["and", "or", "vs", "v", "versus", "&", "/", "+", "plus", "with", "between", "-"])
+
+/** Whether the words of `words` between indices `i` and `j` only join names: connectors and other names. */
+const joinedOnly = (words: ReadonlyArray<string>, names: ReadonlySet<string>, i: number, j: number) =>
+  words.slice(Math.min(i, j) + 1, Math.max(i, j)).every((w) => connectors.has(w) || names.has(w))
+
+/** The words around index `i` of `words`, names and determiners skipped ("price of one Tesla share" → "one", "share"). */
+const neighbours = (words: ReadonlyArray<string>, names: ReadonlySet<string>, i: number) => {
+  const skipped = (w: string) => names.has(w) || W.determiners.has(w)
+  let [before, after] = [i - 1, i + 1]
+  while (before >= 0 && skipped(words[before]!)) before--
+  while (after < words.length && skipped(words[after]!)) after++
+  return [words[before] ?? "^", words[after] ?? "$"] as const
+}
+
+/** Whether the name at `i` in `a` and the one at `j` in `b` stand in the same place: the same word before, or after. */
+const samePlace = (a: ReadonlyArray<string>, i: number, b: ReadonlyArray<string>, j: number, names: ReadonlySet<string>) => {
+  const [[beforeA, afterA], [beforeB, afterB]] = [neighbours(a, names, i), neighbours(b, names, j)]
+  return beforeA === beforeB || afterA === afterB
+}
+
+/**
+ * Whether two names, each once in both texts, changed places: each stands where the other stood
+ * (the same word before or after it), with other words than connectors between them in both —
+ * a relation read the other way ("how many Ford shares for the price of one Tesla share" /
+ * "… Tesla shares for the price of one Ford share"). "Ford vs Tesla" / "Tesla and Ford" join the
+ * names without ordering them; a phrase moved whole ("in src find Foo tests" / "find Foo tests in
+ * src") puts no name in the other's place.
+ */
+const namesReordered = (a: Facts, b: Facts) => {
+  const names = new Set([...a.names, ...b.names])
+  const [pa, pb] = [singlePositions(a.words), singlePositions(b.words)]
+  const shared = [...pa].filter(([w, i]) => i >= 0 && names.has(w) && (pb.get(w) ?? -1) >= 0).slice(0, maxOrderTerms)
+  for (const [x, ia] of shared) {
+    for (const [y, ja] of shared) {
+      const [ib, jb] = [pb.get(x)!, pb.get(y)!]
+      if (ia >= ja || ib < jb) continue
+      if (joinedOnly(a.words, names, ia, ja) || joinedOnly(b.words, names, ib, jb)) continue
+      if (samePlace(a.words, ia, b.words, jb, names) && samePlace(a.words, ja, b.words, ib, names)) return true
+    }
+  }
+  return false
+}
+
 /** Whether every number both texts count something with counts the same thing in both ("2 adults" / "2 children" do not). */
 const sameCounts = (a: Facts, b: Facts) =>
   a.counted.every(([value, word]) => b.counted.every(([other, theirs]) => other !== value || covered(word, [theirs])))
+
+/**
+ * Whether what `a` negates is negated in `b` too, wherever `b` has it: "customers who bought A but
+ * not B" / "customers who bought B but not A" hold one negation each, applied to different things.
+ */
+const sameScope = (a: Facts, b: Facts) => a.negated.every((word) => b.negated.includes(word) || !b.plain.has(word))
 
 /** Whether two texts' facts agree (symmetric); the first disagreement found is the reason. */
 export const agree = (a: Facts, b: Facts): Verdict => {
@@ -553,21 +663,86 @@ export const agree = (a: Facts, b: Facts): Verdict => {
   if (!sameList(a.quotes, b.quotes)) return refuse("quotes")
   if (!sameList(a.numbers, b.numbers) || !sameCounts(a, b)) return refuse("numbers")
   if (!sameList(a.dates, b.dates)) return refuse("dates")
-  if (a.negations !== b.negations) return refuse("negation")
+  if (a.negations !== b.negations || !sameScope(a, b) || !sameScope(b, a)) return refuse("negation")
+  if (a.asks.length > 0 && b.asks.length > 0 && !sameList(a.asks, b.asks)) return refuse("question")
   if (!sameList(a.polarity, b.polarity)) return refuse("polarity")
   const names = new Set([...a.names, ...b.names])
   const [explainedA, explainedB] = expansions(a, b)
   const unexplained = (words: ReadonlyArray<string>, explained: ReadonlySet<string>) =>
     explained.size === 0 ? words : words.filter((w) => !explained.has(w))
   if (!sameNames(namedIn(unexplained(a.words, explainedA), names), namedIn(unexplained(b.words, explainedB), names))) return refuse("names")
-  if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b)) return refuse("roles")
+  if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b) || namesReordered(a, b)) return refuse("roles")
   if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
 }
 
+/** The content words each text has that the other does not cover, acronyms spelled out in the other text aside. */
+export const unsharedWords = (a: Facts, b: Facts): readonly [ReadonlyArray<ContentWord>, ReadonlyArray<ContentWord>] => {
+  const [explainedA, explainedB] = expansions(a, b)
+  const unexplained = (words: ReadonlyArray<ContentWord>, explained: ReadonlySet<string>) =>
+    explained.size === 0 ? words : words.filter((w) => !explained.has(w.form) && !explained.has(w.concept))
+  const [contentA, contentB] = [unexplained(a.content, explainedA), unexplained(b.content, explainedB)]
+  return [uncovered(contentA, contentB), uncovered(contentB, contentA)]
+}
+
+/**
+ * How many of `unshared` (content words of `x` that `y` lacks) stand right before a word both texts
+ * share: a modifier that narrows what both ask about ("water temperature in Montreal" /
+ * "temperature in Montreal", "graphics card price" / "stock price").
+ */
+export const modifiers = (x: Facts, y: Facts, unshared: ReadonlyArray<ContentWord>): number => {
+  let count = 0
+  for (const word of unshared) {
+    const i = x.forms.indexOf(word.form)
+    const [form, key] = [x.forms[i + 1], x.words[i + 1]]
+    if (i < 0 || form === undefined || key === undefined) continue
+    const concept = conceptOf(form, key)
+    const next = concept === undefined ? undefined : { concept, form }
+    if (next !== undefined && !unshared.some((w) => w.concept === next.concept) && covered(next, y.content)) count++
+  }
+  return count
+}
+
+/** At most this many tokens on each side make the one span `swappedSpan` looks at. */
+const maxSpan = 2
+
+/**
+ * Whether the texts are one template with one short span filled differently, each span holding a
+ * content word the other text lacks ("issues assigned to me in vitejs/vite" / "issues created by
+ * me in vitejs/vite"): the same words before and after, at most `maxSpan` tokens between. A
+ * paraphrase rewords more than one slot; a query that swaps one word of a template for another
+ * asks about something else, however close the embeddings.
+ */
+const swappedSpan = (a: Facts, b: Facts, onlyA: ReadonlyArray<ContentWord>, onlyB: ReadonlyArray<ContentWord>) => {
+  if (onlyA.length === 0 || onlyB.length === 0) return false
+  const [spanA, spanB] = differingSpans(a, b)
+  return spanA.length <= maxSpan && spanB.length <= maxSpan && onlyA.every((w) => spanA.includes(w.form)) &&
+    onlyB.every((w) => spanB.includes(w.form))
+}
+
+/** The written forms of each text between the longest prefix and suffix of words both share. */
+const differingSpans = (a: Facts, b: Facts) => {
+  let start = 0
+  while (start < a.words.length && start < b.words.length && a.words[start] === b.words[start]) start++
+  let end = 0
+  while (end < a.words.length - start && end < b.words.length - start && a.words.at(-1 - end) === b.words.at(-1 - end)) end++
+  return [a.forms.slice(start, a.forms.length - end), b.forms.slice(start, b.forms.length - end)] as const
+}
+
+/**
+ * Whether one text is the other with words inserted, among them a content word the other lacks
+ * ("directions to downtown Denver" / "directions to downtown Denver avoiding tolls", "temperature
+ * in Montreal" / "water temperature in Montreal"): the longer asks something narrower.
+ */
+const inserted = (a: Facts, b: Facts, onlyA: ReadonlyArray<ContentWord>, onlyB: ReadonlyArray<ContentWord>) => {
+  if ((onlyA.length === 0) === (onlyB.length === 0)) return false
+  const [spanA, spanB] = differingSpans(a, b)
+  return spanA.length === 0 || spanB.length === 0
+}
+
 /** The cosine `accept` asks of two texts that do not share `unshared` content words, at base `threshold`. */
 export const requiredCosine = (threshold: number, unshared: number): number =>
-  unshared <= 1 ? threshold : 1 - (1 - threshold) * unsharedWordFactor ** (unshared - 1)
+  unshared <= 0 ? threshold : 1 - (1 - threshold) * firstWordFactor * unsharedWordFactor ** (unshared - 1)
 
 /**
  * The semantic tier's rule: whether a stored query (facts `a`) may answer a new one (facts `b`)
@@ -579,13 +754,12 @@ export const requiredCosine = (threshold: number, unshared: number): number =>
 export const accept = (a: Facts, b: Facts, cosine: number, threshold: number = defaultThreshold): Verdict => {
   const verdict = agree(a, b)
   if (!verdict.agree) return verdict
-  const [explainedA, explainedB] = expansions(a, b)
-  const unexplained = (words: ReadonlyArray<ContentWord>, explained: ReadonlySet<string>) =>
-    explained.size === 0 ? words : words.filter((w) => !explained.has(w.form) && !explained.has(w.concept))
-  const [contentA, contentB] = [unexplained(a.content, explainedA), unexplained(b.content, explainedB)]
-  const unshared = uncovered(contentA, contentB).length + uncovered(contentB, contentA).length
+  const [onlyA, onlyB] = unsharedWords(a, b)
+  if (swappedSpan(a, b, onlyA, onlyB)) return refuse("slot")
+  if (inserted(a, b, onlyA, onlyB)) return refuse("topic")
+  const unshared = onlyA.length + onlyB.length + modifiers(a, b, onlyA) + modifiers(b, a, onlyB)
   if (cosine >= requiredCosine(threshold, unshared)) return agreed
-  return refuse(unshared > 1 && cosine >= threshold ? "topic" : "similarity")
+  return refuse(unshared > 0 && cosine >= threshold ? "topic" : "similarity")
 }
 
 /** `agree(facts(a), facts(b))`: whether two texts may share an answer, beyond their embeddings' similarity. */

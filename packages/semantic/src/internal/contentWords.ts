@@ -19,7 +19,8 @@ export const fillers: ReadonlySet<string> = new Set([
   "hows", "how's", "there", "here", "can", "could", "would", "should", "will", "shall", "might", "must", "please", "any", "some",
   "each", "every", "and", "or", "but", "if", "then", "so", "too", "very", "just", "also", "really", "much", "many", "more", "most",
   "again", "ever", "else", "one", "ones", "i'm", "im", "i'd", "id", "let", "lets", "let's", "there's", "it's", "thats", "that's",
-  "whats", "whos", "who's", "where's", "wheres", "up", "out", "off",
+  "whats", "whos", "who's", "where's", "wheres", "up", "out", "off", "between", "during", "whether", "vs", "versus", "than",
+  "within", "across", "through", "among",
   // the vocabulary of asking
   "get", "got", "give", "show", "tell", "find", "list", "search", "look", "lookup", "see", "check", "fetch", "return",
   "want", "need", "like", "know", "way", "ways", "thing", "things", "going", "gonna", "go", "happen", "happened", "happening",

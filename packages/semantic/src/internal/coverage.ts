@@ -59,9 +59,13 @@ const suffixes: ReadonlySet<string> = new Set([
   "ize", "ized", "ise", "ised", "iness"
 ])
 
-/** Whether one word is the other plus a derivational ending, the shorter four letters or more ("java" / "javascript" is not). */
+/**
+ * Whether one word is the other plus a derivational ending, the shorter four letters or more ("java" / "javascript" is not);
+ * a final silent "e" the stemmer dropped from one of them does not count ("handle" / "handl" from "handling").
+ */
 const derived = (a: string, b: string) => {
   const [short, long] = a.length <= b.length ? [a, b] : [b, a]
+  if (short.length >= 4 && long === `${short}e`) return true
   return short.length >= 4 && long.startsWith(short) && suffixes.has(long.slice(short.length))
 }
 
