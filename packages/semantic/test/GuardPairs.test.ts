@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { projectPairs, readPairs } from "../../../bench/semantic/pairs.ts"
+import { fileURLToPath } from "node:url"
 import * as Guard from "../src/Guard.ts"
 
 const pairs = readPairs(projectPairs)
+/** The two sets written apart from the project's (bench/semantic/fresh-pairs.jsonl, own-pairs.jsonl). */
+const checkSets = ["fresh-pairs.jsonl", "own-pairs.jsonl"].map((name) => readPairs(fileURLToPath(new URL(`../../../bench/semantic/${name}`, import.meta.url))))
 
 /** Kinds of change the Guard reads itself, whatever the embedding says. */
-const refusedKinds = ["entity_swap", "number_change", "date_change", "negation", "unit_change", "polarity_flip", "quote_change"]
+const refusedKinds = ["entity_swap", "number_change", "date_change", "negation", "unit_change", "polarity_flip", "quote_change", "identifier_change"]
 /** Kinds of harmless difference: surface changes the Guard must not mistake for another question. */
 const harmlessKinds = ["typo", "reorder", "case_punct"]
 
@@ -18,8 +21,13 @@ describe("Guard on the project's labelled pairs (bench/semantic/pairs.jsonl)", (
     }
   })
 
-  it("refuses every pair whose change it reads (names, numbers, dates, negations, units, direction, quotes)", () => {
-    const passed = pairs.filter((p) => refusedKinds.includes(p.kind) && Guard.check(p.a, p.b).agree)
+  it("refuses every pair whose change it reads (names, identifiers, numbers, dates, negations, units, direction, quotes), in every project set", () => {
+    const passed = [pairs, ...checkSets].flat().filter((p) => refusedKinds.includes(p.kind) && Guard.check(p.a, p.b).agree)
+    assert.deepStrictEqual(passed.map((p) => `${p.a} | ${p.b}`), [])
+  })
+
+  it("refuses every reversal of the project's set on facts alone", () => {
+    const passed = pairs.filter((p) => p.kind === "reversal" && Guard.check(p.a, p.b).agree)
     assert.deepStrictEqual(passed.map((p) => `${p.a} | ${p.b}`), [])
   })
 
