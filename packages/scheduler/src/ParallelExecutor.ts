@@ -156,7 +156,8 @@ const execute = <A, E, R>(
       const task = tasks[i]!
       const inputs: Record<string, unknown> = {}
       for (const j of dependencies[i]!) inputs[tasks[j]!.id] = values[j]
-      const produced = work(task, inputs, strategy, pool, cpuSlots)
+      // a `run` or `args` that throws fails its task (as a defect), not the whole run
+      const produced = Effect.suspend(() => work(task, inputs, strategy, pool, cpuSlots))
       const itemized = task.streaming === true ? withItems(task.id, produced, emit) : produced
       const timeoutMs = task.timeoutMs
       const limited = timeoutMs === undefined || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)

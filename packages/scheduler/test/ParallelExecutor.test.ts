@@ -91,12 +91,20 @@ describe("ParallelExecutor", () => {
       const results = yield* drive(parallel.run<unknown, string, never>([
         { id: "fails", run: () => Effect.fail("no luck") },
         { id: "dies", run: () => Effect.die(new Error("bug")) },
+        {
+          id: "throws",
+          run: () => {
+            throw new Error("thrown while building its Effect")
+          }
+        },
         io("sibling", 100)
       ]))
       const byId = Object.fromEntries(results.map((r) => [r.id, r]))
       assert.deepInclude(byId.fails, { _tag: "Failure", error: "no luck" })
       const dies = byId.dies!
       assert.isTrue(dies._tag === "Failure" && dies.error instanceof Error && dies.error.message === "Task dies died: bug")
+      const throws = byId.throws!
+      assert.isTrue(throws._tag === "Failure" && throws.error instanceof Error && throws.error.message === "Task throws died: thrown while building its Effect")
       assert.strictEqual(byId.sibling!._tag, "Success")
     }).pipe(withExecutor))
 
