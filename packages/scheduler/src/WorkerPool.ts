@@ -4,10 +4,11 @@
  * `LoadBalancer` scores best; when every mailbox is full the task is refused at once with
  * `ServerBusy` instead of queueing without bound. A task names its implementation by module URL
  * and export, so the worker imports it by itself; arguments and results are structured-cloned.
+ * Its load is reported as the "workers" pool under the shared pool gauges the dashboard reads.
  */
 import { ServerBusy } from "@tenfold/executor"
 import type { Job } from "@tenfold/executor"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Metric } from "effect"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import * as WorkerActor from "./internal/WorkerActor.ts"
@@ -70,6 +71,27 @@ const spawn = () => new Worker(workerSource, { eval: true })
 
 const keyOf = (url: string, name: string) => `${url}#${name}`
 
+const poolGauge = (name: string, description: string) => Metric.gauge(name, { description, attributes: { pool: "workers" } })
+
+/**
+ * The pool's load under the shared pool gauges (`tenfold_pool_active|capacity|queued{pool="workers"}`:
+ * threads running a task, threads, tasks waiting in mailboxes), read when metrics are read (nothing
+ * on the hot path) until the scope closes.
+ */
+const reportLoad = (actors: ReadonlyArray<WorkerActor.WorkerActor>) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<never>()
+    const gauges = [
+      [poolGauge("tenfold_pool_active", "Runs of a pool in progress"), () => actors.filter((a) => a.load > 0).length],
+      [poolGauge("tenfold_pool_capacity", "Runs a pool admits at once"), () => actors.length],
+      [poolGauge("tenfold_pool_queued", "Runs waiting for a pool's slot"), () => actors.reduce((n, a) => n + a.queued, 0)]
+    ] as const
+    for (const [gauge, read] of gauges) {
+      const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: read() }), update: () => {}, modify: () => {} })
+      yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
+    }
+  })
+
 export const make = (options: WorkerPoolOptions = {}) =>
   Effect.gen(function*() {
     const size = Math.max(1, Math.floor(options.size ?? defaultSize()))
@@ -96,6 +118,8 @@ export const make = (options: WorkerPoolOptions = {}) =>
         }
         return Effect.sync(() => chosen.cancel(envelope))
       })
+
+    yield* reportLoad(actors)
 
     const stats = () =>
       actors.map((a): WorkerStats => ({

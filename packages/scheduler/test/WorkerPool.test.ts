@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ServerBusy } from "@tenfold/executor"
-import { Context, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
 import { WorkerCrashed, WorkerPool, type WorkerPoolOptions, WorkerTaskFailed } from "../src/index.ts"
 
 const url = new URL("./fixtures/tasks.ts", import.meta.url).href
@@ -92,13 +92,19 @@ describe("WorkerPool", () => {
       assert.strictEqual(pool.stats()[0]!.completed, 2) // the interrupted spin and square(2); square(1) was skipped
     }).pipe(withPool({ size: 1, mailbox: 2 })))
 
-  it.live("spreads tasks over the workers and reports their figures", () =>
+  it.live("spreads tasks over the workers and reports their figures, as stats and as the workers pool's gauges", () =>
     Effect.gen(function*() {
       const pool = yield* WorkerPool
       const threads = yield* Effect.forEach([1, 2, 3, 4], () => pool.run(task("spin", 30)), { concurrency: "unbounded" })
       assert.strictEqual(new Set(threads).size, 2)
       const stats = pool.stats()
       assert.deepStrictEqual(stats.map((s) => s.completed), [2, 2])
+      const snapshot = yield* Metric.snapshot
+      const gauge = (id: string) => {
+        const m = snapshot.find((m) => m.id === id && JSON.stringify(m.attributes) === JSON.stringify({ pool: "workers" }))
+        return m?.type === "Gauge" ? Number(m.state.value) : undefined
+      }
+      assert.deepStrictEqual([gauge("tenfold_pool_capacity"), gauge("tenfold_pool_active"), gauge("tenfold_pool_queued")], [2, 0, 0])
       assert.isTrue(stats.every((s) => s.recentMs.length === 2 && s.warm.length === 1 && !s.busy && s.queued === 0))
     }).pipe(withPool({ size: 2 })))
 
