@@ -81,12 +81,17 @@ const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
     }
     directories.push(current)
     const found: Array<Dirent> = []
-    for await (const entry of handle) {
-      if (++entries > limits.maxEntries) {
-        truncated = true
-        break
+    try {
+      for await (const entry of handle) {
+        if (++entries > limits.maxEntries) {
+          truncated = true
+          break
+        }
+        if (!isHidden(entry.name)) found.push(entry)
       }
-      if (!isHidden(entry.name)) found.push(entry)
+    } catch (error) {
+      if (current === root) throw error
+      continue // removed or made unreadable while it was read: left out, like one that could not be opened
     }
     found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const entry of found) {
