@@ -527,6 +527,17 @@ const rolesHold = (a: Facts, b: Facts, explained: ReadonlySet<string>) => {
   return true
 }
 
+/**
+ * Whether `a` ends on a preposition whose object it fronted ("packages that react depends on",
+ * "who is this mail from") while `b` gives that preposition an object that `a` holds elsewhere
+ * ("packages that depend on react"): the word plays another part in each text.
+ */
+const strandedMoved = (a: Facts, b: Facts) => {
+  const last = a.words.at(-1) ?? ""
+  if (!W.roles.has(last) || a.words.length < 3) return false
+  return (b.roles.get(last) ?? []).some((object) => a.words.includes(object) && conceptOf(object, object) !== undefined)
+}
+
 /** Whether two sorted lists of names match one to one, tolerating a typo in a name ("Seatle" / "Seattle"). */
 const sameNames = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
   if (a.length !== b.length) return false
@@ -671,7 +682,8 @@ export const agree = (a: Facts, b: Facts): Verdict => {
   const unexplained = (words: ReadonlyArray<string>, explained: ReadonlySet<string>) =>
     explained.size === 0 ? words : words.filter((w) => !explained.has(w))
   if (!sameNames(namedIn(unexplained(a.words, explainedA), names), namedIn(unexplained(b.words, explainedB), names))) return refuse("names")
-  if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b) || namesReordered(a, b)) return refuse("roles")
+  if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b) || namesReordered(a, b) ||
+    strandedMoved(a, b) || strandedMoved(b, a)) return refuse("roles")
   if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
 }

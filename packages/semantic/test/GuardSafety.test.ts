@@ -57,6 +57,17 @@ describe("Guard: names that change places across a relation", () => {
   })
 })
 
+describe("Guard: a preposition left at the end", () => {
+  it("refuses a word that is the fronted object in one text and the preposition's object in the other", () => {
+    assert.deepStrictEqual(check("packages that react depends on", "packages that depend on react"), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(check("packages that depend on react", "packages that react depends on"), { agree: false, reason: "roles" })
+  })
+
+  it("lets a question ending on its preposition face one that ends on it too", () => {
+    assert.deepStrictEqual(check("what does react depend on", "what packages does react depend on"), { agree: true })
+  })
+})
+
 describe("Guard: question words", () => {
   it("refuses two questions that ask for different things about the same words", () => {
     assert.deepStrictEqual(check("who painted the Mona Lisa", "when was the Mona Lisa painted"), { agree: false, reason: "question" })
