@@ -6,6 +6,7 @@
  * the tool is not listed.
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio"
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startHttp, type TenfoldHttpProcess } from "../support/TenfoldProcess.ts"
 
 const fixtures = fileURLToPath(new URL("../../services/server/test/fixtures/docs", import.meta.url))
+const bin = fileURLToPath(new URL("../../services/server/bin/tenfold.js", import.meta.url))
 
 const connect = async (url: string, options: ConstructorParameters<typeof Client>[1] = {}) => {
   const client = new Client({ name: "tenfold-e2e", version: "1.0.0" }, options)
@@ -134,6 +136,24 @@ describe("search_documents under hostile arguments", () => {
     expect(refused).toBeGreaterThan(10)
     expect(tenfold.dead()).toBe(false)
   }, 180_000)
+})
+
+describe("search_documents over stdio", () => {
+  it("indexes with progress and answers, as over HTTP", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "tenfold-e2e-stdio-"))
+    const transport = new StdioClientTransport({ command: process.execPath, args: [bin, "--stdio", "--cache-dir", cacheDir, "--documents", fixtures], stderr: "pipe" })
+    const c = new Client({ name: "tenfold-e2e", version: "1.0.0" })
+    await c.connect(transport)
+    try {
+      const progress: Array<number> = []
+      const answer = await search(c, { query: "what the TCP congestion window does", limit: 2 }, (p) => void progress.push(p.progress))
+      expect(progress.at(-1)).toBe(5)
+      expect(answer.passages[0]!.file).toBe("network/tcp.md")
+    } finally {
+      await c.close()
+      rmSync(cacheDir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
 
 describe("search_documents misconfigured or off", () => {
