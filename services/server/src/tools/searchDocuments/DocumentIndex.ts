@@ -1,10 +1,10 @@
 /**
  * The passages of a documents directory, embedded and held in an HNSW `VectorIndex`, kept in step
  * with the directory: a sync lists the files, embeds only those added or changed (by size and
- * modification time) and drops those removed. A sync runs on the first search, when a search finds
- * the last check older than `recheckMs` (`watchedRecheckMs` while every directory is watched), and in the background once the `DirectoryWatcher` has
- * reported no change for `debounceMs`. One sync runs at a time; every search
- * waits for the one in flight and hears its progress.
+ * modification time) and drops those removed. A sync runs on the first search; when a search finds
+ * the last check older than `recheckMs` (`watchedRecheckMs` while every directory is watched); and
+ * in the background once the `DirectoryWatcher` has reported no change for `debounceMs`. One sync
+ * runs at a time; every search waits for the one in flight and hears its progress.
  */
 import { type Embedder, makeVectorIndex, MAX_K } from "@tenfold/semantic"
 import { Clock, Data, Deferred, Effect, Exit, type Scope } from "effect"
