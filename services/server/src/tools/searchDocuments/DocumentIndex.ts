@@ -164,8 +164,8 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
 
     /**
      * One sync: list, drop what vanished, then read and chunk what is new or changed and embed it
-     * in groups of about `EMBED_BATCH` passages across files (a batch costs far less per text than
-     * a small one), replacing each file's passages once its group is embedded.
+     * in groups of about `EMBED_BATCH` passages across files (one round trip to the embedder's
+     * worker per group, not per file), replacing each file's passages once its group is embedded.
      */
     const sync: Effect.Effect<IndexStatus, DocumentsError> = Effect.gen(function*() {
       const listing = yield* Corpus.list(options.dir, options.limits).pipe(
