@@ -277,6 +277,9 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   }
   const version = versionPattern.exec(lower) ?? undefined
   if (version !== undefined) return readNumber(raws, i, version[1]!, "", into)
+  // "#4521" is "number 4521" ("issue #4521" = "issue 4521")
+  const numbered = /^#(\d{1,12})$/.exec(lower) ?? undefined
+  if (numbered !== undefined) return readNumber(raws, i, canonicalNumber(numbered[1]!), "", into)
   const ordinal = ordinalPattern.exec(lower) ?? undefined
   if (ordinal !== undefined) {
     into.numbers.push(`#${Number(ordinal[1])}`)
@@ -298,8 +301,10 @@ const readChunk = (raws: ReadonlyArray<string>, i: number, quotes: ReadonlyArray
   }
   const shift = W.periodShifts.get(lower)
   const nextLower = (raws[i + 1] ?? "").replace(edgePunctuation, "").toLowerCase()
-  if (shift !== undefined && W.periods.has(nextLower)) {
-    const key = `${shift}:${stem(nextLower)}`
+  const period = nextLower.replace(/['’]s$/, "")
+  if (shift !== undefined && W.periods.has(period)) {
+    // "next week's meetings" = "meetings next week"
+    const key = `${shift}:${stem(period)}`
     into.dates.push(key)
     return (push(key, "date"), 2)
   }

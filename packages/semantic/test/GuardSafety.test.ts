@@ -17,6 +17,15 @@ describe("Guard: identifiers with digits match exactly", () => {
   })
 })
 
+describe("Guard: numbers and periods written another way", () => {
+  it("reads \"#4521\" as the number 4521, and \"next week's\" as \"next week\"", () => {
+    assert.deepStrictEqual(check("show ticket #48213", "details for ticket 48213"), { agree: true })
+    assert.deepStrictEqual(check("show ticket #48213", "show ticket #48231"), { agree: false, reason: "numbers" })
+    assert.deepStrictEqual(check("meetings with Sarah next week", "next week's meetings with Sarah"), { agree: true })
+    assert.deepStrictEqual(check("meetings with Sarah next week", "last week's meetings with Sarah"), { agree: false, reason: "dates" })
+  })
+})
+
 describe("Guard: negation scope", () => {
   it("refuses one negation applied to different things", () => {
     const [a, b] = ["customers who bought product A but not product B", "customers who bought product B but not product A"]
