@@ -79,7 +79,7 @@ export const make = (pool: WorkerPool["Service"] | undefined): ParallelExecutor[
   return ParallelExecutor.of({ run, stream })
 }
 
-/** The Effect that runs one task's work where its type and the strategy say, with its timeout. */
+/** The Effect that runs one task's work where its type and the strategy say: its `run` as a fiber, its module on the pool or in-process. */
 const work = <A, E, R>(
   task: Task<A, E, R>,
   inputs: Inputs,
