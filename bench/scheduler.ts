@@ -249,8 +249,8 @@ const promiseBatch = (run: () => Promise<unknown>) => async (count: number, inFl
   }))
 }
 
-const tenfoldPool = async (): Promise<Implementation> => {
-  const runtime = ManagedRuntime.make(WorkerPool.layer({ size: 2 }))
+const tenfoldPool = (normalPriority: boolean) => async (): Promise<Implementation> => {
+  const runtime = ManagedRuntime.make(WorkerPool.layer({ size: 2, normalPriority }))
   const pool = await runtime.runPromise(WorkerPool)
   const task = { module: { url: cpuUrl.href, export: "fib" }, args: FIB_N }
   return {
@@ -288,7 +288,8 @@ const mainThread = async (): Promise<Implementation> => {
 }
 
 const implementations = {
-  "Tenfold WorkerPool (worker_threads actors)": tenfoldPool,
+  "Tenfold WorkerPool (worker_threads actors)": tenfoldPool(false),
+  "Tenfold WorkerPool, threads at normal priority": tenfoldPool(true),
   "piscina 5": piscinaPool,
   "Effect workers (RPC, platform-node)": effectWorkers,
   "main thread (reference, blocks the loop)": mainThread

@@ -45,6 +45,11 @@ export interface WorkerPoolOptions {
   readonly mailbox?: number
   /** The `retryAfterMs` hint of that `ServerBusy` (default 1000). */
   readonly retryAfterMs?: number
+  /**
+   * Keep the threads at the process's priority (default false: each lowers its own, so a
+   * contended core goes to the event loop first and CPU tools cannot delay other calls).
+   */
+  readonly normalPriority?: boolean
 }
 
 /** Runs module exports on worker threads. */
@@ -67,7 +72,7 @@ export class WorkerPool extends Context.Service<WorkerPool, {
 export const defaultSize = () => availableParallelism()
 
 /** Starts a worker thread running the pool's worker program. */
-const spawn = () => new Worker(workerSource, { eval: true })
+const spawner = (normalPriority: boolean) => () => new Worker(workerSource, { eval: true, workerData: { normalPriority } })
 
 const keyOf = (url: string, name: string) => `${url}#${name}`
 
@@ -98,6 +103,7 @@ export const make = (options: WorkerPoolOptions = {}) =>
     const mailbox = Math.max(1, Math.floor(options.mailbox ?? 64))
     const retryAfterMs = options.retryAfterMs ?? 1000
     const actors: Array<WorkerActor.WorkerActor> = []
+    const spawn = spawner(options.normalPriority === true)
     for (let id = 0; id < size; id++) actors.push(yield* WorkerActor.make(id, mailbox, spawn))
 
     const run = (task: WorkerTask) =>

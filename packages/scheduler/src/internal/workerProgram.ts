@@ -4,8 +4,8 @@
  * `import.meta.url` (the server is bundled into one file); the task's module is imported by its
  * URL. One task at a time: `{ url, export, args }` in, `{ ok, value }` or `{ ok: false, message }`
  * out. An export that returns an Effect is run with the `effect` package found beside its module.
- * The thread lowers its own scheduling priority (Linux: nice is per thread), so when the cores are
- * contended the event loop's thread runs first and keeps answering.
+ * Unless started with `workerData.normalPriority`, the thread lowers its own scheduling priority
+ * (Linux: nice is per thread), so when the cores are contended the event loop's thread runs first.
  */
 
 /** A task as posted to a worker. */
@@ -20,11 +20,11 @@ export type WorkerReply = { readonly ok: true; readonly value: unknown } | { rea
 
 /** The worker's program (CommonJS, as `eval` workers are). */
 export const workerSource = `
-const { parentPort } = require("node:worker_threads")
+const { parentPort, workerData } = require("node:worker_threads")
 const { createRequire } = require("node:module")
 const { pathToFileURL } = require("node:url")
 try {
-  require("node:os").setPriority(0, require("node:os").constants.priority.PRIORITY_BELOW_NORMAL)
+  if (workerData?.normalPriority !== true) require("node:os").setPriority(0, require("node:os").constants.priority.PRIORITY_BELOW_NORMAL)
 } catch {
   // not permitted here: the thread keeps the process's priority
 }
