@@ -5,7 +5,8 @@
  * dates and times, quoted strings, names and identifiers (capitalised words, acronyms, code
  * identifiers, e-mails, URLs, paths, versions), negations, words of direction ("above"/"below",
  * "buy"/"sell"), what a number counts, the role each word plays after a preposition ("from X" /
- * "to X"), subject/object order around a verb, names that took each other's place, what each
+ * "to X"), subject/object order around a verb, who does what around a verb both share (relative
+ * clauses and the passive: "issues that block #4521" / "issues blocked by #4521"), names that took each other's place, what each
  * negation applies to and which question word asks ("who" / "when") — and refuses the hit when
  * any of them disagree (`agree`). Identifiers with digits ("WH-1000XM4", "SUP-4412") match exactly,
  * never as typos. `accept` is the semantic tier's whole rule: the facts agree, no text is the
@@ -663,6 +664,101 @@ const namesReordered = (a: Facts, b: Facts) => {
   return false
 }
 
+/** At most this many verbs both texts share are compared, so `rolesReversed` stays bounded. */
+const maxVerbs = 4
+
+/** Whether the token at `v` is a passive verb followed by its agent ("blocked by", "written by"). */
+const passiveAt = (t: Facts, v: number) => /(?:ed|en)$/.test(t.forms[v] ?? "") && t.forms[v + 1] === "by"
+
+/** The index of the nearest relative word ("that", "who") before index `v`, or -1. */
+const relativeBefore = (t: Facts, v: number) => {
+  let r = v - 1
+  while (r >= 0 && !W.relatives.has(t.forms[r]!)) r--
+  return r
+}
+
+/** Whether only auxiliaries ("are", "does") stand between indices `r` and `v`. */
+const onlyAuxiliaries = (t: Facts, r: number, v: number) => t.forms.slice(r + 1, v).every((w) => W.auxiliaries.has(w))
+
+/** Whether the word at `i` is a noun where it stands: a name, the object of a preposition, or after a determiner ("point of water", "the water"). */
+const nounAt = (t: Facts, i: number) => {
+  const word = t.words[i] ?? ""
+  const before = t.forms[i - 1] ?? ""
+  return t.names.has(word) || W.determiners.has(before) && !W.relatives.has(before) ||
+    [...t.roles.values()].some((objects) => objects.includes(word))
+}
+
+/**
+ * Whether the token at `v` reads as a verb: a plain word right after a relative word, auxiliaries
+ * aside ("accounts that follow", "who is following"), or passive before its agent ("blocked by").
+ * After a form of "be", a word that is neither "-ing" nor passive describes ("issues that are
+ * open"). A word the texts share that one of them marks so is read as a verb in both.
+ */
+const verbAt = (t: Facts, v: number) => {
+  const form = t.forms[v] ?? ""
+  if (!lettersOnly.test(form) || W.relatives.has(form) || W.auxiliaries.has(form) || W.roles.has(form) || W.determiners.has(form)) return false
+  if (passiveAt(t, v)) return true
+  const r = relativeBefore(t, v)
+  if (r < 0 || !onlyAuxiliaries(t, r, v)) return false
+  return form.endsWith("ing") || !t.forms.slice(r + 1, v).some((w) => W.copulas.has(w))
+}
+
+/**
+ * The part the token at `i` plays for the verb at `v`: "agent" (who does it) or "patient" (to whom
+ * it is done), or undefined when a preposition governs it ("in Berlin"), which the roles of
+ * prepositions already compare. Active: what follows the verb is its object, what stands between a
+ * relative word and the verb its subject, and the head before the relative word its subject when
+ * the verb follows the relative word directly ("accounts that follow user 42"), its object
+ * otherwise ("accounts that user 42 follows"). Passive: the object of "by" is the agent, what stands
+ * before the verb the patient ("issues blocked by #4521").
+ */
+const roleAt = (t: Facts, v: number, i: number): "agent" | "patient" | undefined => {
+  let j = i - 1
+  while (j >= 0 && j !== v && !W.roles.has(t.forms[j]!) && !W.relatives.has(t.forms[j]!)) j--
+  const governor = j >= 0 && j !== v && W.roles.has(t.forms[j]!) ? j : -1
+  if (passiveAt(t, v)) {
+    if (i > v) return governor === v + 1 ? "agent" : undefined
+    return governor < 0 ? "patient" : undefined
+  }
+  if (governor >= 0) return undefined
+  if (i > v) return "patient"
+  const r = relativeBefore(t, v)
+  if (r < 0 || i > r) return "agent"
+  return onlyAuxiliaries(t, r, v) ? "agent" : "patient"
+}
+
+/**
+ * Whether the texts share a verb (the same stem, "follows" / "follow", "blocked" / "block") and a
+ * word — a name, number or content word — that does it in one text and undergoes it in the other:
+ * the entity moved to the other side of the verb ("accounts that user 42 follows" / "accounts
+ * that follow user 42"), or the voice changed around it ("issues that block #4521" / "issues
+ * blocked by #4521"). Active and passive that keep the roles agree ("issues that #4521 blocks" /
+ * "issues blocked by #4521"). Without a relative word or a passive agent no word is read as a
+ * verb: keywords in any order ("Paris weather today" / "today's weather in Paris") are no clause.
+ */
+const rolesReversed = (a: Facts, b: Facts) => {
+  const [pa, pb] = [singlePositions(a.words), singlePositions(b.words)]
+  const shared = [...pa].filter(([w, i]) => i >= 0 && (pb.get(w) ?? -1) >= 0)
+  // a word followed by the same word in both texts heads a phrase that did not move ("that user 42 follows"): not the verb
+  const verbs = shared.filter(([w, i]) =>
+    (verbAt(a, i) || verbAt(b, pb.get(w)!)) && (a.words[i + 1] === undefined || a.words[i + 1] !== b.words[pb.get(w)! + 1]) &&
+    !nounAt(a, i) && !nounAt(b, pb.get(w)!)
+  ).slice(0, maxVerbs)
+  if (verbs.length === 0) return false
+  const entities = shared.filter(([w]) =>
+    a.names.has(w) || b.names.has(w) || a.numbers.includes(w) || conceptOf(w, w) !== undefined
+  ).slice(0, maxOrderTerms)
+  for (const [verb, va] of verbs) {
+    const vb = pb.get(verb)!
+    for (const [entity, ia] of entities) {
+      if (entity === verb) continue
+      const [ra, rb] = [roleAt(a, va, ia), roleAt(b, vb, pb.get(entity)!)]
+      if (ra !== undefined && rb !== undefined && ra !== rb) return true
+    }
+  }
+  return false
+}
+
 /** Whether every number both texts count something with counts the same thing in both ("2 adults" / "2 children" do not). */
 const sameCounts = (a: Facts, b: Facts) =>
   a.counted.every(([value, word]) => b.counted.every(([other, theirs]) => other !== value || covered(word, [theirs])))
@@ -688,7 +784,7 @@ export const agree = (a: Facts, b: Facts): Verdict => {
     explained.size === 0 ? words : words.filter((w) => !explained.has(w))
   if (!sameNames(namedIn(unexplained(a.words, explainedA), names), namedIn(unexplained(b.words, explainedB), names))) return refuse("names")
   if (!rolesHold(a, b, explainedA) || !rolesHold(b, a, explainedB) || orderFlipped(a, b) || namesReordered(a, b) ||
-    strandedMoved(a, b) || strandedMoved(b, a)) return refuse("roles")
+    strandedMoved(a, b) || strandedMoved(b, a) || rolesReversed(a, b)) return refuse("roles")
   if (oneSlotDiffers(a, b)) return refuse("slot")
   return agreed
 }

@@ -139,3 +139,45 @@ describe("Guard.accept: content words one text adds or swaps", () => {
     assert.deepStrictEqual(passed.map(([cosine, a, b]) => `${cosine}: ${a} | ${b}`), [])
   })
 })
+
+describe("Guard: relation direction around a shared verb", () => {
+  it("refuses an entity moved to the other side of the verb, at any cosine", () => {
+    assert.deepStrictEqual(accept("accounts that user 42 follows", "accounts that follow user 42", 0.99), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(accept("accounts that follow user 42", "accounts that user 42 follows", 0.99), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(check("who follows user 42", "who does user 42 follow"), { agree: false, reason: "roles" })
+  })
+
+  it("refuses the passive \"<verb>ed by X\" against the active form with X as object", () => {
+    assert.deepStrictEqual(accept("issues that block #4521", "issues blocked by #4521", 0.99), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(accept("issues blocked by #4521", "issues that block #4521", 0.99), { agree: false, reason: "roles" })
+  })
+
+  it("lets active and passive through when they keep who does what", () => {
+    assert.deepStrictEqual(check("issues that #4521 blocks", "issues blocked by #4521"), { agree: true })
+    assert.deepStrictEqual(check("accounts followed by user 42", "accounts that user 42 follows"), { agree: true })
+  })
+
+  it("reads the rule on relations it was not written from", () => {
+    assert.deepStrictEqual(check("services that call the billing service", "services called by the billing service"), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(check("users who are following user 7", "users that user 7 is following"), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(check("companies that acquired startup 12", "companies that startup 12 acquired"), { agree: false, reason: "roles" })
+    assert.deepStrictEqual(check("movies that Nolan directed", "movies directed by Nolan"), { agree: true })
+    assert.deepStrictEqual(check("emails sent by John", "emails that John sent"), { agree: true })
+  })
+
+  it("reads no verb after \"is\" / \"are\" without \"-ing\" or an agent, nor in a noun after a preposition or determiner", () => {
+    assert.deepStrictEqual(check("urgent billing tickets from enterprise customers", "enterprise customers' billing tickets that are urgent"), {
+      agree: true
+    })
+    assert.deepStrictEqual(check("open issues labeled bug in vitejs/vite", "vitejs/vite issues with the bug label that are open"), { agree: true })
+    assert.deepStrictEqual(check("what is the boiling point of water", "temperature at which water boils"), { agree: true })
+  })
+
+  it("reads no verb in keywords, a question word or a prepositional rewording", () => {
+    assert.deepStrictEqual(accept("Paris weather today", "today's weather in Paris", 0.9), { agree: true })
+    assert.deepStrictEqual(check("issues assigned to me", "my assigned issues"), { agree: true })
+    assert.deepStrictEqual(check("who wrote Dune", "author of Dune"), { agree: true })
+    // the same relation: the commit is where (and what) changed the files in both
+    assert.deepStrictEqual(check("files changed in commit abc123", "commit abc123 changed files"), { agree: true })
+  })
+})

@@ -150,6 +150,18 @@ export const clauseWords: ReadonlySet<string> = new Set([
   "will", "would", "should"
 ])
 
+/** Words that open a relative clause or a question about one: the verb right after one has the head before it as subject ("accounts that follow …"). */
+export const relatives: ReadonlySet<string> = new Set(["that", "which", "who", "whom"])
+
+/** Forms of "be": after one, a word is a verb only as "-ing" ("that are following") or passive with its agent ("that are blocked by"); otherwise it describes ("that are open"). */
+export const copulas: ReadonlySet<string> = new Set(["is", "are", "was", "were", "be", "been", "being"])
+
+/** Auxiliary verbs, skipped between a relative word and its verb ("issues that are blocked by", "who does user 42 follow"). */
+export const auxiliaries: ReadonlySet<string> = new Set([
+  "is", "are", "was", "were", "be", "been", "being", "does", "do", "did", "has", "have", "had", "can", "could", "will", "would", "should",
+  "may", "might", "must"
+])
+
 /** Words skipped between a preposition and its object ("to the city", "for my account"). */
 export const determiners: ReadonlySet<string> = new Set([
   "the", "a", "an", "my", "our", "your", "their", "his", "her", "its", "this", "that", "these", "those", "some", "any", "all"
