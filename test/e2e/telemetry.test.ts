@@ -8,6 +8,7 @@ import { HttpServer } from "@tenfold/mcp"
 import { Config, Tenfold } from "@tenfold/runtime"
 import { builtinTools, statsLayer } from "@tenfold/server"
 import { Effect, Layer, ManagedRuntime, Metric } from "effect"
+import { availableParallelism } from "node:os"
 import parse from "parse-prometheus-text-format"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { modernBody, modernHeaders, raw, testTools } from "./support.ts"
@@ -69,8 +70,9 @@ describe("/metrics", () => {
     expect(family("tenfold_task_failures_total")?.metrics[0]?.value).toBe("2")
     expect(family("tenfold_pool_capacity")?.metrics).toContainEqual({ labels: { pool: "tools" }, value: "256" })
     expect(family("tenfold_pool_active")?.metrics).toContainEqual({ labels: { pool: "tools" }, value: "0" })
-    // the resource manager's pools (on by default) beside the executor's
-    expect(family("tenfold_pool_capacity")?.metrics.map((m) => m.labels?.pool).sort()).toEqual(["cpu", "memory", "network", "tools"])
+    // the resource manager's pools (on by default) and the worker threads (one per core by default) beside the executor's
+    expect(family("tenfold_pool_capacity")?.metrics.map((m) => m.labels?.pool).sort()).toEqual(["cpu", "memory", "network", "tools", "workers"])
+    expect(family("tenfold_pool_capacity")?.metrics).toContainEqual({ labels: { pool: "workers" }, value: String(Math.min(availableParallelism(), 256)) })
     expect(family("tenfold_pool_capacity")?.metrics).toContainEqual({ labels: { pool: "memory" }, value: "1024" })
     expect(family("tenfold_predictor_mae")?.metrics.map((m) => m.labels?.target).sort()).toEqual(["cpu", "duration", "memory", "network"])
     expect(family("tenfold_cache_hits_total")?.metrics.find((m) => m.labels?.tier === "memory")?.value).toBe("1")
