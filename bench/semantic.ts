@@ -18,10 +18,12 @@
  * with a 95 % Wilson interval, and the wrong hits by kind; `*` marks `Guard.defaultThreshold`. With
  * `--holdout F` (default 1/3 for the project's set, 0 for another file) the last F of the pairs
  * (those written last) are reported apart: the default threshold is chosen on the first part only,
- * the held-out part checks it. Without `--pairs`, two sets written apart are checked too:
- * bench/semantic/fresh-pairs.jsonl (60 pairs written after the first threshold was chosen) and
- * bench/semantic/own-pairs.jsonl (113 pairs written before `accept`'s content-word rule was first
- * run on them). The default is chosen as the threshold with the most paraphrase hits (pooled) while
+ * the held-out part checks it. Without `--pairs`, the sets written apart are checked too:
+ * bench/semantic/fresh-pairs.jsonl (60 pairs written after the first threshold was chosen),
+ * own-pairs.jsonl (113 pairs written before `accept`'s content-word rule was first run on them),
+ * blind1-pairs.jsonl (226) and blind2-pairs.jsonl (206), each written by someone who never saw the
+ * Guard or the other sets (each was unseen when first run; both have been seen since), and
+ * probe-pairs.jsonl (36, hard negatives written to probe a revision). The default is chosen as the threshold with the most paraphrase hits (pooled) while
  * ≤ 1 % of the other pairs hit in every part and set and pooled ("threshold safe on every set").
  * Also the Guard's cost per call (µs, median and p99, over the pairs and over
  * 1000-character random texts). Writes bench/results/semantic.json (or `--out FILE`).
@@ -177,7 +179,7 @@ const randomText = (length: number) => {
 
 /** The sets checked beside the project's own (written apart from it), when `--pairs` is not given. */
 const checkSets = pairsFile === projectPairs
-  ? ["fresh-pairs.jsonl", "own-pairs.jsonl"].map((name) => fileURLToPath(new URL(`semantic/${name}`, import.meta.url)))
+  ? ["fresh-pairs.jsonl", "own-pairs.jsonl", "blind1-pairs.jsonl", "blind2-pairs.jsonl", "probe-pairs.jsonl"].map((name) => fileURLToPath(new URL(`semantic/${name}`, import.meta.url)))
   : []
 
 const atDefault = (table: ReadonlyArray<Row>, rule: Rule) => table.find((r) => r.rule === rule && r.threshold === Guard.defaultThreshold)
