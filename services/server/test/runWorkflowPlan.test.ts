@@ -138,6 +138,19 @@ describe("Plan.resolveArguments", () => {
     assert.strictEqual(Object.getPrototypeOf(resolved), Object.prototype)
   })
 
+  it(`refuses to build arguments whose references hold more than ${Plan.MAX_RESOLVED_BYTES} bytes (one result referenced many times)`, () => {
+    // 100 references to one 1 MiB result would hand the step's tool 100 MiB built from a small request
+    const args = Object.fromEntries(Array.from({ length: Plan.MAX_REFERENCES_PER_STEP }, (_, i) => [`p${i}`, "${steps.a}"]))
+    const [, b] = planOf([{ id: "a", tool: "echo" }, { id: "b", tool: "echo", arguments: args }])
+    const big = "x".repeat(1024 * 1024 - 2)
+    const unresolved = Plan.resolveArguments(b!, () => big)
+    assert.instanceOf(unresolved, Plan.UnresolvedReference)
+    assert.include((unresolved as Plan.UnresolvedReference).message, `more than ${Plan.MAX_RESOLVED_BYTES} bytes`)
+    // within the bound, the same references resolve
+    const small = Plan.resolveArguments(b!, () => "x".repeat(1000))
+    assert.notInstanceOf(small, Plan.UnresolvedReference)
+  })
+
   it("says which reference did not resolve and why", () => {
     const [, b] = planOf([{ id: "a", tool: "echo" }, { id: "b", tool: "echo", arguments: { url: "${steps.a.links[2]}" } }])
     const unresolved = Plan.resolveArguments(b!, () => ({ links: ["x"] }))

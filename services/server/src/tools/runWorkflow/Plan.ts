@@ -14,6 +14,12 @@ export const MAX_ARGUMENT_DEPTH = 32
 export const MAX_ARGUMENT_NODES = 10_000
 /** Most references in one step's arguments. */
 export const MAX_REFERENCES_PER_STEP = 100
+/**
+ * Most JSON bytes the values a step's references pick may add up to (a workflow keeps at most
+ * this much of results in all): one result referenced many times would otherwise hand the step's
+ * tool many times its size, built from a small request.
+ */
+export const MAX_RESOLVED_BYTES = 4 * 1024 * 1024
 
 /** One step as the client wrote it (decoded by the tool's input schema). */
 export interface Step {
@@ -139,9 +145,15 @@ export const resolveArguments = (
 ): Record<string, unknown> | undefined | UnresolvedReference => {
   if (step.references.length === 0) return step.arguments as Record<string, unknown> | undefined
   const resolved = structuredClone(step.arguments) as Record<string, unknown>
+  let bytes = 0
   for (const { at, reference } of step.references) {
     const picked = Reference.resolve(reference, resultOf(reference.step))
     if (picked instanceof Reference.BadReference) return new UnresolvedReference(`${locationOf(at)}: ${reference.text}: ${picked.reason}`)
+    // a step's result came parsed from JSON and within its byte budget: serializing a part of it is safe
+    bytes += Buffer.byteLength(JSON.stringify(picked.value) ?? "")
+    if (bytes > MAX_RESOLVED_BYTES) {
+      return new UnresolvedReference(`${locationOf(at)}: ${reference.text}: the step's references pick more than ${MAX_RESOLVED_BYTES} bytes of earlier results in all; reference less`)
+    }
     let parent: Record<string | number, unknown> = resolved
     for (const segment of at.slice(0, -1)) parent = parent[segment] as Record<string | number, unknown>
     // a defined property, not an assignment: a key named "__proto__" stays a plain field
