@@ -78,7 +78,9 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
       const worker = spawn()
       lastError = undefined
       worker.on("error", (error) => void (lastError = error instanceof Error ? error.message : String(error)))
-      worker.on("message", (reply: WorkerReply) => deliver?.({ _tag: "Reply", reply }))
+      worker.on("message", (reply: WorkerReply) => {
+        if (worker === thread) deliver?.({ _tag: "Reply", reply })
+      })
       worker.on("exit", (code) => {
         if (worker === thread) deliver?.({ _tag: "Exit", reason: lastError ?? `the thread exited with code ${code}` })
       })
@@ -108,10 +110,9 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
       })
 
     const settle = (envelope: Envelope, outcome: Outcome) => {
-      if (outcome._tag === "Exit") {
-        if (envelope.state !== "cancelled") actor.crashes++
-        replace()
-      }
+      if (outcome._tag === "Exit" && envelope.state !== "cancelled") actor.crashes++
+      // a task cancelled while it ran had its thread terminated, even when its answer came first
+      if (outcome._tag === "Exit" || envelope.state === "cancelled") replace()
       if (envelope.state === "cancelled") return
       envelope.state = "done"
       if (outcome._tag === "Exit") {
