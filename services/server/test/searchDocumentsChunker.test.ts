@@ -88,6 +88,17 @@ describe("Chunker.chunk", () => {
       }
     }
   })
+  it("reads a heading whose title holds a long run of spaces in linear time, and strips trailing #s and blanks", () => {
+    // a lazy title followed by an optional trailing run backtracked quadratically: ~12 minutes for this 1 MiB line
+    const line = `# a${" ".repeat(1024 * 1024)}b`
+    const [first] = chunk(`${line}\n\ntext`, true)
+    assert.strictEqual(first!.heading.length, line.length - 2)
+    const separated = `#${" ".repeat(1024 * 1024)}\u2028x`
+    assert.strictEqual(chunk(`${separated}\n\ntext`, true)[0]!.heading, "x")
+    assert.deepStrictEqual(chunk("## C# \t##  \nbody", true)[0]!.heading, "C")
+    assert.deepStrictEqual(chunk("# Title #\nbody", true)[0]!.heading, "Title")
+    assert.deepStrictEqual(chunk("#  \t \nbody", true)[0]!.heading, "")
+  }, 60_000)
 })
 
 describe("Corpus", () => {

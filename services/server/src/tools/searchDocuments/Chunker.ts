@@ -35,7 +35,16 @@ interface Block {
   readonly title: string
 }
 
-const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$/
+// the title is taken whole and its trailing blanks and #s are stripped by `titleOf`: a lazy title
+// followed by an optional trailing run (`(.*?)[ \t#]*$`) backtracks quadratically on a long blank run
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*)$/s // s: a U+2028 in the line must not make `.*` stop short and backtrack
+
+/** A heading's title: without its closing blanks and #s, trimmed. */
+const titleOf = (raw: string): string => {
+  let end = raw.length
+  while (end > 0 && (raw[end - 1] === " " || raw[end - 1] === "\t" || raw[end - 1] === "#")) end--
+  return raw.slice(0, end).trim()
+}
 const FENCE = /^ {0,3}(`{3,}|~{3,})/
 
 /** The blocks of `lines` (0-based line indices, inclusive); blank lines only separate. */
@@ -66,7 +75,7 @@ const blocksOf = (lines: ReadonlyArray<string>, markdown: boolean): Array<Block>
     const heading = markdown ? HEADING.exec(line) : null
     if (heading !== null) {
       close(i - 1)
-      blocks.push({ kind: "heading", start: i, end: i, level: heading[1]!.length, title: heading[2]!.trim() })
+      blocks.push({ kind: "heading", start: i, end: i, level: heading[1]!.length, title: titleOf(heading[2]!) })
       continue
     }
     if (line.trim() === "") close(i - 1)
