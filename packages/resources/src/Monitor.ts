@@ -58,6 +58,8 @@ export const adjust = (
   allocated: Reading["allocated"],
   budgetMiB: number
 ): Adjustment => {
+  // a reading that is not a number keeps the previous adjustment (a NaN would poison the memory pool's size)
+  if (!Number.isFinite(usage.cpu) || !Number.isFinite(usage.memoryMiB) || !Number.isFinite(baselineMiB)) return previous
   const runsMemory = Math.max(0, usage.memoryMiB - baselineMiB)
   return {
     cpuScale: rescale(previous.cpuScale, usage.cpu, allocated.cpu),

@@ -157,7 +157,9 @@ export const make = (options: ResourceManagerOptions = {}) =>
     const intervalMs = options.monitorIntervalMs ?? 10_000
     if (intervalMs > 0) {
       const every = Duration.millis(intervalMs)
-      yield* Effect.forkScoped(Effect.andThen(Effect.sleep(every), Effect.repeat(monitorOnce, Schedule.spaced(every))))
+      // a failing step is logged and the loop goes on: a dead loop would freeze the last adjustment
+      const step = Effect.catchCause(monitorOnce, (cause) => Effect.logWarning("Resource monitor step failed; the adjustment is kept", cause))
+      yield* Effect.forkScoped(Effect.andThen(Effect.sleep(every), Effect.repeat(step, Schedule.spaced(every))))
     }
 
     if (options.metrics === true) {

@@ -166,6 +166,30 @@ describe("ResourceManager", () => {
     }).pipe(Effect.provide(executorWith({ ...base, monitorIntervalMs: 10_000, sample })))
   })
 
+  it.effect("the monitor loop survives a failing reading and ignores one that is not a number", () => {
+    const readings: Array<() => Usage> = [
+      () => ({ cpu: 0, memoryMiB: 100 }), // the baseline
+      () => {
+        throw new Error("cannot read the process")
+      },
+      () => ({ cpu: Number.NaN, memoryMiB: Number.NaN }),
+      () => ({ cpu: 0, memoryMiB: 400 })
+    ]
+    let samples = 0
+    const sample = Effect.sync(() => readings[Math.min(samples++, readings.length - 1)]!())
+    return Effect.gen(function*() {
+      const manager = yield* ResourceManager
+      yield* TestClock.adjust(1000) // the failing reading
+      yield* TestClock.adjust(1000) // NaN
+      assert.strictEqual(samples, 3)
+      assert.strictEqual(manager.pools.memory.capacity(), 1000)
+      assert.deepStrictEqual(manager.adjustment(), { cpuScale: 1, memoryScale: 1, memoryWithheldMiB: 0 })
+      yield* TestClock.adjust(1000)
+      assert.strictEqual(samples, 4) // still running
+      assert.strictEqual(manager.pools.memory.capacity(), 700)
+    }).pipe(Effect.provide(ResourceManager.layer({ ...base, monitorIntervalMs: 1000, sample })))
+  })
+
   it.effect("the monitor loop ends with the layer's scope", () => {
     let samples = 0
     const sample = Effect.sync(() => (samples++, { cpu: 0, memoryMiB: 100 }))
