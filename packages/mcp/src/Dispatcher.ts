@@ -297,10 +297,16 @@ export const make = (options: DispatcherOptions) =>
           return { value: JSON.stringify(value), cacheable: !use.asked && !failed && value.resultType === undefined, failed }
         })
       })
-      const served = cache!.serve(key, policy, compute)
+      // a computation runs in the cache's own fiber: it gets the context of the caller that starts it
+      // (a nested call's depth and Job.NestedRun among it), as it would running in the caller's fiber
+      let callerContext: Context.Context<never> | undefined
+      const served = cache!.serve(key, policy, Effect.suspend(() => (callerContext === undefined ? compute : Effect.provideContext(compute, callerContext))))
       if (!Effect.isEffect(served)) return ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))
       foreground = true
-      return served.pipe(
+      return Effect.withFiber((fiber) => {
+        callerContext = fiber.context
+        return served
+      }).pipe(
         Effect.flatMap((served) =>
           !ran && served.freshUntil === 0 && inputDependent.has(key.id)
             ? uncachedCall(id, tool, params, peer, out)

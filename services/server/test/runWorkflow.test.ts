@@ -33,6 +33,13 @@ const testTools = [
     handler: (args) => Effect.succeed(args)
   }),
   Tool.make({
+    name: "shout_cached",
+    description: "Upper-cases a text (read-only, so its results are cached)",
+    input: Schema.Struct({ text: Schema.String }),
+    annotations: { readOnlyHint: true },
+    handler: ({ text }) => Effect.succeed(text.toUpperCase())
+  }),
+  Tool.make({
     name: "broken",
     description: "Always fails",
     input: Schema.Struct({}),
@@ -393,6 +400,11 @@ describe("run_workflow on a saturated server", () => {
       const answer = result.structuredContent as unknown as Answer
       expect(answer.steps[0]).toMatchObject({ id: "a", status: "error" })
       expect(answer.steps[0]!.error).toMatch(/Server busy/)
+      // a cached tool's run goes through the cache's own fiber: it is still a nested run, refused at once
+      const cached = await client.callTool({ name: "run_workflow", arguments: { timeoutMs: 2_000, steps: [{ id: "c", tool: "shout_cached", arguments: { text: "y" } }] } })
+      const cachedAnswer = cached.structuredContent as unknown as Answer
+      expect(cachedAnswer.steps[0]).toMatchObject({ id: "c", status: "error" })
+      expect(cachedAnswer.steps[0]!.error).toMatch(/Server busy/)
     } finally {
       await client.close()
       await saturated.dispose()
