@@ -161,4 +161,25 @@ describe("Corpus", () => {
       assert.isUndefined(yield* Corpus.read(join(dir, "big.md"), 1000))
       assert.isUndefined(yield* Corpus.read(join(dir, "gone.md"), 1000))
     }))
+
+  it.effect("does not read outside the directory a file or a directory on its path swapped for a symbolic link after the walk", () =>
+    Effect.gen(function*() {
+      const root = join(dir, "swapped")
+      mkdirSync(join(root, "docs"), { recursive: true })
+      writeFileSync(join(root, "docs", "guide.md"), "inside")
+      writeFileSync(join(root, "notes.md"), "inside too")
+      mkdirSync(join(outside, "docs"))
+      writeFileSync(join(outside, "docs", "guide.md"), "outside secret")
+      writeFileSync(join(outside, "notes.md"), "outside secret")
+      const listing = yield* Corpus.list(root, limits)
+      const absolute = (path: string) => listing.files.find((f) => f.path === path)!.absolute
+      assert.strictEqual(yield* Corpus.read(absolute("notes.md"), 1000, listing.root), "inside too")
+      // what an attacker with write access to the directory does between the walk and the read
+      rmSync(join(root, "docs"), { recursive: true })
+      symlinkSync(join(outside, "docs"), join(root, "docs"))
+      rmSync(join(root, "notes.md"))
+      symlinkSync(join(outside, "notes.md"), join(root, "notes.md"))
+      assert.isUndefined(yield* Corpus.read(absolute("docs/guide.md"), 1000, listing.root))
+      assert.isUndefined(yield* Corpus.read(absolute("notes.md"), 1000, listing.root))
+    }))
 })

@@ -5,7 +5,8 @@
  */
 import { Data, Effect } from "effect"
 import type { Dirent } from "node:fs"
-import { open, opendir, realpath, stat } from "node:fs/promises"
+import { constants } from "node:fs"
+import { open, opendir, readlink, realpath, stat } from "node:fs/promises"
 import { extname, join, relative, sep } from "node:path"
 
 /** What the walk may take in. */
@@ -37,6 +38,8 @@ export interface Listing {
   readonly tooLarge: number
   /** True when `maxFiles` or `maxEntries` stopped the walk before its end. */
   readonly truncated: boolean
+  /** The real path of the directory walked: pass it to `read`, which refuses a file that is not under it. */
+  readonly root: string
 }
 
 /** The documents directory cannot be read (missing, not a directory, no permission). */
@@ -123,21 +126,31 @@ const walk = async (dir: string, limits: CorpusLimits): Promise<Listing> => {
       files.push({ path: relative(root, path).split(sep).join("/"), absolute: target, size: info.size, mtimeMs: info.mtimeMs })
     }
   }
-  return { files, directories, tooLarge, truncated }
+  return { files, directories, tooLarge, truncated, root }
 }
 
 /** Bytes looked at to tell a binary file from text. */
 const SNIFF_BYTES = 8192
 
 /**
- * The text of `file`, or undefined when it is binary (a NUL byte in its first 8 KiB), has grown
- * past `maxBytes` since it was listed, or cannot be read any more.
+ * Where the open file `fd` (opened as `file`) really is: the kernel's own answer on Linux
+ * (`/proc/self/fd`), so a directory swapped for a symbolic link after the walk is seen; else the
+ * real path of `file`.
  */
-export const read = (file: string, maxBytes: number): Effect.Effect<string | undefined> =>
+const openedPath = (fd: number, file: string): Promise<string> => readlink(`/proc/self/fd/${fd}`).catch(() => realpath(file))
+
+/**
+ * The text of `file`, or undefined when it is binary (a NUL byte in its first 8 KiB), has grown
+ * past `maxBytes` since it was listed, or cannot be read any more. With `root` (the listing's), a
+ * file that is not under it — the file or a directory on its path replaced by a symbolic link
+ * since the walk — is not read: the walk's check holds when the file is opened.
+ */
+export const read = (file: string, maxBytes: number, root?: string): Effect.Effect<string | undefined> =>
   Effect.promise(async () => {
-    const handle = await open(file, "r").catch(() => undefined)
+    const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)).catch(() => undefined)
     if (handle === undefined) return undefined
     try {
+      if (root !== undefined && !inside(root, await openedPath(handle.fd, file))) return undefined
       // one byte more than expected tells a file that grew past the bound
       const buffer = Buffer.alloc(Math.min((await handle.stat()).size, maxBytes) + 1)
       let length = 0

@@ -211,7 +211,7 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
       })
       let pending = 0
       for (const file of todo) {
-        const text = yield* Corpus.read(file.absolute, options.limits.maxFileBytes)
+        const text = yield* Corpus.read(file.absolute, options.limits.maxFileBytes, listing.root)
         const chunks = text === undefined ? [] : chunk(text, MARKDOWN.has(extname(file.path).toLowerCase()))
         const previous = files.get(file.path)
         projectedBytes -= previous?.bytes ?? 0
