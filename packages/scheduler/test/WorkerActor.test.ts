@@ -62,4 +62,23 @@ describe("WorkerActor", () => {
       assert.strictEqual(racing.box.outcome, undefined) // the cancelled caller is not answered
       assert.strictEqual(actor.crashes, 0)
     }).pipe(Effect.scoped))
+
+  it.live("a thread that cannot be started fails its task, and the actor goes on with the next one", () =>
+    Effect.gen(function*() {
+      let spawns = 0
+      const flaky = () => {
+        if (spawns++ === 0) throw new Error("cannot create a thread (EAGAIN)")
+        return spawn()
+      }
+      const actor = yield* WorkerActor.make(0, 4, flaky)
+      const first = envelope("square", 2)
+      actor.tell(first.envelope)
+      yield* until("the first task", () => first.box.outcome !== undefined)
+      const failed = yield* Effect.flip(first.box.outcome!)
+      assert.match(String((failed as Error).message), /cannot create a thread \(EAGAIN\)/)
+      const second = envelope("square", 3)
+      actor.tell(second.envelope)
+      yield* until("the second task", () => second.box.outcome !== undefined)
+      assert.strictEqual(((yield* second.box.outcome!) as { value: number }).value, 9)
+    }).pipe(Effect.scoped))
 })

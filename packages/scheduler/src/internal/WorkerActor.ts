@@ -5,7 +5,7 @@
  * thread (the only way to stop a synchronous loop), which is replaced too. The thread starts on
  * the actor's first task, so a pool costs nothing until CPU work arrives.
  */
-import { Effect, Queue, type Scope } from "effect"
+import { Cause, Effect, Queue, type Scope } from "effect"
 import type { Worker } from "node:worker_threads"
 import type { WorkerLoad } from "../LoadBalancer.ts"
 import { HISTORY } from "../LoadBalancer.ts"
@@ -96,7 +96,13 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
     /** Runs the envelope's task on the thread until it answers or the thread exits. */
     const serve = (envelope: Envelope) =>
       Effect.callback<Outcome>((resume) => {
-        const worker = thread ??= started()
+        let worker: Worker
+        try {
+          worker = thread ??= started()
+        } catch (error) {
+          // no thread (out of threads or memory): the task fails, and the next one tries again
+          return resume(Effect.succeed({ _tag: "Exit", reason: `the worker thread could not be started: ${error instanceof Error ? error.message : String(error)}` }))
+        }
         deliver = (outcome) => {
           deliver = undefined
           resume(Effect.succeed(outcome))
@@ -153,6 +159,17 @@ export const make = (id: number, capacity: number, spawn: () => Worker): Effect.
       }
     })
     yield* Effect.addFinalizer(() => shutdown)
-    yield* Effect.forkScoped(Effect.forever(step))
+    /** A defect of a step fails the task it held rather than ending the actor (whose mailbox would then fill for good). */
+    const guarded = Effect.catchCause(step, (cause) =>
+      Cause.hasInterrupts(cause) ? Effect.failCause(cause) : Effect.sync(() => {
+        const envelope = current
+        current = undefined
+        actor.load = 0
+        replace()
+        if (envelope === undefined || envelope.state === "cancelled" || envelope.state === "done") return
+        envelope.state = "done"
+        envelope.resume(Effect.fail(new WorkerCrashed({ task: envelope.name, workerId: id, reason: `the worker's actor failed: ${String(Cause.squash(cause))}` })))
+      }))
+    yield* Effect.forkScoped(Effect.forever(guarded))
     return actor
   })
