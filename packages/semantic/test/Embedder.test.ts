@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -97,6 +98,35 @@ describe("use-lite Embedder", () => {
       const [vector] = yield* built.embedder.embed(["served by its replacement"])
       assert.strictEqual(vector!.length, 512)
       assert.strictEqual(built.workersStarted(), 2)
+    }))
+
+  it.effect("a worker that keeps crashing is not restarted for every batch: after two crashes in a row the next start waits, longer each time", () =>
+    Effect.gen(function*() {
+      const crashing = 'require("node:worker_threads").parentPort.on("message", () => { throw new Error("boom") })'
+      const built = yield* WorkerEmbedder.make({
+        model: "crashing",
+        dimensions: 4,
+        startWorker: () => new Worker(crashing, { eval: true })
+      })
+      const attempt = (text: string) => Effect.exit(built.embedder.embed([text]))
+      assert.strictEqual(failureReason(yield* attempt("one")), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 1)
+      // the first crash may be a one-off: its replacement starts at once
+      assert.strictEqual(failureReason(yield* attempt("two")), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 2)
+      // two in a row: no worker for a second, the batches fail at once
+      const waiting = yield* attempt("three")
+      assert.strictEqual(failureReason(waiting), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 2)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(failureReason(yield* attempt("four")), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 3)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(failureReason(yield* attempt("five")), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 3)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(failureReason(yield* attempt("six")), "WorkerCrashed")
+      assert.strictEqual(built.workersStarted(), 4)
     }))
 
   it.effect("survives a worker that dies between batches, and starts a new one for the next", () =>

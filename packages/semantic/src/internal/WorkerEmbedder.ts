@@ -4,9 +4,12 @@
  * worker as one batch (so requests arriving together are embedded together), and the event loop
  * only ever copies texts and vectors. A text embedded lately, or already waiting, is not embedded
  * again (`RecentVectors`). The worker starts on the first request, not before; a worker that dies
- * fails the batch it held with `WorkerCrashed` and the next batch starts a new one.
+ * fails the batch it held with `WorkerCrashed` and the next batch starts a new one — at once after
+ * one crash, but after crashes in a row no sooner than `restartDelayMs` later (1 s, doubling, at
+ * most 30 s; batches meanwhile fail at once with `WorkerCrashed`), so a worker that cannot live
+ * (a broken install, a text that kills it) does not cost a thread start and model load per call.
  */
-import { Deferred, Effect, Exit, Queue } from "effect"
+import { Clock, Deferred, Effect, Exit, Queue } from "effect"
 import type { Scope } from "effect"
 import type { Worker } from "node:worker_threads"
 import { EmbedError, Embedder } from "../Embedder.ts"
@@ -43,6 +46,9 @@ export interface WorkerEmbedder {
   readonly workersStarted: () => number
 }
 
+/** How long after `crashes` crashes in a row (no batch served between them) the next worker may start. */
+export const restartDelayMs = (crashes: number): number => crashes < 2 ? 0 : Math.min(30_000, 1000 * 2 ** (crashes - 2))
+
 interface Pending {
   readonly text: string
   readonly reply: Deferred.Deferred<Float32Array, EmbedError>
@@ -78,6 +84,9 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
     let inFlight: ReadonlyArray<Pending> = []
     let worker: Worker | undefined
     let started = 0
+    /** Batches in a row whose worker crashed or could not start, and when the next worker may start. */
+    let crashes = 0
+    let restartAt = 0
 
     const failAll = (pending: ReadonlyArray<Pending>, failure: EmbedError) => {
       for (const p of pending) Deferred.doneUnsafe(p.reply, Exit.fail(failure))
@@ -153,7 +162,16 @@ export const make = (options: WorkerEmbedderOptions): Effect.Effect<WorkerEmbedd
     const serveOneBatch = Effect.gen(function*() {
       const batch = yield* Queue.takeBetween(queue, 1, maxBatch)
       inFlight = batch
-      const result = yield* Effect.exit(runBatch(batch.map((p) => p.text)))
+      const now = yield* Clock.currentTimeMillis
+      const result = worker === undefined && now < restartAt
+        ? Exit.fail(error("WorkerCrashed", `the worker crashed ${crashes} times in a row; the next starts in ${Math.ceil((restartAt - now) / 1000)} s`))
+        : yield* Effect.exit(runBatch(batch.map((p) => p.text)))
+      if (Exit.isFailure(result) && worker === undefined) {
+        if (now >= restartAt) {
+          crashes++
+          restartAt = (yield* Clock.currentTimeMillis) + restartDelayMs(crashes)
+        }
+      } else crashes = 0
       inFlight = []
       accepted -= batch.length
       for (const p of batch) waiting.delete(p.text)
