@@ -268,7 +268,9 @@ export const make = (options: TasksOptions = {}) =>
       heldBytes -= entry.resultBytes
       entry.resultBytes = 0
       Deferred.doneUnsafe(entry.done, Effect.void)
-      return entry.fiber === undefined || entry.fiber.pollUnsafe() !== undefined ? Effect.void : Fiber.interrupt(entry.fiber)
+      // interrupted without waiting for it to end: work that holds off interruption must not stall
+      // the sweep (every other expired task) or a session's close; the FiberSet keeps it until it ends
+      if (entry.fiber !== undefined && entry.fiber.pollUnsafe() === undefined) entry.fiber.interruptUnsafe()
     }
 
     const controlOf = (entry: Entry): TaskControl => ({
@@ -427,13 +429,15 @@ export const make = (options: TasksOptions = {}) =>
     const sweep = Effect.suspend(() => {
       const at = now()
       const gone = [...entries.values()].filter((entry) => expired(entry, at))
-      return Effect.as(Effect.forEach(gone, remove, { discard: true }), gone.length)
+      for (const entry of gone) remove(entry)
+      return Effect.succeed(gone.length)
     })
 
     const dropOwner = (owner: string) =>
       Effect.suspend(() => {
         const owned = [...(byOwner.get(owner) ?? [])]
-        return Effect.as(Effect.forEach(owned, remove, { discard: true }), owned.length)
+        for (const entry of owned) remove(entry)
+        return Effect.succeed(owned.length)
       })
 
     return Tasks.of({

@@ -223,6 +223,31 @@ describe("Tasks", () => {
       assert.isTrue(yield* Ref.get(interrupted))
     }))
 
+  it.effect("a task whose work holds off interruption does not stall the sweep: every expired task is removed at once", () =>
+    Effect.gen(function*() {
+      const tasks = yield* Tasks
+      const interrupted = yield* Ref.make(false)
+      // work that cannot be interrupted until `gate` opens (a tool in an uninterruptible region)
+      const gate = yield* Deferred.make<void>()
+      yield* Effect.gen(function*() {
+        created(yield* tasks.create({ owner: "o", ttlMs: 5_000, work: () => Effect.as(Effect.uninterruptible(Deferred.await(gate)), done("late")) }))
+        const other = created(yield* tasks.create({ owner: "o", ttlMs: 5_000, work: forever(interrupted) }))
+        yield* TestClock.adjust("6 seconds")
+        assert.isUndefined(tasks.get("o", other.taskId))
+        assert.strictEqual(tasks.size(), 0)
+        assert.isTrue(yield* Ref.get(interrupted))
+        // the sweep keeps running: a task expiring later goes too
+        const later = created(yield* tasks.create({ owner: "p", ttlMs: 5_000, work: () => Effect.never }))
+        yield* TestClock.adjust("6 seconds")
+        assert.isUndefined(tasks.get("p", later.taskId))
+        assert.strictEqual(tasks.size(), 0)
+        // the stuck work ends at last: its result is not counted for a task that is gone
+        yield* Deferred.succeed(gate, undefined)
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual(tasks.resultBytes(), 0)
+      }).pipe(Effect.ensuring(Deferred.succeed(gate, undefined)))
+    }).pipe(withTasks({ sweepIntervalMs: 1000 })))
+
   it.effect("dropOwner removes every task of one owner (a closed session), interrupting running ones", () =>
     Effect.gen(function*() {
       const tasks = yield* Tasks
