@@ -35,6 +35,9 @@ export interface Held {
   readonly network: number
 }
 
+/** Permits taken so far by a holder still taking the rest. */
+type Taken = { -readonly [K in keyof Held]: Held[K] }
+
 export const make = (options: ResourcePoolsOptions = {}) => {
   const cores = options.cores ?? availableParallelism()
   const common = { maxQueued: options.maxQueuedPerPool ?? 256, retryAfterMs: options.retryAfterMs ?? 1000 }
@@ -66,15 +69,22 @@ export const make = (options: ResourcePoolsOptions = {}) => {
 
   /**
    * Takes the permits of `want` from CPU, memory and network, in that fixed order (no two holders
-   * wait for each other's pools in opposite orders); a refusal or interruption at a later pool
-   * gives back what the earlier ones granted. Waits are interruptible through `restore`.
+   * wait for each other's pools in opposite orders), recording each pool's permits in `got` the
+   * moment they are handed over; whoever owns `got` gives back what it holds when this fails (a
+   * refusal at a later pool) or is interrupted — also right after a hand-over, before the next
+   * step. Waits are interruptible through `restore`.
    */
-  const takeAll = (want: Held, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<Held, PoolFull> =>
-    Effect.flatMap(restore(cpu.take(want.cpu)), (c) =>
-      Effect.flatMap(
-        Effect.onError(restore(memory.take(want.memory)), () => Effect.sync(() => cpu.release(c))),
-        (m) => Effect.map(Effect.onError(restore(network.take(want.network)), () => Effect.sync(() => give({ cpu: c, memory: m, network: 0 }))), (n) => ({ cpu: c, memory: m, network: n }))
-      ))
+  const takeInto = (want: Held, got: Taken, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<void, PoolFull> =>
+    Effect.andThen(
+      restore(cpu.take(want.cpu, (n) => void (got.cpu = n))),
+      Effect.andThen(restore(memory.take(want.memory, (n) => void (got.memory = n))), restore(network.take(want.network, (n) => void (got.network = n))))
+    )
+  /** Gives back what `got` holds (once: it is emptied). */
+  const giveTaken = (got: Taken) =>
+    Effect.sync(() => {
+      give(got)
+      got.cpu = got.memory = got.network = 0
+    })
 
   /** Takes all of `want` at once if every pool has it free and nobody waits; else takes nothing and names the first pool short of it. */
   const tryTakeAll = (want: Held): WeightedPool | undefined => {
@@ -107,17 +117,24 @@ export const make = (options: ResourcePoolsOptions = {}) => {
         // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
         if (short === undefined) return Effect.ensuring(effect, giveBack(want, performance.now()))
         if (!wait) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(Effect.mapError(takeAll(want, restore), refused), (held) => Effect.ensuring(restore(effect), giveBack(held, performance.now())))
-        )
+        return Effect.uninterruptibleMask((restore) => {
+          const got: Taken = { cpu: 0, memory: 0, network: 0 }
+          return Effect.flatMap(
+            Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
+            () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
+          )
+        })
       }),
     /** Takes the permits of `allocation` until the scope closes. */
     acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           const want = permitsOf(allocation)
-          const taken = tryTakeAll(want) === undefined ? Effect.succeed(want) : takeAll(want, restore)
-          return Effect.tap(taken, (held) => {
+          const got: Taken = { cpu: 0, memory: 0, network: 0 }
+          const taken = tryTakeAll(want) === undefined
+            ? Effect.succeed(want)
+            : Effect.as(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), got as Held)
+          return Effect.tap(Effect.map(taken, (held): Held => ({ ...held })), (held) => {
             const since = performance.now()
             return Effect.addFinalizer(() => giveBack(held, since))
           })

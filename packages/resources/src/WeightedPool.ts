@@ -102,28 +102,37 @@ export class WeightedPool {
    * Takes `permits`, waiting in FIFO order if needed; `PoolFull` when the queue is full.
    * Interrupted while waiting, it leaves the queue (or gives back permits just handed to it).
    * Returns the permits taken (a request larger than the pool takes the whole pool).
+   *
+   * With `into`, the permits are handed to `into` the moment they are taken, and from then on
+   * are the caller's to give back, also when it is interrupted before it sees them: the hand-over
+   * cannot be lost between the wake-up and the caller's next step.
    */
-  take(permits: number): Effect.Effect<number, PoolFull> {
+  take(permits: number, into?: (taken: number) => void): Effect.Effect<number, PoolFull> {
     return Effect.suspend(() => {
       const n = this.fit(permits)
-      if (this.tryTake(n)) return Effect.succeed(n)
+      if (this.tryTake(n)) {
+        into?.(n)
+        return Effect.succeed(n)
+      }
       if (this.waiting.size >= this.maxQueued) return Effect.fail(new PoolFull({ pool: this.name, retryAfterMs: this.retryAfterMs() }))
-      return this.wait(n)
+      return this.wait(n, into)
     })
   }
 
-  private wait(permits: number): Effect.Effect<number> {
+  private wait(permits: number, into: ((taken: number) => void) | undefined): Effect.Effect<number> {
     return Effect.callback<number>((resume) => {
       let handed = -1
       const waiter: Waiter = {
         permits,
         resume: (n) => {
           handed = n
+          into?.(n)
           resume(Effect.succeed(n))
         }
       }
       this.waiting.add(waiter)
-      return Effect.sync(() => (handed >= 0 ? this.release(handed) : this.leave(waiter)))
+      // handed over to `into`: those permits are its owner's to give back
+      return Effect.sync(() => (handed < 0 ? this.leave(waiter) : into === undefined ? this.release(handed) : undefined))
     })
   }
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Scheduler, Scope } from "effect"
 import type { Allocation } from "../src/Profile.ts"
 import * as ResourcePools from "../src/ResourcePools.ts"
 import { PoolFull, WeightedPool } from "../src/WeightedPool.ts"
@@ -157,5 +157,35 @@ describe("WeightedPool", () => {
       assert.closeTo(pool.retryAfterMs(), 5000, 1)
       for (let i = 0; i < 200; i++) pool.recordHold(10_000_000)
       assert.strictEqual(pool.retryAfterMs(), 60_000)
+    }))
+
+  it.live("permits handed to waiters that are interrupted before their next step are given back (at every point the scheduler may yield)", () =>
+    // a fiber yields to the scheduler every `ops` operations; over a range of budgets, one of the
+    // yields falls between a waiter's wake-up and its taking ownership of what it was handed
+    Effect.gen(function*() {
+      for (let ops = 3; ops <= 64; ops++) {
+        const p = ResourcePools.make({ cores: 1, memoryBudgetMiB: 100, networkPermits: 4, maxQueuedPerPool: 64 })
+        assert.isTrue(p.cpu.tryTake(100))
+        const waiters = yield* Effect.forEach(Array.from({ length: 8 }), () =>
+          Effect.forkChild(p.withAllocation(grant(0.1, 1, 0), Effect.never).pipe(Effect.provideService(Scheduler.MaxOpsBeforeYield, ops))))
+        while (p.cpu.load().queued < 8) yield* Effect.sleep(1)
+        yield* Effect.sync(() => p.cpu.release(100)) // wakes the waiters, each until its next yield
+        yield* Effect.forEach(waiters, Fiber.interrupt, { discard: true })
+        assert.deepStrictEqual(held(p), [0, 0, 0], `yielding every ${ops} operations`)
+      }
+    }))
+
+  it.live("scoped acquisitions interrupted right after their hand-over give it back", () =>
+    Effect.gen(function*() {
+      for (let ops = 3; ops <= 64; ops++) {
+        const p = ResourcePools.make({ cores: 1, memoryBudgetMiB: 100, networkPermits: 4, maxQueuedPerPool: 64 })
+        assert.isTrue(p.cpu.tryTake(100))
+        const waiters = yield* Effect.forEach(Array.from({ length: 8 }), () =>
+          Effect.forkChild(Effect.scoped(Effect.andThen(p.acquire(grant(0.1, 1, 0)), Effect.never)).pipe(Effect.provideService(Scheduler.MaxOpsBeforeYield, ops))))
+        while (p.cpu.load().queued < 8) yield* Effect.sleep(1)
+        yield* Effect.sync(() => p.cpu.release(100))
+        yield* Effect.forEach(waiters, Fiber.interrupt, { discard: true })
+        assert.deepStrictEqual(held(p), [0, 0, 0], `yielding every ${ops} operations`)
+      }
     }))
 })
