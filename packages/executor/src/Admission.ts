@@ -66,18 +66,20 @@ export const make = (options: AdmissionOptions = {}) => {
   })
 
   return Admission.of({
+    // uninterruptible from taking the slot until `ensuring` holds its release: the scheduler may
+    // yield between the two, and an interruption there would keep the slot for good
     admit: <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>) =>
-      Effect.suspend((): Effect.Effect<A, E | ServerBusy, R> => {
+      Effect.uninterruptibleMask((restore): Effect.Effect<A, E | ServerBusy, R> => {
         if (running < maxRunning) {
           running++
-          return Effect.ensuring(effect, released)
+          return Effect.ensuring(restore(effect), released)
         }
         if (waiting.size >= maxQueued) return Effect.fail(new ServerBusy({ job: job.name, retryAfterMs }))
         // a nested run queued here could wait forever behind the runs that wait on it (see NestedRun)
         return Effect.flatMap(Effect.service(NestedRun), (nested): Effect.Effect<A, E | ServerBusy, R> =>
           nested
             ? Effect.fail(new ServerBusy({ job: job.name, retryAfterMs }))
-            : Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(slot), () => Effect.ensuring(restore(effect), released))))
+            : Effect.flatMap(restore(slot), () => Effect.ensuring(restore(effect), released)))
       }),
     load: () => ({ running, queued: waiting.size, capacity: maxRunning })
   })
