@@ -103,11 +103,12 @@ export const make = (options: ResourceManagerOptions = {}) =>
      * shared among the runs in flight at its end — an estimate, as runs share the process.
      */
     const tracked = <A, E, R>(job: Job.Job, decision: Decision, effect: Effect.Effect<A, E, R>) =>
-      Effect.suspend(() => {
+      // uninterruptible until `onExit` holds the entry's removal (an interruption between would keep it for good)
+      Effect.uninterruptibleMask((restore) => {
         const entry: Tracked = { job: job.name, allocation: decision.allocation, predicted: decision.predicted, since: performance.now() }
         const cpuSince = runs++ % CPU_SAMPLE_EVERY === 0 ? cpuMeter(job) : undefined
         running.add(entry)
-        return Effect.onExit(effect, (exit) =>
+        return Effect.onExit(restore(effect), (exit) =>
           Effect.sync(() => {
             running.delete(entry)
             if (Exit.isFailure(exit)) return

@@ -111,19 +111,19 @@ export const make = (options: ResourcePoolsOptions = {}) => {
       refused: (full: PoolFull) => X = (full) => full as X,
       wait = true
     ): Effect.Effect<A, E | X, R> =>
-      Effect.suspend(() => {
+      // uninterruptible from taking permits until `ensuring` holds their return: the scheduler may
+      // yield between the two, and an interruption there would keep them for good
+      Effect.uninterruptibleMask((restore) => {
         const want = permitsOf(allocation)
         const short = tryTakeAll(want)
         // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
-        if (short === undefined) return Effect.ensuring(effect, giveBack(want, performance.now()))
+        if (short === undefined) return Effect.ensuring(restore(effect), giveBack(want, performance.now()))
         if (!wait) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
-        return Effect.uninterruptibleMask((restore) => {
-          const got: Taken = { cpu: 0, memory: 0, network: 0 }
-          return Effect.flatMap(
-            Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
-            () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
-          )
-        })
+        const got: Taken = { cpu: 0, memory: 0, network: 0 }
+        return Effect.flatMap(
+          Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
+          () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
+        )
       }),
     /** Takes the permits of `allocation` until the scope closes. */
     acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Admission, Job, Placement, ServerBusy, ToolExecutor } from "@tenfold/executor"
-import { Deferred, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Metric, Scheduler, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import type { Usage } from "../src/Monitor.ts"
 import { ResourceManager, type ResourceManagerOptions } from "../src/ResourceManager.ts"
@@ -189,6 +189,21 @@ describe("ResourceManager", () => {
       assert.strictEqual(manager.pools.memory.capacity(), 700)
     }).pipe(Effect.provide(ResourceManager.layer({ ...base, monitorIntervalMs: 1000, sample })))
   })
+
+  it.live("a profiled run interrupted at any point the scheduler may yield leaves nothing behind: no allocation tracked, no permit or slot held", () =>
+    Effect.gen(function*() {
+      const manager = yield* ResourceManager
+      for (let ops = 2; ops <= 96; ops++) {
+        const fiber = yield* Effect.forkChild(manager.admission.admit(search, Effect.never, {}).pipe(Effect.provideService(Scheduler.MaxOpsBeforeYield, ops)), { startImmediately: true })
+        fiber.interruptUnsafe()
+        yield* Fiber.await(fiber)
+        assert.deepStrictEqual(
+          { tracked: manager.allocations().length, held: heldOf(manager), running: manager.admission.load().running },
+          { tracked: 0, held: [0, 0, 0], running: 0 },
+          `yielding every ${ops} operations`
+        )
+      }
+    }).pipe(Effect.provide(ResourceManager.layer(base))))
 
   it.effect("the monitor loop ends with the layer's scope", () => {
     let samples = 0

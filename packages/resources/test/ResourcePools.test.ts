@@ -188,4 +188,15 @@ describe("WeightedPool", () => {
         assert.deepStrictEqual(held(p), [0, 0, 0], `yielding every ${ops} operations`)
       }
     }))
+
+  it.live("a holder interrupted at any point the scheduler may yield while it takes free permits gives them back", () =>
+    Effect.gen(function*() {
+      const p = ResourcePools.make({ cores: 1, memoryBudgetMiB: 100, networkPermits: 4, maxQueuedPerPool: 64 })
+      for (let ops = 2; ops <= 64; ops++) {
+        const fiber = yield* Effect.forkChild(p.withAllocation(grant(0.1, 1, 1), Effect.never).pipe(Effect.provideService(Scheduler.MaxOpsBeforeYield, ops)), { startImmediately: true })
+        fiber.interruptUnsafe()
+        yield* Fiber.await(fiber)
+        assert.deepStrictEqual(held(p), [0, 0, 0], `yielding every ${ops} operations`)
+      }
+    }))
 })
