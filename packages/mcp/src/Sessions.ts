@@ -12,7 +12,7 @@ import * as ClientRequests from "./internal/ClientRequests.ts"
 import { makeState } from "./internal/ClientRequests.ts"
 import { Quota } from "./internal/Quota.ts"
 import type { SseStream } from "./internal/Sse.ts"
-import type { RequestId } from "./JsonRpc.ts"
+import { ErrorCode, ProtocolError, type RequestId } from "./JsonRpc.ts"
 import type { LoggingLevel } from "./Protocol.ts"
 
 /** How long a request the server sends outside any call (a task's input) waits for the client's answer. */
@@ -133,8 +133,13 @@ export const make = (options: SessionsOptions = {}) =>
           streams: new Map(),
           standalone: undefined,
           send: (message: string) => void session.standalone?.send(message),
+          // without a GET stream the request would reach no one (nothing is recorded to resume): fail at once
           request: (method: string, params: Record<string, unknown>) =>
-            ClientRequests.request(session, (message) => void session.standalone?.send(message), CLIENT_REQUEST_TIMEOUT_MS)(method, params),
+            Effect.suspend(() =>
+              session.standalone === undefined
+                ? Effect.fail(new ProtocolError({ code: ErrorCode.InternalError, message: `Cannot ask the client (${method}): the session has no open GET stream to send the request on` }))
+                : ClientRequests.request(session, (message) => void session.standalone?.send(message), CLIENT_REQUEST_TIMEOUT_MS)(method, params)
+            ),
           ...makeState()
         }
         live.set(session.id, session)

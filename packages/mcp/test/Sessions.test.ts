@@ -21,6 +21,21 @@ const withSweepingSessions = (options: SessionsOptions) =>
   Effect.provide(Sessions.layer(options).pipe(Layer.provideMerge(EventStore.layerMemory())))
 
 describe("Sessions", () => {
+  describe("request (a task's input, outside any call)", () => {
+    it.effect("fails at once, saying why, when the session has no GET stream to send the request on", () =>
+      Effect.gen(function*() {
+        const sessions = yield* Sessions
+        const session = createOrFail(sessions)
+        // the request could never reach the client: it must not wait out the 5-minute answer timeout
+        const fiber = yield* Effect.forkChild(Effect.flip(session.request!("elicitation/create", { message: "ok?" })))
+        for (let i = 0; i < 10 && fiber.pollUnsafe() === undefined; i++) yield* Effect.yieldNow
+        assert.isDefined(fiber.pollUnsafe(), "the request is still waiting")
+        const error = yield* Fiber.join(fiber)
+        assert.include(error.message, "no open GET stream")
+        assert.strictEqual(session.pending.size, 0)
+      }).pipe(withSessions()))
+  })
+
   describe("create, get, touch, close", () => {
     it.effect("creates a session with what initialize negotiated", () =>
       Effect.gen(function*() {
