@@ -50,7 +50,9 @@ export const make = (options: AdmissionOptions = {}) => {
     const next = waiting.values().next()
     if (next.done === true) return void running--
     waiting.delete(next.value)
-    next.value(Effect.void)
+    // the waiter goes on after a yield, on its own stack: resumed here, a queue of runs that finish
+    // at once would nest each in the previous one's release until the stack overflows
+    next.value(Effect.yieldNow)
   }
   const released = Effect.sync(release)
 

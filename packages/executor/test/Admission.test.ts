@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Scheduler } from "effect"
+import { Deferred, Effect, Fiber, Scheduler } from "effect"
 import * as Admission from "../src/Admission.ts"
 
 describe("counting admission", () => {
@@ -15,4 +15,20 @@ describe("counting admission", () => {
         assert.deepStrictEqual(admission.load(), { running: 0, queued: 0, capacity: 4 }, `yielding every ${ops} operations`)
       }
     }))
+
+  it.live("a full queue of runs that finish at once drains: each hand-over starts the next run on its own stack, not nested in the previous one's", () =>
+    Effect.gen(function*() {
+      const n = 8192
+      const admission = Admission.make({ maxRunning: 1, maxQueued: n })
+      const done = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(admission.admit({ name: "slow" }, Deferred.await(done)))
+      while (admission.load().running < 1) yield* Effect.sleep(1)
+      const runs = yield* Effect.forEach(Array.from({ length: n }), () => Effect.forkChild(admission.admit({ name: "quick" }, Effect.void)))
+      while (admission.load().queued < n) yield* Effect.sleep(1)
+      yield* Deferred.succeed(done, undefined)
+      yield* Fiber.join(holder)
+      const exits = yield* Effect.forEach(runs, Fiber.await).pipe(Effect.timeoutOrElse({ duration: 20_000, orElse: () => Effect.die(new Error(`stuck: ${JSON.stringify(admission.load())}`)) }))
+      assert.deepStrictEqual(exits.filter((exit) => exit._tag !== "Success").map(String), [])
+      assert.deepStrictEqual(admission.load(), { running: 0, queued: 0, capacity: 1 })
+    }), 30_000)
 })

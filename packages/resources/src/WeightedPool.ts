@@ -127,7 +127,9 @@ export class WeightedPool {
         resume: (n) => {
           handed = n
           into?.(n)
-          resume(Effect.succeed(n))
+          // it goes on after a yield, on its own stack: resumed here, a queue of holders that finish
+          // at once would nest each in the previous one's release until the stack overflows
+          resume(Effect.as(Effect.yieldNow, n))
         }
       }
       this.waiting.add(waiter)

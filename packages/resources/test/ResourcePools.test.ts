@@ -199,4 +199,20 @@ describe("WeightedPool", () => {
         assert.deepStrictEqual(held(p), [0, 0, 0], `yielding every ${ops} operations`)
       }
     }))
+
+  it.live("a full queue of holders that finish at once drains: each hand-over starts the next holder on its own stack, not nested in the previous one's", () =>
+    Effect.gen(function*() {
+      const n = 4096
+      const p = ResourcePools.make({ cores: 1, memoryBudgetMiB: 100, networkPermits: 4, maxQueuedPerPool: n })
+      const done = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(p.withAllocation(grant(1, 0, 0), Deferred.await(done)))
+      while (p.cpu.load().active < 100) yield* Effect.sleep(1)
+      const runs = yield* Effect.forEach(Array.from({ length: n }), () => Effect.forkChild(p.withAllocation(grant(1, 1, 1), Effect.void)))
+      while (p.cpu.load().queued < n) yield* Effect.sleep(1)
+      yield* Deferred.succeed(done, undefined)
+      yield* Fiber.join(holder)
+      const exits = yield* Effect.forEach(runs, Fiber.await).pipe(Effect.timeoutOrElse({ duration: 20_000, orElse: () => Effect.die(new Error(`stuck: ${JSON.stringify(p.cpu.load())}`)) }))
+      assert.deepStrictEqual(exits.filter((exit) => exit._tag !== "Success").map(String), [])
+      assert.deepStrictEqual(held(p), [0, 0, 0])
+    }), 30_000)
 })
