@@ -5,6 +5,7 @@
  */
 import { Effect, Exit, Metric } from "effect"
 import type { Admission } from "./Admission.ts"
+import * as OwnedHistogram from "./internal/OwnedHistogram.ts"
 
 /** Run-time buckets in seconds: 50 µs × 1.25ⁿ up to about a minute (the request histograms' buckets). */
 const boundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })
@@ -26,7 +27,8 @@ export type Recorder = (start: number, exit: Exit.Exit<unknown, unknown>) => voi
 /**
  * A recorder of run times and failures into the registry of the current context, and the
  * admission's load reported as the "tools" pool, read on each snapshot (nothing on the hot path)
- * until the scope closes.
+ * until the scope closes. The run-time series is owned by the recorder (registered at once, with
+ * no registry lookup per run: 0.1-0.3 µs of telemetry's 0.75 µs per tools/call in-process).
  */
 export const recorder = (admission: Admission["Service"]) =>
   Effect.gen(function*() {
@@ -40,8 +42,11 @@ export const recorder = (admission: Admission["Service"]) =>
       const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: value() }), update: () => {}, modify: () => {} })
       yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
     }
+    const duration = OwnedHistogram.register(taskDuration, boundaries, context)
+    yield* Effect.addFinalizer(() => Effect.sync(duration.remove))
+    const observe = duration.observe
     const record: Recorder = (start, exit) => {
-      taskDuration.updateUnsafe((performance.now() - start) / 1000, context)
+      observe((performance.now() - start) / 1000)
       if (Exit.isFailure(exit)) taskFailures.updateUnsafe(1, context)
     }
     return record

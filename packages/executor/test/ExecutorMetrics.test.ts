@@ -33,6 +33,17 @@ describe("ExecutorMetrics", () => {
       Effect.provideService(Metric.MetricRegistry, new Map())
     ))
 
+  it.effect("the run-time series is there from the start and leaves the registry with the executor", () =>
+    Effect.gen(function*() {
+      const registry = new Map()
+      const withExecutor = <A, E>(effect: Effect.Effect<A, E, ToolExecutor>) =>
+        effect.pipe(Effect.provide(ToolExecutor.layerDefault({ metrics: true })), Effect.provideService(Metric.MetricRegistry, registry))
+      const count = Effect.map(series("tenfold_task_duration_seconds"), (all) => all.map((m) => (m.type === "Histogram" ? m.state.count : -1)))
+      assert.deepStrictEqual(yield* withExecutor(count), [0])
+      assert.deepStrictEqual(yield* withExecutor(Effect.andThen(ToolExecutor.use((e) => e.run({ name: "t" }, {}, Effect.succeed(1))), count)), [1])
+      assert.deepStrictEqual(yield* Effect.provideService(count, Metric.MetricRegistry, registry), [])
+    }))
+
   it.effect("records nothing without metrics", () =>
     Effect.gen(function*() {
       yield* (yield* ToolExecutor).run({ name: "t" }, {}, Effect.succeed(1))
