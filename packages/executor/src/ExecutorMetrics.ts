@@ -5,7 +5,7 @@
  */
 import { Effect, Exit, Metric } from "effect"
 import type { Admission } from "./Admission.ts"
-import * as OwnedHistogram from "./internal/OwnedHistogram.ts"
+import * as OwnedHistogram from "./OwnedHistogram.ts"
 
 /** Run-time buckets in seconds: 50 µs × 1.25ⁿ up to about a minute (the request histograms' buckets). */
 const boundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })

@@ -3,10 +3,10 @@
  * JSON-RPC method and per tool. The dispatcher asks for one `Recorder` per method and tool once
  * and records through it with no allocation and no registry lookup: each recorder owns its
  * histogram's state, registered in the registry of the context the layer was built in (see
- * `internal/OwnedHistogram.ts`). Without this service (telemetry off) the dispatcher records nothing.
+ * `OwnedHistogram` of `@tenfold/executor`). Without this service (telemetry off) the dispatcher records nothing.
  */
 import { Context, Effect, Layer, Metric } from "effect"
-import * as OwnedHistogram from "./internal/OwnedHistogram.ts"
+import { OwnedHistogram } from "@tenfold/executor"
 
 /** Latency buckets in seconds: 50 µs × 1.25ⁿ up to about a minute, fine enough for p50/p95/p99 within a bucket's 25 %. */
 export const latencyBoundaries = Metric.exponentialBoundaries({ start: 0.00005, factor: 1.25, count: 64 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Metric } from "effect"
-import { register } from "../src/internal/OwnedHistogram.ts"
+import { OwnedHistogram } from "@tenfold/executor"
 import { latencyBoundaries } from "../src/RequestMetrics.ts"
 
 describe("OwnedHistogram", () => {
@@ -8,7 +8,7 @@ describe("OwnedHistogram", () => {
     const owned = Context.make(Metric.MetricRegistry, new Map())
     const plain = Context.make(Metric.MetricRegistry, new Map())
     const metric = Metric.histogram("h_seconds", { boundaries: latencyBoundaries, attributes: { method: "m" } })
-    const { observe, remove } = register(metric, latencyBoundaries, owned)
+    const { observe, remove } = OwnedHistogram.register(metric, latencyBoundaries, owned)
     // every bound exactly, values between bounds, below the first and past the last finite one
     const values = [...latencyBoundaries.filter(Number.isFinite), 0, 0.00001, 0.0031, 0.2, 1.7, 99, 1e6]
     for (const v of values) {

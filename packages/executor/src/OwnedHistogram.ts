@@ -2,9 +2,12 @@
  * A histogram series whose state lives with its recorder, registered in the metric registry with
  * `Metric.registerUnsafe` so exporters read it like any series, while an observation costs a
  * binary search and a few additions instead of `Metric.update`'s registry lookup on every call
- * (the same as `@tenfold/metrics`' request histograms, which this package does not depend on).
+ * (the executor's run times here; `@tenfold/metrics`' request and tool histograms use it too).
  */
 import { type Context, Metric } from "effect"
+
+/** Records observations into one registered series. */
+export type Observe = (value: number) => void
 
 /** Registers the series of `metric` in the registry of `context`; `observe` records a value, `remove` unregisters it. */
 export const register = (metric: Metric.Histogram<number>, boundaries: ReadonlyArray<number>, context: Context.Context<never>) => {
@@ -14,7 +17,7 @@ export const register = (metric: Metric.Histogram<number>, boundaries: ReadonlyA
   let sum = 0
   let min = Number.MAX_VALUE
   let max = -Number.MAX_VALUE
-  const observe = (value: number): void => {
+  const observe: Observe = (value) => {
     // the first bound at or above the value (past every bound: the extra last slot)
     let low = 0
     let high = bounds.length
