@@ -101,7 +101,9 @@ export const semanticOn = (config: Config, tools: Registrations["tools"] = []): 
  * `config.json` at build and fails with `EmbedError` "ModelLoad" naming what is missing.
  */
 export const embedderLayer = (config: Config): Layer.Layer<Embedder, EmbedError> => {
-  if (config.embedder === "use-lite") return UseLiteEmbedder.layer()
+  // no cache of recent texts shared by every caller: its timing would tell one principal what
+  // another asked lately (the semantic tier reuses its own lookups' vectors instead)
+  if (config.embedder === "use-lite") return UseLiteEmbedder.layer({ cacheSize: 0 })
   const { embedderModel: model, embedderModelPath: localModelPath } = config
   if (localModelPath === undefined || model === undefined) {
     return Layer.effect(Embedder, Effect.fail(new EmbedError({
@@ -110,7 +112,7 @@ export const embedderLayer = (config: Config): Layer.Layer<Embedder, EmbedError>
       detail: "the transformers embedder needs embedderModelPath (--embedder-model-path) and embedderModel (--embedder-model)"
     })))
   }
-  return TransformersEmbedder.layer({ localModelPath, model, allowRemoteModels: config.embedderAllowRemote })
+  return TransformersEmbedder.layer({ localModelPath, model, allowRemoteModels: config.embedderAllowRemote, cacheSize: 0 })
 }
 
 /** A Redis URL without its credentials, for logs. */

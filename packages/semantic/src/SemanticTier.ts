@@ -84,6 +84,8 @@ interface Pending {
 }
 
 const MAX_BATCH = 32
+/** Vectors of looked-up texts kept for storing their calls (see `lookedUp`). */
+const MAX_LOOKED_UP = 1024
 
 /**
  * Default of `scanPartitionsUpTo`: partitions up to this size are searched by an exact scan of
@@ -160,6 +162,22 @@ export const make = (options: SemanticTierOptions = {}) =>
       )
 
     const report = () => entriesGauge.updateUnsafe(built?.size() ?? 0, context)
+
+    /**
+     * The vector of each text just looked up, by its call's digest, so storing that call after it
+     * ran embeds nothing again (bounded: the oldest goes first). The tier needs no embedder-wide
+     * cache of recent texts, which would tell a caller by its timing what another principal asked.
+     */
+    const lookedUp = new Map<string, Float32Array>()
+    const rememberLookup = (digest: string, vector: Float32Array) => {
+      if (lookedUp.size >= MAX_LOOKED_UP) lookedUp.delete(lookedUp.keys().next().value!)
+      lookedUp.set(digest, vector)
+    }
+    const takeLookup = (digest: string) => {
+      const vector = lookedUp.get(digest)
+      if (vector !== undefined) lookedUp.delete(digest)
+      return vector
+    }
 
     /** Drops an entry from memory, the index and the disk. */
     const forget = (entries: SemanticEntries.SemanticEntries, digest: string) =>
@@ -245,6 +263,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         if (!entries.hasPartition(partition)) return undefined
         const vectors = yield* embed([text])
         if (vectors === undefined) return undefined
+        rememberLookup(key.digest, vectors[0]!)
         const hits = yield* entries.nearest(partition, vectors[0]!, candidates)
         let facts: Guard.Facts | undefined
         for (const hit of hits) {
@@ -289,13 +308,19 @@ export const make = (options: SemanticTierOptions = {}) =>
     const embedAndInsert = (batch: ReadonlyArray<Pending>) =>
       Effect.gen(function*() {
         const entries = yield* ready
-        const vectors = entries === undefined ? undefined : yield* embed(batch.map((call) => call.text))
-        if (entries === undefined || vectors === undefined) return
+        if (entries === undefined) return
+        // the calls whose text was just looked up reuse that vector; the others are embedded together
+        const known = batch.map((call) => takeLookup(call.digest))
+        const missing = batch.filter((_, i) => known[i] === undefined)
+        const embedded = missing.length === 0 ? [] : yield* embed(missing.map((call) => call.text))
+        if (embedded === undefined) return
         const t = now()
+        let next = 0
         for (let i = 0; i < batch.length; i++) {
           const call = batch[i]!
+          const vector = known[i] ?? embedded[next++]!
           if (t >= call.staleUntil) continue
-          const entry: Persisted = { ...call, model: embedder.model, vector: vectors[i]! }
+          const entry: Persisted = { ...call, model: embedder.model, vector }
           yield* insert(entries, entry, call.id, true, true)
         }
       })

@@ -243,6 +243,23 @@ layer(UseLiteEmbedder.layer())("SemanticTier", (it) => {
       assert.strictEqual((yield* call("today's weather in Paris")).source, "computed")
     }).pipe(Effect.scoped))
 
+  it.effect("stores a call whose text it just looked up without embedding that text again", () =>
+    Effect.gen(function*() {
+      const embedder = yield* Embedder
+      const embedded: Array<string> = []
+      const counting = Embedder.of({ ...embedder, embed: (texts) => Effect.suspend(() => (embedded.push(...texts), embedder.embed(texts))) })
+      const { call, tier } = yield* instance({}).pipe(Effect.provideService(Embedder, counting))
+      // an empty partition: nothing to look up, the stored call is embedded once
+      yield* call("weather in Paris today")
+      assert.deepStrictEqual(embedded, ["weather in Paris today"])
+      // looked up (and missed: another city), then stored with the lookup's vector
+      assert.strictEqual((yield* call("weather in Oslo today")).source, "computed")
+      assert.deepStrictEqual(embedded, ["weather in Paris today", "weather in Oslo today"])
+      assert.strictEqual(tier.stats().entries, 2)
+      // and that stored vector answers a paraphrase
+      assert.strictEqual((yield* call("today's weather in Oslo")).source, "semantic")
+    }).pipe(Effect.scoped))
+
   it.effect("answers miss, without failing the call, when the embedder fails", () =>
     Effect.gen(function*() {
       const embedder = yield* Embedder
