@@ -122,14 +122,14 @@ export const make = (options: ResourceManagerOptions = {}) =>
     const admit = <A, E, R>(job: Job.Job, effect: Effect.Effect<A, E, R>, args?: unknown): Effect.Effect<A, E | ServerBusy, R> => {
       const hints = hintsOf(job)
       if (hints === undefined) return counting.admit(job, effect)
-      // a nested run (a tool calling a tool) never waits in a pool's queue: its caller may hold what the queue waits for
-      return Effect.flatMap(Effect.service(Job.NestedRun), (nested) => {
+      // decided when the run starts (the pools' free permits then); a nested run (a tool calling a
+      // tool) never waits in a pool's queue: withAllocation refuses it instead (Job.NestedRun)
+      return Effect.suspend(() => {
         const decision = decide(job, hints, args)
         return pools.withAllocation(
           decision.allocation,
           counting.admit(job, tracked(job, decision, effect)),
-          (full) => new ServerBusy({ job: job.name, retryAfterMs: full.retryAfterMs }),
-          !nested
+          (full) => new ServerBusy({ job: job.name, retryAfterMs: full.retryAfterMs })
         )
       })
     }

@@ -4,6 +4,7 @@
  * network (permits of a configured concurrency or bandwidth). Acquisition is scoped: the permits
  * come back when the holder succeeds, fails or is interrupted, also while it still waits.
  */
+import { Job } from "@tenfold/executor"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { availableParallelism } from "node:os"
 import type { Allocation } from "./Profile.ts"
@@ -102,14 +103,14 @@ export const make = (options: ResourcePoolsOptions = {}) => {
     permitsOf,
     /**
      * Runs `effect` holding the permits of `allocation`, given back when it ends however it ends;
-     * `PoolFull` (without running it) when a pool it must wait for has a full queue — or, with
-     * `wait: false`, when they are not all free at once — or what `refused` makes of it.
+     * `PoolFull` (without running it) when a pool it must wait for has a full queue — or, for a
+     * nested run (`Job.NestedRun`: its caller may hold what the queue waits for), when they are not
+     * all free at once — or what `refused` makes of it.
      */
     withAllocation: <A, E, R, X = PoolFull>(
       allocation: Allocation,
       effect: Effect.Effect<A, E, R>,
-      refused: (full: PoolFull) => X = (full) => full as X,
-      wait = true
+      refused: (full: PoolFull) => X = (full) => full as X
     ): Effect.Effect<A, E | X, R> =>
       // uninterruptible from taking permits until `ensuring` holds their return: the scheduler may
       // yield between the two, and an interruption there would keep them for good
@@ -118,12 +119,15 @@ export const make = (options: ResourcePoolsOptions = {}) => {
         const short = tryTakeAll(want)
         // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
         if (short === undefined) return Effect.ensuring(restore(effect), giveBack(want, performance.now()))
-        if (!wait) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
-        const got: Taken = { cpu: 0, memory: 0, network: 0 }
-        return Effect.flatMap(
-          Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
-          () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
-        )
+        // the NestedRun lookup only here, off the uncontended path
+        return Effect.flatMap(Effect.service(Job.NestedRun), (nested): Effect.Effect<A, E | X, R> => {
+          if (nested) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
+          const got: Taken = { cpu: 0, memory: 0, network: 0 }
+          return Effect.flatMap(
+            Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
+            () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
+          )
+        })
       }),
     /** Takes the permits of `allocation` until the scope closes. */
     acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>
