@@ -12,6 +12,7 @@
  * embeddings). Writes bench/results/semantic-partition.json.
  */
 import { Effect } from "effect"
+import { normalize } from "../packages/semantic/src/internal/vector.ts"
 import { make as makeVectorIndex } from "../packages/semantic/src/VectorIndex.ts"
 import { formatTable, machine, percentile, writeResults } from "./support.ts"
 
@@ -26,15 +27,8 @@ const random = () => {
   seed = (seed * 1103515245 + 12345) % 2147483648
   return seed / 2147483648
 }
-const unit = (v: Float32Array) => {
-  let norm = 0
-  for (const x of v) norm += x * x
-  const scale = 1 / Math.sqrt(norm)
-  for (let i = 0; i < v.length; i++) v[i]! *= scale
-  return v
-}
 const centres = Array.from({ length: 200 }, () => Float32Array.from({ length: dimensions }, () => random() - 0.5))
-const around = () => unit(Float32Array.from(centres[Math.floor(random() * centres.length)]!, (c) => c + (random() - 0.5) * 0.2))
+const around = () => normalize(Float32Array.from(centres[Math.floor(random() * centres.length)]!, (c) => c + (random() - 0.5) * 0.2))
 
 const vectors = Array.from({ length: n }, around)
 const probes = Array.from({ length: queries }, around)
