@@ -155,7 +155,8 @@ export const make = (options: DocumentIndexOptions, embedder: Embedder["Service"
     const embed = (texts: ReadonlyArray<string>) =>
       Effect.forEach(
         Array.from({ length: Math.ceil(texts.length / EMBED_BATCH) }, (_, i) => texts.slice(i * EMBED_BATCH, (i + 1) * EMBED_BATCH)),
-        (batch) => embedder.embed(batch.map((text) => text.slice(0, embedder.maxTextLength))),
+        // the embedder cuts each text to its maxTextLength itself (at a word, never inside a surrogate pair)
+        (batch) => embedder.embed(batch),
         { concurrency: 1 }
       ).pipe(
         Effect.map((batches) => batches.flat()),
