@@ -42,7 +42,7 @@ describe("Config", () => {
       toolTimeoutMs: 300_000,
       maxRunningTools: 256,
       maxQueuedTools: 1024,
-      workers: availableParallelism(),
+      workers: Math.min(availableParallelism(), 256),
       resources: true,
       memoryBudgetMib: 1024,
       networkPermits: 64,
