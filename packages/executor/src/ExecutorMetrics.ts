@@ -19,7 +19,25 @@ export const taskFailures = Metric.counter("tenfold_task_failures_total", {
   incremental: true
 })
 
-const poolGauge = (name: string, description: string) => Metric.gauge(name, { description, attributes: { pool: "tools" } })
+const poolGauges = [
+  ["active", Metric.gauge("tenfold_pool_active", { description: "Runs of a pool in progress" })],
+  ["capacity", Metric.gauge("tenfold_pool_capacity", { description: "Runs a pool admits at once" })],
+  ["queued", Metric.gauge("tenfold_pool_queued", { description: "Runs waiting for a pool's slot" })]
+] as const
+
+/**
+ * Reports a pool's load under the shared pool gauges (`tenfold_pool_active|capacity|queued{pool}`),
+ * each read when metrics are read (nothing on the hot path), until the scope closes.
+ */
+export const reportPool = (pool: string, read: { readonly [K in (typeof poolGauges)[number][0]]: () => number }) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<never>()
+    for (const [field, gauge] of poolGauges) {
+      const value = read[field]
+      const registration = Metric.registerUnsafe(Metric.withAttributes(gauge, { pool }), context, { get: () => ({ value: value() }), update: () => {}, modify: () => {} })
+      yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
+    }
+  })
 
 /** Records one finished run that started at `start` (`performance.now()`). */
 export type Recorder = (start: number, exit: Exit.Exit<unknown, unknown>) => void
@@ -33,15 +51,11 @@ export type Recorder = (start: number, exit: Exit.Exit<unknown, unknown>) => voi
 export const recorder = (admission: Admission["Service"]) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()
-    const read = [
-      [poolGauge("tenfold_pool_active", "Runs of a pool in progress"), () => admission.load().running],
-      [poolGauge("tenfold_pool_capacity", "Runs a pool admits at once"), () => admission.load().capacity],
-      [poolGauge("tenfold_pool_queued", "Runs waiting for a pool's slot"), () => admission.load().queued]
-    ] as const
-    for (const [gauge, value] of read) {
-      const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: value() }), update: () => {}, modify: () => {} })
-      yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
-    }
+    yield* reportPool("tools", {
+      active: () => admission.load().running,
+      capacity: () => admission.load().capacity,
+      queued: () => admission.load().queued
+    })
     const duration = OwnedHistogram.register(taskDuration, boundaries, context)
     yield* Effect.addFinalizer(() => Effect.sync(duration.remove))
     const observe = duration.observe

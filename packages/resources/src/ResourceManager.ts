@@ -8,8 +8,8 @@
  * Every run — profiled or not — also passes the counting admission (bounded running and queued),
  * and runs of tools that need no prediction pass only that: their hot path is unchanged.
  */
-import { Admission, type AdmissionOptions, Job, ServerBusy } from "@tenfold/executor"
-import { Clock, Context, Duration, Effect, Exit, Layer, Metric, Schedule } from "effect"
+import { Admission, type AdmissionOptions, ExecutorMetrics, Job, ServerBusy } from "@tenfold/executor"
+import { Clock, Context, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import { allocate, strategyFor } from "./AllocationStrategy.ts"
 import { extract, type OperationHints, type Request } from "./Features.ts"
 import * as Monitor from "./Monitor.ts"
@@ -203,27 +203,13 @@ export class ResourceManager extends Context.Service<ResourceManager, Effect.Suc
     )
 }
 
-const poolGauge = (name: string, description: string) => Metric.gauge(name, { description })
-
 /** The pools' load under the shared pool gauges (`tenfold_pool_active|capacity|queued{pool}`, CPU in cores), read when metrics are read. */
 const registerPoolMetrics = (pools: ResourcePools["Service"]) =>
-  Effect.gen(function*() {
-    const context = yield* Effect.context<never>()
-    const gauges = [
-      [poolGauge("tenfold_pool_active", "Runs of a pool in progress"), "active"],
-      [poolGauge("tenfold_pool_capacity", "Runs a pool admits at once"), "capacity"],
-      [poolGauge("tenfold_pool_queued", "Runs waiting for a pool's slot"), "queued"]
-    ] as const
-    for (const pool of pools.pools) {
-      const unit = pool === pools.cpu ? CPU_PERMITS_PER_CORE : 1
-      for (const [gauge, field] of gauges) {
-        const read = () => (field === "queued" ? pool.load().queued : pool.load()[field] / unit)
-        const registration = Metric.registerUnsafe(Metric.withAttributes(gauge, { pool: pool.name }), context, {
-          get: () => ({ value: read() }),
-          update: () => {},
-          modify: () => {}
-        })
-        yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
-      }
-    }
-  })
+  Effect.forEach(pools.pools, (pool) => {
+    const unit = pool === pools.cpu ? CPU_PERMITS_PER_CORE : 1
+    return ExecutorMetrics.reportPool(pool.name, {
+      active: () => pool.load().active / unit,
+      capacity: () => pool.load().capacity / unit,
+      queued: () => pool.load().queued
+    })
+  }, { discard: true })

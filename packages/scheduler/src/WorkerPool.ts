@@ -6,9 +6,9 @@
  * and export, so the worker imports it by itself; arguments and results are structured-cloned.
  * Its load is reported as the "workers" pool under the shared pool gauges the dashboard reads.
  */
-import { ServerBusy } from "@tenfold/executor"
+import { ExecutorMetrics, ServerBusy } from "@tenfold/executor"
 import type { Job } from "@tenfold/executor"
-import { Context, Effect, Layer, Metric } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import * as WorkerActor from "./internal/WorkerActor.ts"
@@ -76,25 +76,15 @@ const spawner = (normalPriority: boolean) => () => new Worker(workerSource, { ev
 
 const keyOf = (url: string, name: string) => `${url}#${name}`
 
-const poolGauge = (name: string, description: string) => Metric.gauge(name, { description, attributes: { pool: "workers" } })
-
 /**
- * The pool's load under the shared pool gauges (`tenfold_pool_active|capacity|queued{pool="workers"}`:
- * threads running a task, threads, tasks waiting in mailboxes), read when metrics are read (nothing
- * on the hot path) until the scope closes.
+ * The pool's load as the "workers" pool under the shared pool gauges: threads running a task,
+ * threads, tasks waiting in mailboxes.
  */
 const reportLoad = (actors: ReadonlyArray<WorkerActor.WorkerActor>) =>
-  Effect.gen(function*() {
-    const context = yield* Effect.context<never>()
-    const gauges = [
-      [poolGauge("tenfold_pool_active", "Runs of a pool in progress"), () => actors.filter((a) => a.load > 0).length],
-      [poolGauge("tenfold_pool_capacity", "Runs a pool admits at once"), () => actors.length],
-      [poolGauge("tenfold_pool_queued", "Runs waiting for a pool's slot"), () => actors.reduce((n, a) => n + a.queued, 0)]
-    ] as const
-    for (const [gauge, read] of gauges) {
-      const registration = Metric.registerUnsafe(gauge, context, { get: () => ({ value: read() }), update: () => {}, modify: () => {} })
-      yield* Effect.addFinalizer(() => Effect.sync(registration.remove))
-    }
+  ExecutorMetrics.reportPool("workers", {
+    active: () => actors.filter((a) => a.load > 0).length,
+    capacity: () => actors.length,
+    queued: () => actors.reduce((n, a) => n + a.queued, 0)
   })
 
 export const make = (options: WorkerPoolOptions = {}) =>
