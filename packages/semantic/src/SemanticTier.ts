@@ -16,6 +16,7 @@ import { CacheMetrics, type CacheKey, type CacheTier, type Entry, MemoryTier, Pe
 import { Clock, Context, Deferred, type Duration, Effect, Layer, Metric, Option, Queue, Schedule } from "effect"
 import { type EmbedError, Embedder, type EmbedFailure } from "./Embedder.ts"
 import * as Guard from "./Guard.ts"
+import { RecentVectors } from "./internal/RecentVectors.ts"
 import * as SemanticEntries from "./internal/SemanticEntries.ts"
 import { mark, partitionOf, type Persisted, type Stored, textOf } from "./internal/semanticEntry.ts"
 import * as Share from "./internal/semanticShare.ts"
@@ -168,16 +169,7 @@ export const make = (options: SemanticTierOptions = {}) =>
      * ran embeds nothing again (bounded: the oldest goes first). The tier needs no embedder-wide
      * cache of recent texts, which would tell a caller by its timing what another principal asked.
      */
-    const lookedUp = new Map<string, Float32Array>()
-    const rememberLookup = (digest: string, vector: Float32Array) => {
-      if (lookedUp.size >= MAX_LOOKED_UP) lookedUp.delete(lookedUp.keys().next().value!)
-      lookedUp.set(digest, vector)
-    }
-    const takeLookup = (digest: string) => {
-      const vector = lookedUp.get(digest)
-      if (vector !== undefined) lookedUp.delete(digest)
-      return vector
-    }
+    const lookedUp = new RecentVectors(MAX_LOOKED_UP)
 
     /** Drops an entry from memory, the index and the disk. */
     const forget = (entries: SemanticEntries.SemanticEntries, digest: string) =>
@@ -263,7 +255,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         if (!entries.hasPartition(partition)) return undefined
         const vectors = yield* embed([text])
         if (vectors === undefined) return undefined
-        rememberLookup(key.digest, vectors[0]!)
+        lookedUp.set(key.digest, vectors[0]!)
         const hits = yield* entries.nearest(partition, vectors[0]!, candidates)
         let facts: Guard.Facts | undefined
         for (const hit of hits) {
@@ -310,7 +302,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         const entries = yield* ready
         if (entries === undefined) return
         // the calls whose text was just looked up reuse that vector; the others are embedded together
-        const known = batch.map((call) => takeLookup(call.digest))
+        const known = batch.map((call) => lookedUp.take(call.digest))
         const missing = batch.filter((_, i) => known[i] === undefined)
         const embedded = missing.length === 0 ? [] : yield* embed(missing.map((call) => call.text))
         if (embedded === undefined) return

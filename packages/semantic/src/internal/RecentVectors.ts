@@ -1,7 +1,7 @@
 /**
- * The vectors of the texts an embedder embedded last, so a text asked again — the semantic tier
- * embeds a query to look it up, then the same text again to store the call it missed — costs a
- * map lookup instead of a model run. Least recently used first out; at most `capacity` texts.
+ * Vectors kept by a string key, at most `capacity`, least recently used first out: the embedder's
+ * recent texts (a text asked again costs a map lookup instead of a model run) and the semantic
+ * tier's looked-up calls (by digest, taken back to store the call after it ran).
  */
 export class RecentVectors {
   private readonly vectors = new Map<string, Float32Array>()
@@ -27,6 +27,13 @@ export class RecentVectors {
     this.vectors.delete(text)
     this.vectors.set(text, vector)
     if (this.vectors.size > this.capacity) this.vectors.delete(this.vectors.keys().next().value!)
+  }
+
+  /** The vector of `text`, no longer kept; undefined when it is not kept. */
+  take(text: string): Float32Array | undefined {
+    const vector = this.vectors.get(text)
+    this.vectors.delete(text)
+    return vector
   }
 
   clear(): void {
