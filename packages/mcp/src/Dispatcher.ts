@@ -282,12 +282,14 @@ export const make = (options: DispatcherOptions) =>
     ): Answer | Effect.Effect<Answer> => {
       let foreground = false
       let ran = false
+      // set when the call waits on the cache (see below)
+      let callerContext: Context.Context<never> | undefined
       const compute = Effect.suspend(() => {
         ran = foreground
         const decoded = tool.decodeArguments(params.arguments)
         if (Exit.isFailure(decoded)) return Effect.failCause(decoded.cause)
         const use: InputRounds.InputUse = { asked: false }
-        return Effect.map(runTool(tool, decoded.value, id, params, peer, foreground ? out : detached, use, policy.maxBytes), (value) => {
+        const run = Effect.map(runTool(tool, decoded.value, id, params, peer, foreground ? out : detached, use, policy.maxBytes), (value) => {
           if (!use.asked) inputDependent.delete(key.id)
           else {
             if (inputDependent.size >= MAX_INPUT_DEPENDENT_KEYS) inputDependent.clear()
@@ -296,11 +298,11 @@ export const make = (options: DispatcherOptions) =>
           const failed = value.isError === true
           return { value: JSON.stringify(value), cacheable: !use.asked && !failed && value.resultType === undefined, failed }
         })
+        // the computation runs in the cache's own fiber: it gets the context of the caller that starts it
+        // (a nested call's depth and Job.NestedRun among it), as it would running in the caller's fiber
+        return callerContext === undefined ? run : Effect.provideContext(run, callerContext)
       })
-      // a computation runs in the cache's own fiber: it gets the context of the caller that starts it
-      // (a nested call's depth and Job.NestedRun among it), as it would running in the caller's fiber
-      let callerContext: Context.Context<never> | undefined
-      const served = cache!.serve(key, policy, Effect.suspend(() => (callerContext === undefined ? compute : Effect.provideContext(compute, callerContext))))
+      const served = cache!.serve(key, policy, compute)
       if (!Effect.isEffect(served)) return ok(resultBytes(id, cachedJson(served.value, peer, policy, served.freshUntil)))
       foreground = true
       return Effect.withFiber((fiber) => {
