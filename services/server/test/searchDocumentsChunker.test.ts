@@ -156,10 +156,10 @@ describe("Corpus", () => {
     Effect.gen(function*() {
       writeFileSync(join(dir, "bom.md"), "\uFEFFhello")
       writeFileSync(join(dir, "binary.md"), Buffer.from([0x68, 0x69, 0x00, 0x01]))
-      assert.strictEqual(yield* Corpus.read(join(dir, "bom.md"), 100), "hello")
-      assert.isUndefined(yield* Corpus.read(join(dir, "binary.md"), 100))
-      assert.isUndefined(yield* Corpus.read(join(dir, "big.md"), 1000))
-      assert.isUndefined(yield* Corpus.read(join(dir, "gone.md"), 1000))
+      assert.strictEqual(yield* Corpus.read(join(dir, "bom.md"), 100, realpathSync(dir)), "hello")
+      assert.isUndefined(yield* Corpus.read(join(dir, "binary.md"), 100, realpathSync(dir)))
+      assert.isUndefined(yield* Corpus.read(join(dir, "big.md"), 1000, realpathSync(dir)))
+      assert.isUndefined(yield* Corpus.read(join(dir, "gone.md"), 1000, realpathSync(dir)))
     }))
 
   it.effect("does not read outside the directory a file or a directory on its path swapped for a symbolic link after the walk", () =>

@@ -141,16 +141,16 @@ const openedPath = (fd: number, file: string): Promise<string> => readlink(`/pro
 
 /**
  * The text of `file`, or undefined when it is binary (a NUL byte in its first 8 KiB), has grown
- * past `maxBytes` since it was listed, or cannot be read any more. With `root` (the listing's), a
- * file that is not under it — the file or a directory on its path replaced by a symbolic link
- * since the walk — is not read: the walk's check holds when the file is opened.
+ * past `maxBytes` since it was listed, or cannot be read any more. A file that is not under `root`
+ * (the listing's) — the file or a directory on its path replaced by a symbolic link since the
+ * walk — is not read: the walk's check holds when the file is opened.
  */
-export const read = (file: string, maxBytes: number, root?: string): Effect.Effect<string | undefined> =>
+export const read = (file: string, maxBytes: number, root: string): Effect.Effect<string | undefined> =>
   Effect.promise(async () => {
     const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)).catch(() => undefined)
     if (handle === undefined) return undefined
     try {
-      if (root !== undefined && !inside(root, await openedPath(handle.fd, file))) return undefined
+      if (!inside(root, await openedPath(handle.fd, file))) return undefined
       // one byte more than expected tells a file that grew past the bound
       const buffer = Buffer.alloc(Math.min((await handle.stat()).size, maxBytes) + 1)
       let length = 0
