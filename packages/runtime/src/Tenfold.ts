@@ -23,7 +23,7 @@ import {
   type Tool,
   ToolRegistry
 } from "@tenfold/mcp"
-import { CacheTiers, MemoryTier, PersistentTier, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
+import { CacheTiers, MemoryTier, PersistentTier, Policy, RedisClient, RedisTier, TieredCache } from "@tenfold/cache"
 import { ConnectionPool } from "@tenfold/connections"
 import { Admission, Placement, ToolExecutor } from "@tenfold/executor"
 import { ResourceManager } from "@tenfold/resources"
@@ -87,10 +87,10 @@ export const semanticOn = (config: Config, tools: Registrations["tools"] = []): 
   if (!config.cache) return false
   if (config.semantic) return true
   if (Object.values(config.cacheTools).some((options) => options !== false && typeof options.semantic === "object")) return true
-  return (tools ?? []).some((tool) => {
-    const override = config.cacheTools[tool.name]
-    return typeof tool.cache === "object" && typeof tool.cache.semantic === "object" && override !== false && override?.semantic !== false
-  })
+  // the tool's policy as ToolRegistry resolves it: the configuration overrides the declaration
+  return tools.some((tool) =>
+    Policy.resolve({ readOnly: tool.annotations?.readOnlyHint === true, declared: tool.cache, configured: config.cacheTools[tool.name] })?.semantic !== undefined
+  )
 }
 
 /**
