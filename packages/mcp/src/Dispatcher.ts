@@ -21,7 +21,7 @@ import {
   result,
   resultBytes
 } from "./JsonRpc.ts"
-import type { Answer, Outbound, Peer } from "./Peer.ts"
+import { type Answer, type Outbound, type Peer, silentOutbound } from "./Peer.ts"
 import { PromptRegistry } from "./PromptRegistry.ts"
 import {
   isLoggingLevel,
@@ -111,7 +111,7 @@ const failureText = (error: unknown): string =>
   error instanceof ToolError || error instanceof Error ? error.message : "The tool failed"
 
 /** A way back for background work (cache refreshes): nothing to notify, no client to ask. */
-const detached: Outbound = { notify: () => {}, request: undefined }
+const detached = silentOutbound
 
 /** Dispatches MCP requests to the registries. Built once; nothing per request but the call itself. */
 export class Dispatcher extends Context.Service<Dispatcher, {
@@ -444,7 +444,7 @@ export const make = (options: DispatcherOptions) =>
      */
     const taskOutbound = (peer: Peer, control: TaskControl): Outbound => {
       const session = peer.session
-      if (peer.stateless || session === undefined) return { notify: () => {}, request: undefined }
+      if (peer.stateless || session === undefined) return silentOutbound
       const { request, send } = session
       return {
         notify: send === undefined ? () => {} : (method, p) => send(notification(method, p)),

@@ -43,6 +43,9 @@ export interface Outbound {
   readonly streaming?: boolean
 }
 
+/** A way back that reaches no one: notifications dropped, no client to ask (background work, nested calls, batch members). */
+export const silentOutbound: Outbound = { notify: () => {}, request: undefined }
+
 /**
  * A large precomputed answer: the response's head (its id) and the memoised bytes that follow,
  * written over HTTP as two buffers instead of being copied into one per request.

@@ -13,7 +13,7 @@ import { Job } from "@tenfold/executor"
 import { Context, Effect, Layer } from "effect"
 import { Dispatcher } from "./Dispatcher.ts"
 import { ErrorCode, invalidParams, isObject, type JsonRpcResponse, ProtocolError } from "./JsonRpc.ts"
-import { bodyText, type Outbound, type Peer } from "./Peer.ts"
+import { bodyText, type Peer, silentOutbound } from "./Peer.ts"
 import type { ToolContext } from "./Tool.ts"
 
 /**
@@ -39,9 +39,6 @@ export class ToolCaller extends Context.Service<ToolCaller, {
   static layer = Layer.effect(ToolCaller, Dispatcher.use((dispatcher) => Effect.succeed(make(dispatcher))))
 }
 
-/** A nested call's way back: nothing reaches the client, and no server→client request can be sent. */
-const silent: Outbound = { notify: () => {}, request: undefined }
-
 /** What a tool that asked for client input answers when it was called by another tool. */
 const inputUnavailable = (name: string): CallToolResult => ({
   content: [{ type: "text", text: `Tool ${name} asked for client input, which a call made by another tool cannot ask for` }],
@@ -66,7 +63,7 @@ export const make = (dispatcher: Dispatcher["Service"]): ToolCaller["Service"] =
         if (depth > MAX_CALL_DEPTH) return yield* invalidParams(`Tool ${name} cannot be called here: tools call tools at most ${MAX_CALL_DEPTH} deep`)
         // a session-style peer without a session: results come back plain (no stateless envelope fields)
         const peer: Peer = { stateless: false, principal: context.principal, clientCapabilities: context.clientCapabilities, logLevel: undefined, session: undefined }
-        const handled = dispatcher.handle(context.requestId, "tools/call", args === undefined ? { name } : { name, arguments: args }, peer, silent)
+        const handled = dispatcher.handle(context.requestId, "tools/call", args === undefined ? { name } : { name, arguments: args }, peer, silentOutbound)
         // a nested run never queues for admission: its caller holds a slot the queue may be waiting on
         const answer = Effect.isEffect(handled) ? yield* handled.pipe(Effect.provideService(CallDepth, depth), Effect.provideService(Job.NestedRun, true)) : handled
         return yield* resultOf(name, bodyText(answer))

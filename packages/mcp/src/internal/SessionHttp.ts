@@ -9,7 +9,7 @@ import type { Dispatcher } from "../Dispatcher.ts"
 import type { EventStore } from "../EventStore.ts"
 import { classify, ErrorCode, errorBytes, isObject, isRequestId, ProtocolError, type RequestId, resultBytes } from "../JsonRpc.ts"
 import { type Notification, sessionMessage, sessionWants } from "../Notifications.ts"
-import { type Answer, bodyText, type Outbound, type Peer } from "../Peer.ts"
+import { type Answer, bodyText, type Peer, silentOutbound } from "../Peer.ts"
 import { McpErrorCode, SESSION_REVISIONS, STATELESS_REVISION } from "../Protocol.ts"
 import type { Session, Sessions } from "../Sessions.ts"
 import * as ClientRequests from "./ClientRequests.ts"
@@ -124,15 +124,13 @@ export const make = (deps: SessionDeps) => {
     }
   }
 
-  /** A batch member's way back: none (its answer waits for the array; a streamed result is collected). */
-  const batchOutbound: Outbound = { notify: () => {}, request: undefined }
-
   /** One batch member's answer; a member whose handling throws gets -32603 alone. */
   const memberAnswer = (id: RequestId, method: string, params: Record<string, unknown> | undefined, peer: Peer): Effect.Effect<Answer> => {
     const badToken = invalidProgressToken(params)
     if (badToken !== undefined) return Effect.succeed({ body: errorBytes(id, badToken.code, badToken.message), status: 200 })
     try {
-      const answer = dispatcher.handle(id, method, params, peer, batchOutbound)
+      // no way back: the answer waits for the array (a streamed result is collected)
+      const answer = dispatcher.handle(id, method, params, peer, silentOutbound)
       return Effect.isEffect(answer) ? answer : Effect.succeed(answer)
     } catch (error) {
       deps.onDefect(error)
