@@ -179,7 +179,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         report()
       })
 
-    /** Adds (or renews) an entry; one new here also goes to the disk (`persist`) and the stream (`publish`). */
+    /** Adds (or renews) an entry; one new or renewed here also goes to the disk (`persist`) and the stream (`publish`). */
     const insert = (entries: SemanticEntries.SemanticEntries, entry: Persisted, id: string | undefined, persist: boolean, publish: boolean) =>
       Effect.gen(function*() {
         const put = yield* entries.put(entry, id).pipe(
@@ -188,6 +188,7 @@ export const make = (options: SemanticTierOptions = {}) =>
         if (put === undefined || put._tag === "Unchanged") return
         if (put._tag === "Renewed") {
           if (persist) yield* disk("touch", undefined, (s) => s.touch(entry.digest, entry.freshUntil, entry.staleUntil))
+          if (publish && redis !== undefined) yield* Share.publish(redis, maxEntries, entry)
           return
         }
         for (const digest of put.evicted) {
@@ -350,15 +351,11 @@ export const make = (options: SemanticTierOptions = {}) =>
           const text = textOf(key.args, semantic.argument, Guard.maxTextLength)
           const partition = text === undefined ? undefined : partitionOf(key, semantic.argument)
           if (partition === undefined || now() >= entry.staleUntil) return Effect.void
-          const known = built?.get(key.digest)
+          const entries = built
+          const known = entries?.get(key.digest)
           if (known !== undefined && known.text === text) {
             // the same call stored again (its value recomputed): renew it here, on disk and, through the stream, elsewhere
-            known.freshUntil = entry.freshUntil
-            known.staleUntil = entry.staleUntil
-            const renewed: Persisted = { ...known, model: embedder.model }
-            return disk("touch", undefined, (s) => s.touch(key.digest, entry.freshUntil, entry.staleUntil)).pipe(
-              Effect.andThen(redis === undefined ? Effect.void : Share.publish(redis, maxEntries, renewed))
-            )
+            return insert(entries!, { ...known, model: embedder.model, freshUntil: entry.freshUntil, staleUntil: entry.staleUntil }, key.id, true, true)
           }
           const call: Pending = { digest: key.digest, id: key.id, partition, text: text!, freshUntil: entry.freshUntil, staleUntil: entry.staleUntil }
           if (Queue.offerUnsafe(queue, call)) {
