@@ -10,7 +10,7 @@ import { Effect, Queue, type Scope } from "effect"
 import { type FSWatcher, watch } from "node:fs"
 
 /** Most directories watched; past it, changes deeper in the tree are seen by the index's periodic re-check. */
-export const MAX_WATCHED_DIRECTORIES = 2000
+const MAX_WATCHED_DIRECTORIES = 2000
 
 /** Watchers started before yielding to other fibers. */
 const START_SLICE = 256

@@ -15,7 +15,7 @@ import type { DocumentIndex, DocumentIndexOptions } from "./DocumentIndex.ts"
 /** Longest query accepted, in characters. */
 export const MAX_QUERY_LENGTH = 2000
 /** Most passages one call returns (the `limit` argument's ceiling). */
-export const MAX_LIMIT = 50
+const MAX_LIMIT = 50
 /** Passages returned when the call does not say. */
 export const DEFAULT_LIMIT = 5
 /** Longest `path` prefix accepted. */
@@ -84,7 +84,7 @@ export const searchDocumentsOptions = (config: Config.Config): SearchDocumentsOp
   }
 
 /** The index's bounds and timings for `options`; the fixed ones are documented in the README. */
-export const indexOptions = (options: SearchDocumentsOptions): DocumentIndexOptions => ({
+const indexOptions = (options: SearchDocumentsOptions): DocumentIndexOptions => ({
   dir: options.dir,
   limits: {
     extensions: options.extensions,
