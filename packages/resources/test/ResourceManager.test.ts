@@ -15,6 +15,15 @@ const executorWith = (options: ResourceManagerOptions) =>
 
 const heldOf = (manager: ResourceManager["Service"]) => manager.pools.pools.map((p) => p.load().active)
 
+/** A run of `search` with `args` that holds its allocation until `release` runs (granted when this returns). */
+const holding = (executor: ToolExecutor["Service"], args: unknown = {}) =>
+  Effect.gen(function*() {
+    const done = yield* Deferred.make<void>()
+    const fiber = yield* Effect.forkChild(executor.run(search, args, Deferred.await(done)))
+    yield* Effect.yieldNow
+    return { fiber, release: Deferred.succeed(done, undefined) }
+  })
+
 describe("ResourceManager", () => {
   it.effect("runs tools it does not profile through the counting admission only", () =>
     Effect.gen(function*() {
@@ -30,9 +39,7 @@ describe("ResourceManager", () => {
     Effect.gen(function*() {
       const executor = yield* ToolExecutor
       const manager = yield* ResourceManager
-      const release = yield* Deferred.make<void>()
-      const fiber = yield* Effect.forkChild(executor.run(search, { limit: 20, priority: "high" }, Deferred.await(release)))
-      yield* Effect.yieldNow
+      const { fiber, release } = yield* holding(executor, { limit: 20, priority: "high" })
       const [tracked] = manager.allocations()
       assert.strictEqual(tracked?.job, "search_docs")
       assert.strictEqual(tracked?.allocation.strategy, "performance")
@@ -41,7 +48,7 @@ describe("ResourceManager", () => {
       assert.strictEqual(cpu, Math.ceil(tracked!.allocation.cpu * 100))
       assert.strictEqual(memory, Math.ceil(tracked!.allocation.memoryMiB))
       assert.strictEqual(network, Math.ceil(tracked!.allocation.network))
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(manager.allocations(), [])
       assert.deepStrictEqual(heldOf(manager), [0, 0, 0])
@@ -89,9 +96,7 @@ describe("ResourceManager", () => {
     Effect.gen(function*() {
       const executor = yield* ToolExecutor
       const manager = yield* ResourceManager
-      const release = yield* Deferred.make<void>()
-      const holder = yield* Effect.forkChild(executor.run(search, {}, Deferred.await(release)))
-      yield* Effect.yieldNow
+      const { fiber: holder, release } = yield* holding(executor)
       const heldByHolder = heldOf(manager)
       let ran = false
       const refused = yield* Effect.flip(executor.run(search, {}, Effect.sync(() => (ran = true))).pipe(Effect.provideService(Job.NestedRun, true)))
@@ -99,7 +104,7 @@ describe("ResourceManager", () => {
       assert.isFalse(ran)
       assert.strictEqual(manager.pools.network.load().queued, 0) // room in the queue, yet not queued
       assert.deepStrictEqual(heldOf(manager), heldByHolder) // the refused run holds nothing
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Fiber.join(holder)
       // with the permits free, a nested run runs
       assert.strictEqual(yield* executor.run(search, {}, Effect.succeed("ran")).pipe(Effect.provideService(Job.NestedRun, true)), "ran")
@@ -109,14 +114,12 @@ describe("ResourceManager", () => {
     Effect.gen(function*() {
       const executor = yield* ToolExecutor
       const manager = yield* ResourceManager
-      const release = yield* Deferred.make<void>()
-      const holder = yield* Effect.forkChild(executor.run(search, {}, Deferred.await(release)))
-      yield* Effect.yieldNow
+      const { fiber: holder, release } = yield* holding(executor)
       const waiter = yield* Effect.forkChild(executor.run(search, {}, Effect.void))
       yield* Effect.yieldNow
       yield* Fiber.interrupt(waiter)
       assert.strictEqual(manager.pools.network.load().queued, 0)
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Fiber.join(holder)
       assert.deepStrictEqual(heldOf(manager), [0, 0, 0])
       assert.strictEqual(manager.admission.load().running, 0)
@@ -137,9 +140,7 @@ describe("ResourceManager", () => {
       assert.deepStrictEqual(manager.adjustment(), { cpuScale: 1, memoryScale: 1, memoryWithheldMiB: 0 })
 
       // a run holds its allocation while the process uses four times the CPU granted
-      const release = yield* Deferred.make<void>()
-      const run = yield* Effect.forkChild(executor.run(search, {}, Deferred.await(release)))
-      yield* Effect.yieldNow
+      const { fiber: run, release } = yield* holding(executor)
       const granted = manager.allocations()[0]!.allocation
       usage = { cpu: granted.cpu * 4, memoryMiB: 100 + granted.memoryMiB }
       yield* TestClock.adjust(10_000)
@@ -151,7 +152,7 @@ describe("ResourceManager", () => {
       // new grants are scaled
       const next = manager.decide(search, {})!
       assert.closeTo(next.allocation.cpu, next.predicted.cpu * 2, 1e-9)
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Fiber.join(run)
 
       // memory the process uses beyond any allocation is withheld from the memory pool, and given back when it goes

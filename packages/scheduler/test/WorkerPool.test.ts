@@ -8,6 +8,17 @@ const task = (name: string, args?: unknown) => ({ module: { url, export: name },
 
 const withPool = (options: WorkerPoolOptions) => Effect.provide(WorkerPool.layer(options))
 
+/** `square(n)`'s value, run on the pool. */
+const squared = (pool: WorkerPool["Service"], n: number) => Effect.map(pool.run(task("square", n)), (result) => (result as { value: number }).value)
+
+/** A minute-long spin running on worker 0 (started when this returns). */
+const spinning = (pool: WorkerPool["Service"]) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.forkChild(pool.run(task("spin", 60_000)))
+    while (!pool.stats()[0]!.busy) yield* Effect.sleep(5)
+    return fiber
+  })
+
 describe("WorkerPool", () => {
   it.live("runs a module export on a worker thread and returns its result", () =>
     Effect.gen(function*() {
@@ -33,7 +44,7 @@ describe("WorkerPool", () => {
       const failed = yield* Effect.flip(pool.run(task("fail", "bad input")))
       assert.instanceOf(failed, WorkerTaskFailed)
       assert.strictEqual(failed.message, "bad input")
-      assert.strictEqual(((yield* pool.run(task("square", 3))) as { value: number }).value, 9)
+      assert.strictEqual(yield* squared(pool, 3), 9)
       assert.strictEqual(pool.stats()[0]!.crashes, 0)
     }).pipe(withPool({ size: 1 })))
 
@@ -59,27 +70,25 @@ describe("WorkerPool", () => {
       const exited = yield* Effect.flip(pool.run(task("exit")))
       assert.instanceOf(exited, WorkerCrashed)
       assert.match(exited.message, /exited with code 7/)
-      assert.strictEqual(((yield* pool.run(task("square", 4))) as { value: number }).value, 16)
+      assert.strictEqual(yield* squared(pool, 4), 16)
       assert.strictEqual(pool.stats()[0]!.crashes, 2)
     }).pipe(withPool({ size: 1 })))
 
   it.live("interrupting a running task terminates its thread, which is replaced", () =>
     Effect.gen(function*() {
       const pool = yield* WorkerPool
-      const fiber = yield* Effect.forkChild(pool.run(task("spin", 60_000)))
-      while (!pool.stats()[0]!.busy) yield* Effect.sleep(5)
+      const fiber = yield* spinning(pool)
       yield* Fiber.interrupt(fiber)
       assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(fiber)))
       // the next task runs at once on a fresh thread, not after a minute of spinning
-      assert.strictEqual(((yield* pool.run(task("square", 5))) as { value: number }).value, 25)
+      assert.strictEqual(yield* squared(pool, 5), 25)
       assert.strictEqual(pool.stats()[0]!.crashes, 0)
     }).pipe(withPool({ size: 1 })))
 
   it.live("a full mailbox refuses the task with ServerBusy; an interrupted queued task is skipped", () =>
     Effect.gen(function*() {
       const pool = yield* WorkerPool
-      const running = yield* Effect.forkChild(pool.run(task("spin", 60_000)))
-      while (!pool.stats()[0]!.busy) yield* Effect.sleep(5)
+      const running = yield* spinning(pool)
       const queued = [yield* Effect.forkChild(pool.run(task("square", 1))), yield* Effect.forkChild(pool.run(task("square", 2)))]
       yield* Effect.yieldNow
       assert.strictEqual(pool.stats()[0]!.queued, 2)
