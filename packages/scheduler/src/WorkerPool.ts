@@ -68,9 +68,6 @@ export class WorkerPool extends Context.Service<WorkerPool, {
   static layer = (options: WorkerPoolOptions = {}) => Layer.effect(WorkerPool, make(options))
 }
 
-/** The default pool size: one worker per core. */
-export const defaultSize = () => availableParallelism()
-
 /** Starts a worker thread running the pool's worker program. */
 const spawner = (normalPriority: boolean) => () => new Worker(workerSource, { eval: true, workerData: { normalPriority } })
 
@@ -89,7 +86,7 @@ const reportLoad = (actors: ReadonlyArray<WorkerActor.WorkerActor>) =>
 
 export const make = (options: WorkerPoolOptions = {}) =>
   Effect.gen(function*() {
-    const size = Math.max(1, Math.floor(options.size ?? defaultSize()))
+    const size = Math.max(1, Math.floor(options.size ?? availableParallelism()))
     const mailbox = Math.max(1, Math.floor(options.mailbox ?? 64))
     const retryAfterMs = options.retryAfterMs ?? 1000
     const actors: Array<WorkerActor.WorkerActor> = []
