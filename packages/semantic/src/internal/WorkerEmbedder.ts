@@ -47,7 +47,7 @@ export interface WorkerEmbedder {
 }
 
 /** How long after `crashes` crashes in a row (no batch served between them) the next worker may start. */
-export const restartDelayMs = (crashes: number): number => crashes < 2 ? 0 : Math.min(30_000, 1000 * 2 ** (crashes - 2))
+const restartDelayMs = (crashes: number): number => crashes < 2 ? 0 : Math.min(30_000, 1000 * 2 ** (crashes - 2))
 
 interface Pending {
   readonly text: string

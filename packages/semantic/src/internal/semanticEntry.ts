@@ -36,7 +36,7 @@ export interface Persisted {
 }
 
 /** The `_meta` key of a semantic hit's result. */
-export const META_KEY = "io.tenfold/semantic"
+const META_KEY = "io.tenfold/semantic"
 
 /** The call's text: its `argument`, when that is a non-blank string of at most `maxLength` characters. */
 export const textOf = (args: unknown, argument: string, maxLength: number): string | undefined => {

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { type Persisted, vectorBytes, vectorOf } from "./semanticEntry.ts"
 
 /** The stream of a namespace (`prefix` is the `RedisClient`'s, `tenfold:<namespace>:`). */
-export const streamKey = (prefix: string) => `${prefix}semantic`
+const streamKey = (prefix: string) => `${prefix}semantic`
 
 /** A digest or partition: base64url SHA-256. */
 const DIGEST_LENGTH = 43
