@@ -4,7 +4,7 @@
  * a resource manager (predicted CPU/memory permits) can replace the default counting one.
  */
 import { Context, Effect, Layer } from "effect"
-import { type Job, NestedRun, ServerBusy } from "./Job.ts"
+import { type Job, ServerBusy } from "./Job.ts"
 import { WeightedPool } from "./WeightedPool.ts"
 
 /** Decides whether, and when, a run may start. */
@@ -39,9 +39,8 @@ export interface AdmissionOptions {
  * oldest waiter. (Effect's `Semaphore` measured 1.8 µs per run here, this 0.3 µs.)
  */
 export const make = (options: AdmissionOptions = {}) => {
-  const maxQueued = options.maxQueued ?? 1024
   const retryAfterMs = options.retryAfterMs ?? 1000
-  const slots = new WeightedPool({ name: "tools", capacity: Math.max(1, options.maxRunning ?? 256), maxQueued })
+  const slots = new WeightedPool({ name: "tools", capacity: Math.max(1, options.maxRunning ?? 256), maxQueued: options.maxQueued ?? 1024 })
   const released = Effect.sync(() => slots.release(1))
   const busy = (job: Job) => new ServerBusy({ job: job.name, retryAfterMs })
 
@@ -51,13 +50,9 @@ export const make = (options: AdmissionOptions = {}) => {
     admit: <A, E, R>(job: Job, effect: Effect.Effect<A, E, R>) =>
       Effect.uninterruptibleMask((restore): Effect.Effect<A, E | ServerBusy, R> => {
         if (slots.tryTake(1)) return Effect.ensuring(restore(effect), released)
-        if (slots.load().queued >= maxQueued) return Effect.fail(busy(job))
-        // a nested run queued here could wait forever behind the runs that wait on it (see NestedRun)
-        return Effect.flatMap(Effect.service(NestedRun), (nested): Effect.Effect<A, E | ServerBusy, R> =>
-          nested
-            ? Effect.fail(busy(job))
-            // a slot handed over and then interrupted before `ensuring` is given back by the pool's wait
-            : Effect.flatMap(restore(Effect.orDie(slots.take(1))), () => Effect.ensuring(restore(effect), released)))
+        // queue full, or a nested run (which never waits): ServerBusy; a slot handed over and then
+        // interrupted before `ensuring` is given back by the pool's wait
+        return Effect.flatMap(Effect.mapError(restore(slots.take(1)), () => busy(job)), () => Effect.ensuring(restore(effect), released))
       }),
     load: () => {
       const load = slots.load()

@@ -7,6 +7,7 @@
  * it, bounded and strictly FIFO.
  */
 import { Data, Effect } from "effect"
+import { NestedRun } from "./Job.ts"
 
 /** A pool's wait queue is full: the request was not queued. */
 export class PoolFull extends Data.TaggedError("PoolFull")<{
@@ -99,7 +100,8 @@ export class WeightedPool {
   }
 
   /**
-   * Takes `permits`, waiting in FIFO order if needed; `PoolFull` when the queue is full.
+   * Takes `permits`, waiting in FIFO order if needed; `PoolFull` when the queue is full, or when
+   * the caller is a nested run (`NestedRun`), which never waits.
    * Interrupted while waiting, it leaves the queue (or gives back permits just handed to it).
    * Returns the permits taken (a request larger than the pool takes the whole pool).
    *
@@ -115,7 +117,9 @@ export class WeightedPool {
         return Effect.succeed(n)
       }
       if (this.waiting.size >= this.maxQueued) return Effect.fail(new PoolFull({ pool: this.name, retryAfterMs: this.retryAfterMs() }))
-      return this.wait(n, into)
+      // a nested run queued here could wait forever behind the runs that wait on it (see NestedRun)
+      return Effect.flatMap(Effect.service(NestedRun), (nested) =>
+        nested ? Effect.fail(new PoolFull({ pool: this.name, retryAfterMs: this.retryAfterMs() })) : this.wait(n, into))
     })
   }
 

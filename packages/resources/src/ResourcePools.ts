@@ -4,7 +4,6 @@
  * network (permits of a configured concurrency or bandwidth). Acquisition is scoped: the permits
  * come back when the holder succeeds, fails or is interrupted, also while it still waits.
  */
-import { Job } from "@tenfold/executor"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { availableParallelism } from "node:os"
 import type { Allocation } from "./Profile.ts"
@@ -104,8 +103,8 @@ export const make = (options: ResourcePoolsOptions = {}) => {
     /**
      * Runs `effect` holding the permits of `allocation`, given back when it ends however it ends;
      * `PoolFull` (without running it) when a pool it must wait for has a full queue — or, for a
-     * nested run (`Job.NestedRun`: its caller may hold what the queue waits for), when they are not
-     * all free at once — or what `refused` makes of it.
+     * nested run (`Job.NestedRun`, which never waits: see `WeightedPool.take`), is short — or what
+     * `refused` makes of it.
      */
     withAllocation: <A, E, R, X = PoolFull>(
       allocation: Allocation,
@@ -119,15 +118,11 @@ export const make = (options: ResourcePoolsOptions = {}) => {
         const short = tryTakeAll(want)
         // uncontended: the permits are taken here and given back by `ensuring`, as the counting admission does
         if (short === undefined) return Effect.ensuring(restore(effect), giveBack(want, performance.now()))
-        // the NestedRun lookup only here, off the uncontended path
-        return Effect.flatMap(Effect.service(Job.NestedRun), (nested): Effect.Effect<A, E | X, R> => {
-          if (nested) return Effect.fail(refused(new PoolFull({ pool: short.name, retryAfterMs: short.retryAfterMs() })))
-          const got: Taken = { cpu: 0, memory: 0, network: 0 }
-          return Effect.flatMap(
-            Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
-            () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
-          )
-        })
+        const got: Taken = { cpu: 0, memory: 0, network: 0 }
+        return Effect.flatMap(
+          Effect.mapError(Effect.onError(takeInto(want, got, restore), () => giveTaken(got)), refused),
+          () => Effect.ensuring(restore(effect), giveBack({ ...got }, performance.now()))
+        )
       }),
     /** Takes the permits of `allocation` until the scope closes. */
     acquire: (allocation: Allocation): Effect.Effect<Held, PoolFull, Scope.Scope> =>
